@@ -1,0 +1,273 @@
+package domain_test
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"stockd/domain"
+)
+
+func at(t *testing.T, s string) domain.TimeOfDay {
+	t.Helper()
+	v, err := domain.ParseTimeOfDay(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func render(s domain.MinuteSeries) ([]string, []int64) {
+	times := make([]string, len(s.Minutes))
+	for i, m := range s.Minutes {
+		times[i] = m.String()
+	}
+	return times, s.Prices
+}
+
+func TestSeriesCarriesGapsAndKeepsLatestTick(t *testing.T) {
+	t.Parallel()
+	h := domain.NewPriceHistory()
+	h.Record(at(t, "090041"), 1008)
+	h.Record(at(t, "090031"), 1041) // earlier in the minute: loses to 09:00:41
+	h.Record(at(t, "090154"), 1054)
+	h.Record(at(t, "090134"), 992)
+	h.Record(at(t, "090400"), 1100) // 09:02 and 09:03 carry 09:01's close
+	times, prices := render(h.Series())
+	wantTimes := []string{"090000", "090100", "090200", "090300", "090400"}
+	wantPrices := []int64{1008, 1054, 1054, 1054, 1100}
+	if !slices.Equal(times, wantTimes) || !slices.Equal(prices, wantPrices) {
+		t.Fatalf("series = %v %v, want %v %v", times, prices, wantTimes, wantPrices)
+	}
+	s := h.Series()
+	wantClose := []domain.TimeOfDay{at(t, "090041"), at(t, "090154"), domain.NoTick, domain.NoTick, at(t, "090400")}
+	if !slices.Equal(s.CloseAt, wantClose) {
+		t.Fatalf("CloseAt = %v, want %v", s.CloseAt, wantClose)
+	}
+	if p, ok := s.Latest(); !ok || p != 1100 {
+		t.Fatalf("Latest = %d %v", p, ok)
+	}
+}
+
+func TestSameSecondLaterWins(t *testing.T) {
+	t.Parallel()
+	h := domain.NewPriceHistory()
+	h.Record(at(t, "090010"), 5)
+	h.Record(at(t, "090010"), 7)
+	if _, p := render(h.Series()); p[0] != 7 {
+		t.Fatalf("price = %d, want the later tick's 7", p[0])
+	}
+}
+
+func TestEmptyHistory(t *testing.T) {
+	t.Parallel()
+	s := domain.NewPriceHistory().Series()
+	if s.Len() != 0 || s.Minutes == nil || s.Prices == nil {
+		t.Fatalf("empty series = %#v, want empty non-nil lists", s)
+	}
+	if _, ok := s.Latest(); ok {
+		t.Fatal("empty series has a latest price")
+	}
+}
+
+// randomTicks makes ticks of one stock with distinct seconds, so that the
+// order they are recorded in must not matter.
+func randomTicks(r *rand.Rand, n int) []domain.Tick {
+	seen := map[domain.TimeOfDay]bool{}
+	var ticks []domain.Tick
+	for len(ticks) < n {
+		s := domain.TimeOfDay(9*3600 + r.IntN(3600))
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		ticks = append(ticks, domain.Tick{Stock: "s", At: s, Price: 1 + r.Int64N(3000)})
+	}
+	return ticks
+}
+
+func seriesOf(ticks []domain.Tick) domain.MinuteSeries {
+	h := domain.NewPriceHistory()
+	for _, tk := range ticks {
+		h.Record(tk.At, tk.Price)
+	}
+	return h.Series()
+}
+
+// TestMergeIsOrderIndependentAndIdempotent is the law the Kafka updater
+// relies on: any order, any repetition, any split into batches gives the
+// same series.
+func TestMergeIsOrderIndependentAndIdempotent(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(1, 2))
+	for round := range 300 {
+		ticks := randomTicks(r, 1+r.IntN(200))
+		want := seriesOf(ticks)
+
+		shuffled := slices.Clone(ticks)
+		r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		// Repeat a random prefix, as a redelivery after a crash would.
+		shuffled = append(shuffled, shuffled[:r.IntN(len(shuffled)+1)]...)
+
+		// Split into batches absorbed one after another, some twice.
+		acc := domain.NewPriceHistory()
+		for len(shuffled) > 0 {
+			n := 1 + r.IntN(len(shuffled))
+			b := domain.NewPriceHistory()
+			for _, tk := range shuffled[:n] {
+				b.Record(tk.At, tk.Price)
+			}
+			acc.Absorb(b)
+			if r.IntN(3) == 0 {
+				acc.Absorb(b)
+			}
+			shuffled = shuffled[n:]
+		}
+		if got := acc.Series(); !got.Equal(want) {
+			t.Fatalf("round %d: batched shuffled series differs\n got %v\nwant %v", round, got, want)
+		}
+	}
+}
+
+// TestSeriesInvariants checks the shape of every series: consecutive
+// minutes, each price the close of its minute or the carried one.
+func TestSeriesInvariants(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 300 {
+		ticks := randomTicks(r, 1+r.IntN(100))
+		s := seriesOf(ticks)
+		closes := map[domain.TimeOfDay]domain.Tick{}
+		for _, tk := range ticks {
+			if c, ok := closes[tk.At.Minute()]; !ok || tk.At > c.At {
+				closes[tk.At.Minute()] = tk
+			}
+		}
+		for i, m := range s.Minutes {
+			if m%60 != 0 || (i > 0 && m != s.Minutes[i-1]+60) {
+				t.Fatalf("minutes not consecutive: %v", s.Minutes)
+			}
+			c, ok := closes[m]
+			switch {
+			case ok && (s.Prices[i] != c.Price || s.CloseAt[i] != c.At):
+				t.Fatalf("minute %s: %d at %v, want close %d at %v", m, s.Prices[i], s.CloseAt[i], c.Price, c.At)
+			case !ok && (i == 0 || s.Prices[i] != s.Prices[i-1] || s.CloseAt[i] != domain.NoTick):
+				t.Fatalf("minute %s has no tick but does not carry", m)
+			}
+		}
+		if len(closes) > 0 && (s.Minutes[0] != slices.Min(mapKeys(closes)) || s.Minutes[len(s.Minutes)-1] != slices.Max(mapKeys(closes))) {
+			t.Fatalf("series does not span first to last tick minute")
+		}
+	}
+}
+
+func mapKeys(m map[domain.TimeOfDay]domain.Tick) []domain.TimeOfDay {
+	var ks []domain.TimeOfDay
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+func TestHistoryFromSeriesRoundTrips(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 200 {
+		ticks := randomTicks(r, 1+r.IntN(100))
+		s := seriesOf(ticks)
+		h, err := domain.HistoryFromSeries(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := h.Series(); !got.Equal(s) {
+			t.Fatalf("round trip changed the series:\n got %v\nwant %v", got, s)
+		}
+		// Reading back then applying the rest of the ticks again is the
+		// same as applying them once: the stored form loses nothing.
+		more := randomTicks(r, 20)
+		for _, tk := range more {
+			h.Record(tk.At, tk.Price)
+		}
+		if got, want := h.Series(), seriesOf(append(slices.Clone(ticks), more...)); !got.Equal(want) && !sameSecondClash(ticks, more) {
+			t.Fatalf("stored history then more ticks differs:\n got %v\nwant %v", got, want)
+		}
+	}
+}
+
+func sameSecondClash(a, b []domain.Tick) bool {
+	seen := map[domain.TimeOfDay]bool{}
+	for _, t := range a {
+		seen[t.At] = true
+	}
+	for _, t := range b {
+		if seen[t.At] {
+			return true
+		}
+	}
+	return false
+}
+
+func TestHistoryFromForeignSeries(t *testing.T) {
+	t.Parallel()
+	// Written by someone else: no CloseAt. Every entry is a tick at its
+	// own time (second 00 of its minute), so any later tick in that minute
+	// replaces it, and carried-looking entries count as ticks too.
+	foreign := domain.MinuteSeries{
+		Minutes: []domain.TimeOfDay{at(t, "090000"), at(t, "090100"), at(t, "090200")},
+		Prices:  []int64{10, 10, 30},
+	}
+	h, err := domain.HistoryFromSeries(foreign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Record(at(t, "090130"), 20)
+	h.Record(at(t, "090300"), 40)
+	_, prices := render(h.Series())
+	if want := []int64{10, 20, 30, 40}; !slices.Equal(prices, want) {
+		t.Fatalf("prices = %v, want %v", prices, want)
+	}
+
+	// A carried entry whose price someone changed is a tick too.
+	ours := domain.MinuteSeries{
+		Minutes: []domain.TimeOfDay{at(t, "090000"), at(t, "090100")},
+		Prices:  []int64{10, 99},
+		CloseAt: []domain.TimeOfDay{at(t, "090010"), domain.NoTick},
+	}
+	h, err = domain.HistoryFromSeries(ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := h.Series(); !slices.Equal(s.CloseAt, []domain.TimeOfDay{at(t, "090010"), at(t, "090100")}) {
+		t.Fatalf("CloseAt = %v", s.CloseAt)
+	}
+
+	for _, bad := range []domain.MinuteSeries{
+		{Minutes: []domain.TimeOfDay{0}, Prices: nil},
+		{Minutes: []domain.TimeOfDay{0}, Prices: []int64{0}},
+		{Minutes: []domain.TimeOfDay{domain.SecondsPerDay}, Prices: []int64{1}},
+	} {
+		if _, err := domain.HistoryFromSeries(bad); err == nil {
+			t.Errorf("HistoryFromSeries(%v) accepted a malformed series", bad)
+		}
+	}
+}
+
+func TestTickBatch(t *testing.T) {
+	t.Parallel()
+	b := domain.NewTickBatch()
+	for _, tk := range []domain.Tick{{"a", 10, 1}, {"b", 20, 2}, {"a", 70, 3}, {"a", 70, 4}} {
+		b.Add(tk)
+	}
+	if b.Ticks() != 4 || len(b.Histories()) != 2 {
+		t.Fatalf("batch has %d ticks, %d stocks", b.Ticks(), len(b.Histories()))
+	}
+	if p, _ := b.Histories()["a"].Latest(); p != 4 {
+		t.Fatalf("latest of a = %d, want 4 (later same-second tick)", p)
+	}
+	if _, err := domain.NewTick("a", 10, 0); err == nil {
+		t.Fatal("NewTick accepted price 0")
+	}
+	if _, err := domain.NewTick("a", domain.SecondsPerDay, 1); err == nil {
+		t.Fatal("NewTick accepted a time past midnight")
+	}
+}
