@@ -163,7 +163,12 @@ func TestNewOrderValidates(t *testing.T) {
 	if _, err := domain.NewOrderQuery(domain.VisibleAt(t0, time.UTC), nil, 0); err == nil {
 		t.Error("limit 0 accepted")
 	}
-	if _, err := domain.NewOrderQuery(domain.VisibleAt(t0, time.UTC), nil, 1001); err == nil {
-		t.Error("limit 1001 accepted")
+	if _, err := domain.NewOrderQuery(domain.VisibleAt(t0, time.UTC), nil, 1002); err == nil {
+		t.Error("limit 1002 accepted")
+	}
+	for n, ok := range map[int]bool{0: false, 1: true, 1000: true, 1001: false, -1: false} {
+		if err := domain.ValidatePageSize(n); (err == nil) != ok {
+			t.Errorf("ValidatePageSize(%d) = %v", n, err)
+		}
 	}
 }

@@ -67,15 +67,26 @@ func ListingLess(a, b Order) int {
 	return 0
 }
 
-// MaxPageSize bounds a page of the listing.
-const MaxPageSize = 1000
+// Page sizes of the listing.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+)
 
 // ErrBadPageSize reports a page size out of 1..MaxPageSize.
-var ErrBadPageSize = errors.New("page size must be between 1 and 1000")
+var ErrBadPageSize = errors.New("limit must be between 1 and 1000")
 
-// OrderQuery asks for one page of the listing: the orders visible under
-// Visibility that stand after After (all of them when After is nil), at
-// most Limit of them. Keeping the Visibility of the first page in every
+// ValidatePageSize checks a page size asked for by a caller.
+func ValidatePageSize(n int) error {
+	if n < 1 || n > MaxPageSize {
+		return ErrBadPageSize
+	}
+	return nil
+}
+
+// OrderQuery asks a store for a stretch of the listing: the orders visible
+// under Visibility that stand after After (from the top when After is nil),
+// at most Limit of them. Keeping the Visibility of the first page in every
 // following page is what makes paging consistent across midnight.
 type OrderQuery struct {
 	Visibility Visibility
@@ -83,9 +94,10 @@ type OrderQuery struct {
 	Limit      int
 }
 
-// NewOrderQuery validates a page request.
+// NewOrderQuery validates a query. Limit may exceed MaxPageSize by one, so
+// that a caller can tell whether another page follows.
 func NewOrderQuery(v Visibility, after *OrderPosition, limit int) (OrderQuery, error) {
-	if limit < 1 || limit > MaxPageSize {
+	if limit < 1 || limit > MaxPageSize+1 {
 		return OrderQuery{}, ErrBadPageSize
 	}
 	return OrderQuery{Visibility: v, After: after, Limit: limit}, nil

@@ -1,0 +1,162 @@
+package csv_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"stockd/adapters/csv"
+	"stockd/domain"
+)
+
+func stocks(t testing.TB) domain.Stocks {
+	t.Helper()
+	s, err := domain.NewStocks([]string{"stock1", "stock2", "stock3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+type series struct {
+	times  []string
+	prices []int64
+}
+
+func read(t *testing.T, text string) map[string]series {
+	t.Helper()
+	b, err := csv.Read(strings.NewReader(text), "p.csv", stocks(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]series{}
+	for stock, h := range b.Histories() {
+		s := h.Series()
+		var times []string
+		for _, m := range s.Minutes {
+			times = append(times, m.String())
+		}
+		out[stock] = series{times, s.Prices}
+	}
+	return out
+}
+
+func TestReadLayoutsAgree(t *testing.T) {
+	t.Parallel()
+	long := "Time,Stock,Price\n90006,stock3,1734\n90041,Stock1,1008\n090031,stock1,1041\n09:01:54,STOCK1,1054\n90320,stock3,1700\n"
+	wide := "Time,Stock1,Stock2,Stock3\n90006,,,1734\n90041,1008,,\n090031,1041,,\n09:01:54,1054,,\n90320,,,1700\n"
+	want := map[string]series{
+		"stock1": {[]string{"090000", "090100"}, []int64{1008, 1054}},
+		"stock3": {[]string{"090000", "090100", "090200", "090300"}, []int64{1734, 1734, 1734, 1700}},
+	}
+	for name, text := range map[string]string{"long": long, "wide": wide, "crlf": strings.ReplaceAll(long, "\n", "\r\n"), "bom": "\ufeff" + long} {
+		got := read(t, text)
+		if len(got) != len(want) {
+			t.Fatalf("%s: stocks %v, want %v", name, got, want)
+		}
+		for stock, w := range want {
+			if !slices.Equal(got[stock].times, w.times) || !slices.Equal(got[stock].prices, w.prices) {
+				t.Errorf("%s: %s = %v, want %v", name, stock, got[stock], w)
+			}
+		}
+	}
+}
+
+func TestReadErrorsNameFileAndLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, text string
+		line       int
+		reason     string
+	}{
+		{"empty file", "", 1, "empty file"},
+		{"bad header", "When,Stock,Price\n", 1, "header"},
+		{"long header with extra column", "Time,Stock,Price,Extra\n", 1, "header"},
+		{"wide header unknown stock", "Time,Stock1,Stock9\n", 1, "unknown stock"},
+		{"wide header duplicate stock", "Time,Stock1,stock1\n", 1, "two columns"},
+		{"unknown stock", "Time,Stock,Price\n90006,stock1,1\n90007,stock9,2\n", 3, "unknown stock"},
+		{"bad time", "Time,Stock,Price\n9006,stock1,1\n", 2, "Time"},
+		{"time out of range", "Time,Stock,Price\n250000,stock1,1\n", 2, "out of range"},
+		{"zero price", "Time,Stock,Price\n90006,stock1,0\n", 2, "price"},
+		{"negative price", "Time,Stock,Price\n90006,stock1,-5\n", 2, "price"},
+		{"fraction", "Time,Stock,Price\n90006,stock1,1.5\n", 2, "price"},
+		{"price beyond int64", "Time,Stock,Price\n90006,stock1,9223372036854775808\n", 2, "too large"},
+		{"short row", "Time,Stock,Price\n90006,stock1\n", 2, "2 fields"},
+		{"bad quote", "Time,Stock,Price\n90006,\"stock1,1\n", 2, "quote"},
+		{"wide bad cell", "Time,Stock1,Stock2\n90006,1,x\n", 2, "Stock2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := csv.Read(strings.NewReader(tt.text), "p.csv", stocks(t))
+			var le *csv.LineError
+			if !errors.As(err, &le) {
+				t.Fatalf("error = %v, want a *LineError", err)
+			}
+			if le.File != "p.csv" || le.Line != tt.line || !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(tt.reason)) {
+				t.Fatalf("error = %q, want p.csv:%d with %q", err, tt.line, tt.reason)
+			}
+			if !strings.HasPrefix(err.Error(), "p.csv:") {
+				t.Fatalf("error %q does not start with file:line", err)
+			}
+		})
+	}
+}
+
+func TestSourceAppliesNothingOnABadRow(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "p.csv")
+	if err := os.WriteFile(path, []byte("Time,Stock,Price\n90006,stock1,1\n90007,stock1,x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	applied := false
+	err := csv.NewSource(path, stocks(t)).Run(t.Context(), func(_ context.Context, _ *domain.TickBatch) error {
+		applied = true
+		return nil
+	})
+	if err == nil || applied {
+		t.Fatalf("Run = %v, applied = %v; want an error and nothing applied", err, applied)
+	}
+	if !strings.HasPrefix(err.Error(), path+":3: ") {
+		t.Fatalf("error = %q, want %s:3: ...", err, path)
+	}
+}
+
+func TestSourceMissingFile(t *testing.T) {
+	t.Parallel()
+	err := csv.NewSource(filepath.Join(t.TempDir(), "none.csv"), stocks(t)).Run(t.Context(), func(context.Context, *domain.TickBatch) error { return nil })
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("error = %v, want not exist", err)
+	}
+}
+
+// FuzzRead checks that no input panics, that every error names a line, and
+// that a file read without error gives series with positive prices.
+func FuzzRead(f *testing.F) {
+	f.Add("Time,Stock,Price\n90006,stock3,1734\n90010,stock2,448\n")
+	f.Add("Time,Stock1,Stock2,Stock3\n90006,,,1734\n90041,1008,,\n")
+	f.Add("Time,Stock,Price\n\"9:00\",stock1,1\n")
+	f.Add("time,stock,price\r\n09:00:06,STOCK1,0001\r\n")
+	s := stocks(f)
+	f.Fuzz(func(t *testing.T, text string) {
+		b, err := csv.Read(strings.NewReader(text), "f.csv", s)
+		if err != nil {
+			var le *csv.LineError
+			if !errors.As(err, &le) || le.Line < 1 {
+				t.Fatalf("error without a line: %v", err)
+			}
+			return
+		}
+		for _, h := range b.Histories() {
+			for _, p := range h.Series().Prices {
+				if p <= 0 {
+					t.Fatalf("price %d", p)
+				}
+			}
+		}
+	})
+}

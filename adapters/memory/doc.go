@@ -1,0 +1,5 @@
+// Package memory holds in-process adapters for every store port. They keep
+// the same promises as the real adapters (the contract suites in
+// adapters/storetest run against both), so the service runs and is tested
+// without any server.
+package memory

@@ -1,0 +1,48 @@
+package memory
+
+import (
+	"context"
+	"sync"
+
+	"stockd/domain"
+	"stockd/ports"
+)
+
+var _ ports.PriceStore = (*PriceStore)(nil)
+
+// PriceStore keeps price histories in memory.
+type PriceStore struct {
+	mu        sync.RWMutex
+	histories map[string]*domain.PriceHistory
+}
+
+// NewPriceStore returns an empty store.
+func NewPriceStore() *PriceStore {
+	return &PriceStore{histories: make(map[string]*domain.PriceHistory)}
+}
+
+// Merge folds each history into the stored one.
+func (s *PriceStore) Merge(_ context.Context, histories map[string]*domain.PriceHistory) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for stock, h := range histories {
+		stored := s.histories[stock]
+		if stored == nil {
+			s.histories[stock] = h.Clone()
+			continue
+		}
+		stored.Absorb(h)
+	}
+	return nil
+}
+
+// Series renders the stored history of stock.
+func (s *PriceStore) Series(_ context.Context, stock string) (domain.MinuteSeries, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	h := s.histories[stock]
+	if h == nil {
+		return domain.NewPriceHistory().Series(), nil
+	}
+	return h.Series(), nil
+}

@@ -1,0 +1,19 @@
+package ports
+
+import (
+	"context"
+
+	"stockd/domain"
+)
+
+//go:generate go tool mockgen -destination=portsmock/order_repository.go -package=portsmock stockd/ports OrderRepository
+
+// OrderRepository keeps judged orders.
+type OrderRepository interface {
+	// Save stores o and returns it with its ID. Saving is idempotent by
+	// o.Key(): a key already stored returns the stored order unchanged.
+	Save(ctx context.Context, o domain.Order) (domain.Order, error)
+	// List returns the orders matching q, in listing order, at most
+	// q.Limit of them.
+	List(ctx context.Context, q domain.OrderQuery) ([]domain.Order, error)
+}

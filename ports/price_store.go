@@ -1,0 +1,19 @@
+package ports
+
+import (
+	"context"
+
+	"stockd/domain"
+)
+
+//go:generate go tool mockgen -destination=portsmock/price_store.go -package=portsmock stockd/ports PriceStore
+
+// PriceStore keeps the minute-wise price series of every stock.
+type PriceStore interface {
+	// Merge folds each stock's history into its stored series, atomically
+	// per stock, writing each stock once.
+	Merge(ctx context.Context, histories map[string]*domain.PriceHistory) error
+	// Series returns the stored series of stock; an empty series when the
+	// stock has none.
+	Series(ctx context.Context, stock string) (domain.MinuteSeries, error)
+}
