@@ -1,0 +1,199 @@
+package http
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"stockd/app"
+	"stockd/domain"
+)
+
+type handlers struct {
+	buy     *app.BuyStock
+	list    *app.ListOrders
+	prices  *app.GetPrices
+	metrics *metrics
+}
+
+// buyRequest uses pointers so that a missing field is told from a zero.
+type buyRequest struct {
+	User      *string `json:"user"`
+	Stockname *string `json:"stockname"`
+	Quantity  *int64  `json:"quantity"`
+}
+
+type orderJSON struct {
+	ID           int64     `json:"id"`
+	User         string    `json:"user"`
+	Stock        string    `json:"stock"`
+	Status       string    `json:"status"`
+	Price        int64     `json:"price"`
+	Quantity     int64     `json:"quantity"`
+	CreationDate time.Time `json:"creation_date"`
+}
+
+func toOrderJSON(o domain.Order) orderJSON {
+	return orderJSON{
+		ID: o.ID(), User: o.User(), Stock: o.Stock(), Status: string(o.Status()),
+		Price: o.Price(), Quantity: o.Quantity(), CreationDate: o.CreatedAt().UTC(),
+	}
+}
+
+type buyResponse struct {
+	Result string    `json:"result"`
+	Order  orderJSON `json:"order"`
+	Credit int64     `json:"credit"`
+}
+
+const maxIdempotencyKey = 255
+
+func (h *handlers) buyStock(c echo.Context) error {
+	req, err := decodeBuyRequest(c.Request())
+	if err != nil {
+		return err
+	}
+	key := c.Request().Header.Get("Idempotency-Key")
+	if len(key) > maxIdempotencyKey {
+		return withStatus(http.StatusBadRequest, fmt.Errorf("Idempotency-Key is longer than %d bytes", maxIdempotencyKey))
+	}
+	res, err := h.buy.Execute(c.Request().Context(), app.BuyStockCommand{
+		User: *req.User, Stock: *req.Stockname, Quantity: *req.Quantity, IdempotencyKey: key,
+	})
+	if err != nil {
+		return err
+	}
+	h.metrics.orders.WithLabelValues(string(res.Order.Status())).Inc()
+	result := "Deny"
+	if res.Order.Status() == domain.Accepted {
+		result = "Accept"
+	}
+	return c.JSON(http.StatusCreated, buyResponse{Result: result, Order: toOrderJSON(res.Order), Credit: res.Credit})
+}
+
+// decodeBuyRequest accepts exactly one JSON object with the three fields
+// and their types, and nothing after it.
+func decodeBuyRequest(r *http.Request) (buyRequest, error) {
+	body := http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	var req buyRequest
+	if err := dec.Decode(&req); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return req, err
+		}
+		return req, withStatus(http.StatusBadRequest, fmt.Errorf("body: %w", err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return req, err
+		}
+		return req, withStatus(http.StatusBadRequest, errors.New("body: data after the JSON object"))
+	}
+	switch {
+	case req.User == nil:
+		return req, withStatus(http.StatusBadRequest, errors.New(`body: "user" is missing`))
+	case req.Stockname == nil:
+		return req, withStatus(http.StatusBadRequest, errors.New(`body: "stockname" is missing`))
+	case req.Quantity == nil:
+		return req, withStatus(http.StatusBadRequest, errors.New(`body: "quantity" is missing`))
+	}
+	return req, nil
+}
+
+type ordersResponse struct {
+	Results []orderJSON `json:"results"`
+	Next    *string     `json:"next"`
+}
+
+func (h *handlers) listOrders(c echo.Context) error {
+	q := app.ListOrdersQuery{Limit: domain.DefaultPageSize}
+	if s := c.QueryParam("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return withStatus(http.StatusBadRequest, domain.ErrBadPageSize)
+		}
+		q.Limit = n
+	}
+	if s := c.QueryParam("cursor"); s != "" {
+		cur, err := decodeCursor(s)
+		if err != nil {
+			return withStatus(http.StatusBadRequest, err)
+		}
+		q.Cursor = &cur
+	}
+	page, err := h.list.Execute(c.Request().Context(), q)
+	if err != nil {
+		return err
+	}
+	resp := ordersResponse{Results: make([]orderJSON, len(page.Orders))}
+	for i, o := range page.Orders {
+		resp.Results[i] = toOrderJSON(o)
+	}
+	if page.Next != nil {
+		s := encodeCursor(*page.Next)
+		resp.Next = &s
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+// cursorJSON is the cursor's wire form, base64url-encoded so that it is an
+// opaque token to clients.
+type cursorJSON struct {
+	AsOf      int64 `json:"a"` // Unix nanoseconds
+	CreatedAt int64 `json:"c"` // Unix microseconds
+	ID        int64 `json:"i"`
+}
+
+func encodeCursor(c app.Cursor) string {
+	b, _ := json.Marshal(cursorJSON{AsOf: c.AsOf.UnixNano(), CreatedAt: c.After.CreatedAt.UnixMicro(), ID: c.After.ID})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (app.Cursor, error) {
+	bad := errors.New("cursor is not one this server gave out")
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return app.Cursor{}, bad
+	}
+	dec := json.NewDecoder(bytesReader(raw))
+	dec.DisallowUnknownFields()
+	var cj cursorJSON
+	if err := dec.Decode(&cj); err != nil || cj.ID <= 0 || cj.AsOf <= 0 {
+		return app.Cursor{}, bad
+	}
+	return app.Cursor{
+		AsOf:  time.Unix(0, cj.AsOf).UTC(),
+		After: domain.OrderPosition{CreatedAt: time.UnixMicro(cj.CreatedAt).UTC(), ID: cj.ID},
+	}, nil
+}
+
+type pricesResponse struct {
+	Stock string   `json:"stock"`
+	Time  []string `json:"time"`
+	Price []int64  `json:"price"`
+}
+
+func (h *handlers) stockPrices(c echo.Context) error {
+	stock, s, err := h.prices.Execute(c.Request().Context(), c.Param("stock"))
+	if errors.Is(err, domain.ErrUnknownStock) {
+		return withStatus(http.StatusNotFound, err)
+	}
+	if err != nil {
+		return err
+	}
+	resp := pricesResponse{Stock: stock, Time: make([]string, len(s.Minutes)), Price: s.Prices}
+	for i, m := range s.Minutes {
+		resp.Time[i] = m.String()
+	}
+	return c.JSON(http.StatusOK, resp)
+}

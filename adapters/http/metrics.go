@@ -1,0 +1,54 @@
+package http
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"stockd/domain"
+)
+
+type metrics struct {
+	latency *prometheus.HistogramVec
+	orders  *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "stockd_http_request_duration_seconds",
+			Help:    "Latency of HTTP requests by route, method and status.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route", "method", "status"}),
+		orders: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stockd_orders_total",
+			Help: "Judged buy orders by status.",
+		}, []string{"status"}),
+	}
+	reg.MustRegister(m.latency, m.orders)
+	for _, s := range []domain.Status{domain.Accepted, domain.Denied} {
+		m.orders.WithLabelValues(string(s)) // present at 0 from the start
+	}
+	return m
+}
+
+// middleware observes every request, labelled by its route template rather
+// than its path, so that the number of series stays bounded.
+func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		status := c.Response().Status
+		if err != nil {
+			status = statusOf(err)
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		m.latency.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+		return err
+	}
+}

@@ -1,0 +1,107 @@
+// Package http is the Echo driver of the service: it turns HTTP requests
+// into use case calls and their results and errors into JSON responses.
+package http
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"stockd/app"
+)
+
+// MaxBodyBytes bounds a request body.
+const MaxBodyBytes = 1 << 20
+
+// Check is one dependency /readyz asks about.
+type Check struct {
+	Name string
+	Ping func(context.Context) error
+}
+
+// Deps is what the server drives.
+type Deps struct {
+	BuyStock   *app.BuyStock
+	ListOrders *app.ListOrders
+	GetPrices  *app.GetPrices
+	Checks     []Check
+	Registry   *prometheus.Registry // where /metrics reads from and the server's metrics go
+	Logger     *slog.Logger
+}
+
+// NewHandler builds the Echo router with every route of the API.
+func NewHandler(d Deps) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(d.Logger)
+	m := newMetrics(d.Registry)
+
+	e.Use(middleware.RequestID())
+	e.Use(m.middleware)
+	e.Use(accessLog(d.Logger))
+	e.Use(middleware.Recover())
+
+	h := &handlers{buy: d.BuyStock, list: d.ListOrders, prices: d.GetPrices, metrics: m}
+	api := e.Group("/api")
+	api.POST("/buy-stock", h.buyStock)
+	api.GET("/orders", h.listOrders)
+	api.GET("/stocks/:stock/prices", h.stockPrices)
+
+	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/readyz", readyz(d.Checks))
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
+	return e
+}
+
+// NewServer wraps handler in a server with timeouts, so that a slow or
+// stalled client cannot hold a connection forever.
+func NewServer(addr string, handler http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+}
+
+func readyz(checks []Check) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		status, results := http.StatusOK, make(map[string]string, len(checks))
+		for _, ch := range checks {
+			if err := ch.Ping(ctx); err != nil {
+				status, results[ch.Name] = http.StatusServiceUnavailable, err.Error()
+				continue
+			}
+			results[ch.Name] = "ok"
+		}
+		word := "ready"
+		if status != http.StatusOK {
+			word = "unavailable"
+		}
+		return c.JSON(status, map[string]any{"status": word, "checks": results})
+	}
+}
+
+func accessLog(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogRoutePath: true,
+		HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+				slog.String("request_id", v.RequestID), slog.String("method", v.Method),
+				slog.String("uri", v.URI), slog.String("route", v.RoutePath),
+				slog.Int("status", v.Status), slog.Duration("latency", v.Latency))
+			return nil
+		},
+	})
+}
