@@ -111,7 +111,7 @@ func parseHeader(header []string, stocks domain.Stocks) ([]string, error) {
 		names[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 	}
 	if len(names) < 2 || names[0] != "time" {
-		return nil, fmt.Errorf("header %q: want Time,Stock,Price or Time,<stock>,...", strings.Join(header, ","))
+		return nil, fmt.Errorf("header %q: want Time,Stock,Price or Time,<stock>[,<stock>]", strings.Join(header, ","))
 	}
 	if names[1] == "stock" {
 		if len(names) != 3 || names[2] != "price" {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -90,7 +91,7 @@ func decodeBuyRequest(r *http.Request) (buyRequest, error) {
 		if errors.As(err, &mbe) {
 			return req, err
 		}
-		return req, withStatus(http.StatusBadRequest, fmt.Errorf("body: %w", err))
+		return req, withStatus(http.StatusBadRequest, jsonProblem(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		var mbe *http.MaxBytesError
@@ -110,12 +111,35 @@ func decodeBuyRequest(r *http.Request) (buyRequest, error) {
 	return req, nil
 }
 
+// jsonProblem rewords a decoding error for the client, in the API's terms
+// rather than Go's.
+func jsonProblem(err error) error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te) && te.Field == "":
+		return errors.New("body must be a JSON object")
+	case errors.As(err, &te) && te.Field == "quantity":
+		return fmt.Errorf(`body: "quantity" must be an integer from 1 to 9223372036854775807, not %s`, te.Value)
+	case errors.As(err, &te):
+		return fmt.Errorf("body: %q must be a %s, not %s", te.Field, te.Type.Kind(), te.Value)
+	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("body is not valid JSON: %v", err)
+	case errors.Is(err, io.EOF):
+		return errors.New("body is empty: want a JSON object")
+	}
+	return fmt.Errorf("body: %v", err) // an unknown field, named by encoding/json
+}
+
 type ordersResponse struct {
 	Results []orderJSON `json:"results"`
 	Next    *string     `json:"next"`
 }
 
 func (h *handlers) listOrders(c echo.Context) error {
+	if _, err := url.ParseQuery(c.Request().URL.RawQuery); err != nil {
+		return withStatus(http.StatusBadRequest, fmt.Errorf("query string: %w", err))
+	}
 	q := app.ListOrdersQuery{Limit: domain.DefaultPageSize}
 	if s := c.QueryParam("limit"); s != "" {
 		n, err := strconv.Atoi(s)

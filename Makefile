@@ -1,0 +1,59 @@
+# stockd: see README.md. `make run` and `make test` are the two commands a
+# new user needs; the rest are their parts.
+
+GO        ?= go
+BIN       ?= bin/stockd
+PKGS      := ./...
+RACE      ?= -race
+FUZZTIME  ?= 10s
+
+.PHONY: run build test test-unit test-integration check fuzz generate price-data bench up down clean
+
+## run: the whole service on in-memory adapters, no server needed (:8080)
+run:
+	$(GO) run ./cmd/stockd
+
+## build: the static binary the Docker image ships
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN) ./cmd/stockd
+
+## test: everything CI runs
+test: check test-unit test-integration fuzz
+
+## test-unit: no server needed
+test-unit:
+	$(GO) test $(RACE) -count=1 $(PKGS)
+
+## test-integration: throwaway redis-server and PostgreSQL database (see README)
+test-integration:
+	$(GO) test $(RACE) -count=1 -tags integration $(PKGS)
+
+## check: formatting, vet, staticcheck, the domain's imports, generated files
+check:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet $(PKGS)
+	$(GO) vet -tags integration $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+	@deps="$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./domain/... | grep -v '^stockd/domain$$')"; \
+	  test -z "$$deps" || { echo "domain imports non-standard packages: $$deps"; exit 1; }
+	$(GO) generate ./...
+	@git diff --exit-code -- ports/portsmock || { echo "generated mocks are stale: run make generate and commit"; exit 1; }
+
+## fuzz: a short run of every fuzz target
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzRead -fuzztime=$(FUZZTIME) ./adapters/csv
+
+## generate: regenerate mocks
+generate:
+	$(GO) generate ./...
+
+## price-data: regenerate the shipped price_data.csv
+price-data:
+	$(GO) run ./cmd/pricegen -o price_data.csv
+
+## bench: the benchmarks (numbers go in notes, never in assertions)
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
+
+clean:
+	rm -rf bin

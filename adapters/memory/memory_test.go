@@ -1,0 +1,48 @@
+package memory_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"stockd/adapters/memory"
+	"stockd/adapters/storetest"
+	"stockd/ports"
+)
+
+func TestPriceStoreContract(t *testing.T) {
+	storetest.PriceStore(t, func(*testing.T) ports.PriceStore { return memory.NewPriceStore() })
+}
+
+func TestCreditStoreContract(t *testing.T) {
+	storetest.CreditStore(t, func(*testing.T) ports.CreditStore { return memory.NewCreditStore() })
+}
+
+func TestOrderRepositoryContract(t *testing.T) {
+	storetest.OrderRepository(t, func(*testing.T) ports.OrderRepository { return memory.NewOrderRepository() })
+}
+
+func TestIdempotencyStoreContract(t *testing.T) {
+	storetest.IdempotencyStore(t, func(*testing.T) ports.IdempotencyStore {
+		return memory.NewIdempotencyStore(memory.SystemClock{})
+	})
+}
+
+type fakeClock struct{ now time.Time }
+
+func (c *fakeClock) Now() time.Time { return c.now }
+
+func TestIdempotencyRecordsExpire(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	s := memory.NewIdempotencyStore(clock)
+	_, err := s.Reserve(t.Context(), "k", "fp", time.Minute)
+	require.NoError(t, err)
+	_, err = s.Reserve(t.Context(), "k", "other", time.Minute)
+	require.ErrorIs(t, err, ports.ErrKeyReused)
+	clock.now = clock.now.Add(time.Minute)
+	out, err := s.Reserve(t.Context(), "k", "other", time.Minute)
+	require.NoError(t, err)
+	assert.Nil(t, out)
+}

@@ -1,0 +1,129 @@
+package storetest
+
+import (
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"stockd/domain"
+	"stockd/ports"
+)
+
+// OrderRepository runs the contract of ports.OrderRepository. newStore must
+// return an empty repository.
+func OrderRepository(t *testing.T, newStore func(t *testing.T) ports.OrderRepository) {
+	t.Run("save assigns ids and is idempotent by key", func(t *testing.T) {
+		r := newStore(t)
+		at := time.Date(2026, 11, 26, 9, 0, 0, 123456789, time.UTC)
+		o := newOrder("user2", "stock1", domain.Accepted, 1054, 100, at)
+		saved, err := r.Save(t.Context(), o)
+		require.NoError(t, err)
+		require.Positive(t, saved.ID())
+		assert.Equal(t, o.WithID(saved.ID()), saved)
+		assert.Equal(t, at.Truncate(time.Microsecond), saved.CreatedAt())
+
+		again, err := r.Save(t.Context(), o)
+		require.NoError(t, err)
+		assert.Equal(t, saved, again, "the same key is stored once")
+
+		other, err := r.Save(t.Context(), newOrder("user2", "stock1", domain.Denied, 1054, 100, at))
+		require.NoError(t, err)
+		assert.Greater(t, other.ID(), saved.ID())
+	})
+
+	t.Run("concurrent saves get distinct ids", func(t *testing.T) {
+		r := newStore(t)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ids := map[int64]bool{}
+		for range 50 {
+			wg.Go(func() {
+				o, err := r.Save(t.Context(), newOrder("u", "stock1", domain.Accepted, 1, 1, time.Now()))
+				if !assert.NoError(t, err) {
+					return
+				}
+				mu.Lock()
+				ids[o.ID()] = true
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		assert.Len(t, ids, 50)
+	})
+
+	t.Run("listing agrees with the domain rule on random orders, across pages", func(t *testing.T) {
+		r := newStore(t)
+		rng := rand.New(rand.NewPCG(21, 22))
+		zones := []string{"UTC", "Europe/Paris", "America/New_York", "Asia/Tokyo", "Pacific/Kiritimati"}
+		var all []domain.Order
+		base := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+		for range 400 {
+			offset := time.Duration(rng.Int64N(int64(72*time.Hour))) - 36*time.Hour
+			switch rng.IntN(8) {
+			case 0:
+				offset = offset.Truncate(time.Hour) // on the hour: exactly some zone's midnight
+			case 1:
+				offset = offset.Truncate(time.Hour) - time.Microsecond
+			}
+			at := base.Add(offset)
+			if len(all) > 0 && rng.IntN(10) == 0 {
+				at = all[rng.IntN(len(all))].CreatedAt() // ties on creation time
+			}
+			status := domain.Accepted
+			if rng.IntN(2) == 0 {
+				status = domain.Denied
+			}
+			o, err := r.Save(t.Context(), newOrder("u", "stock1", status, 1+rng.Int64N(2000), 5+rng.Int64N(11), at))
+			require.NoError(t, err)
+			all = append(all, o)
+		}
+		for _, zone := range zones {
+			loc, err := time.LoadLocation(zone)
+			require.NoError(t, err)
+			for range 3 {
+				now := base.Add(time.Duration(rng.Int64N(int64(48*time.Hour))) - 24*time.Hour)
+				vis := domain.VisibleAt(now, loc)
+				var want []domain.Order
+				for _, o := range all {
+					if vis.Visible(o) {
+						want = append(want, o)
+					}
+				}
+				slices.SortFunc(want, domain.ListingLess)
+
+				var got []domain.Order
+				var after *domain.OrderPosition
+				for page := 0; ; page++ {
+					require.Less(t, page, 1000)
+					limit := 1 + rng.IntN(60)
+					q, err := domain.NewOrderQuery(vis, after, limit)
+					require.NoError(t, err)
+					orders, err := r.List(t.Context(), q)
+					require.NoError(t, err)
+					require.LessOrEqual(t, len(orders), limit)
+					got = append(got, orders...)
+					if len(orders) < limit {
+						break
+					}
+					p := orders[len(orders)-1].Position()
+					after = &p
+				}
+				require.Equal(t, ids(want), ids(got), "zone %s, now %v", zone, now)
+				require.Equal(t, want, got)
+			}
+		}
+	})
+}
+
+func ids(orders []domain.Order) []int64 {
+	out := make([]int64, len(orders))
+	for i, o := range orders {
+		out[i] = o.ID()
+	}
+	return out
+}

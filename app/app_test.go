@@ -1,0 +1,225 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"stockd/adapters/memory"
+	"stockd/app"
+	"stockd/domain"
+	"stockd/ports"
+)
+
+type fakeClock struct{ now time.Time }
+
+func (c *fakeClock) Now() time.Time { return c.now }
+
+// flakyOrders fails Save while down is set: the order store outage.
+type flakyOrders struct {
+	*memory.OrderRepository
+	down atomic.Bool
+}
+
+func (f *flakyOrders) Save(ctx context.Context, o domain.Order) (domain.Order, error) {
+	if f.down.Load() {
+		return domain.Order{}, ports.ErrUnavailable
+	}
+	return f.OrderRepository.Save(ctx, o)
+}
+
+type world struct {
+	clock   *fakeClock
+	prices  *memory.PriceStore
+	credits *memory.CreditStore
+	orders  *flakyOrders
+	keys    *memory.IdempotencyStore
+	buy     *app.BuyStock
+	settle  *app.SettlePendingOrders
+	list    *app.ListOrders
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{
+		clock:   &fakeClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)},
+		prices:  memory.NewPriceStore(),
+		credits: memory.NewCreditStore(),
+		orders:  &flakyOrders{OrderRepository: memory.NewOrderRepository()},
+	}
+	w.keys = memory.NewIdempotencyStore(w.clock)
+	stocks, err := domain.NewStocks([]string{"stock1", "stock2"})
+	require.NoError(t, err)
+	w.buy, err = app.NewBuyStock(stocks, w.prices, w.credits, w.orders, w.keys, w.clock)
+	require.NoError(t, err)
+	w.settle, err = app.NewSettlePendingOrders(w.credits, w.orders, w.keys, w.clock, 30*time.Second)
+	require.NoError(t, err)
+	w.list, err = app.NewListOrders(w.orders, w.clock, time.UTC)
+	require.NoError(t, err)
+	b := domain.NewTickBatch()
+	b.Add(domain.Tick{Stock: "stock1", At: 9 * 3600, Price: 100})
+	require.NoError(t, w.prices.Merge(t.Context(), b.Histories()))
+	require.NoError(t, w.credits.SetCredit(t.Context(), "user1", 1000))
+	return w
+}
+
+func (w *world) credit(t *testing.T) int64 {
+	t.Helper()
+	c, err := w.credits.Credit(t.Context(), "user1")
+	require.NoError(t, err)
+	return c
+}
+
+func (w *world) listed(t *testing.T) []domain.Order {
+	t.Helper()
+	page, err := w.list.Execute(t.Context(), app.ListOrdersQuery{Limit: 1000})
+	require.NoError(t, err)
+	return page.Orders
+}
+
+func TestBuyStockDebitsAndRecords(t *testing.T) {
+	w := newWorld(t)
+	res, err := w.buy.Execute(t.Context(), app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 4})
+	require.NoError(t, err)
+	assert.Equal(t, domain.Accepted, res.Order.Status())
+	assert.Equal(t, int64(600), res.Credit)
+	assert.Equal(t, int64(600), w.credit(t))
+
+	res, err = w.buy.Execute(t.Context(), app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 7})
+	require.NoError(t, err)
+	assert.Equal(t, domain.Denied, res.Order.Status(), "700 > 600")
+	assert.Equal(t, int64(600), w.credit(t))
+	assert.Len(t, w.listed(t), 1, "the denied order of 7 is saved but not listed")
+
+	pending, err := w.credits.PendingOrders(t.Context())
+	require.NoError(t, err)
+	assert.Empty(t, pending, "a recorded order leaves no pending record")
+}
+
+func TestBuyStockRejectsWithoutChange(t *testing.T) {
+	w := newWorld(t)
+	for _, tc := range []struct {
+		cmd  app.BuyStockCommand
+		want error
+	}{
+		{app.BuyStockCommand{User: "user1", Stock: "stock9", Quantity: 1}, domain.ErrUnknownStock},
+		{app.BuyStockCommand{User: "user1", Stock: "stock2", Quantity: 1}, app.ErrNoPrice},
+		{app.BuyStockCommand{User: "nobody", Stock: "stock1", Quantity: 1}, ports.ErrUserNotFound},
+		{app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 0}, domain.ErrBadQuantity},
+		{app.BuyStockCommand{User: "", Stock: "stock1", Quantity: 1}, domain.ErrBadUser},
+	} {
+		_, err := w.buy.Execute(t.Context(), tc.cmd)
+		require.ErrorIs(t, err, tc.want)
+	}
+	assert.Equal(t, int64(1000), w.credit(t))
+	assert.Empty(t, w.listed(t))
+}
+
+func TestIdempotentRetryReturnsTheFirstOutcome(t *testing.T) {
+	w := newWorld(t)
+	cmd := app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 3, IdempotencyKey: "abc"}
+	first, err := w.buy.Execute(t.Context(), cmd)
+	require.NoError(t, err)
+	again, err := w.buy.Execute(t.Context(), cmd)
+	require.NoError(t, err)
+	assert.Equal(t, first, again)
+	assert.Equal(t, int64(700), w.credit(t), "debited once")
+	assert.Len(t, w.listed(t), 1)
+
+	cmd.Quantity = 4
+	_, err = w.buy.Execute(t.Context(), cmd)
+	require.ErrorIs(t, err, ports.ErrKeyReused)
+	assert.Equal(t, int64(700), w.credit(t))
+}
+
+// TestOrderStoreOutageNeverLosesMoney injects the failure between the debit
+// and the insert: the order stays pending, retries with the key are held
+// off, and the settler records it once the store is back.
+func TestOrderStoreOutageNeverLosesMoney(t *testing.T) {
+	w := newWorld(t)
+	w.orders.down.Store(true)
+	cmd := app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 2, IdempotencyKey: "k1"}
+	_, err := w.buy.Execute(t.Context(), cmd)
+	require.ErrorIs(t, err, app.ErrOrderPending)
+	assert.Equal(t, int64(800), w.credit(t), "the debit stands")
+
+	_, err = w.buy.Execute(t.Context(), cmd)
+	require.ErrorIs(t, err, ports.ErrKeyInFlight, "a retry must not debit again")
+	assert.Equal(t, int64(800), w.credit(t))
+
+	// A denied order during the outage changes nothing.
+	_, err = w.buy.Execute(t.Context(), app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 100})
+	require.ErrorIs(t, err, ports.ErrUnavailable)
+
+	n, err := w.settle.Execute(t.Context())
+	require.NoError(t, err)
+	assert.Zero(t, n, "within the grace period the request may still be recording it")
+
+	w.clock.now = w.clock.now.Add(time.Minute)
+	n, err = w.settle.Execute(t.Context())
+	require.Error(t, err, "the store is still down")
+	assert.Zero(t, n)
+
+	w.orders.down.Store(false)
+	n, err = w.settle.Execute(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	orders := w.listed(t)
+	require.Len(t, orders, 1)
+	assert.Equal(t, int64(2), orders[0].Quantity())
+	assert.Equal(t, int64(800), w.credit(t))
+
+	replay, err := w.buy.Execute(t.Context(), cmd)
+	require.NoError(t, err, "the settled order answers the retry")
+	assert.Equal(t, orders[0], replay.Order)
+	assert.Equal(t, int64(800), replay.Credit)
+
+	n, err = w.settle.Execute(t.Context())
+	require.NoError(t, err)
+	assert.Zero(t, n, "settled once")
+	assert.Len(t, w.listed(t), 1)
+}
+
+func TestListOrdersPagesKeepTheirDay(t *testing.T) {
+	w := newWorld(t)
+	require.NoError(t, w.credits.SetCredit(t.Context(), "user1", 0))
+	// Three denied orders of 10 today: visible today, gone tomorrow.
+	for range 3 {
+		_, err := w.buy.Execute(t.Context(), app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 10})
+		require.NoError(t, err)
+		w.clock.now = w.clock.now.Add(time.Second)
+	}
+	page, err := w.list.Execute(t.Context(), app.ListOrdersQuery{Limit: 2})
+	require.NoError(t, err)
+	require.Len(t, page.Orders, 2)
+	require.NotNil(t, page.Next)
+
+	w.clock.now = w.clock.now.Add(24 * time.Hour)
+	rest, err := w.list.Execute(t.Context(), app.ListOrdersQuery{Limit: 2, Cursor: page.Next})
+	require.NoError(t, err)
+	assert.Len(t, rest.Orders, 1, "the cursor judges 'today' as the first page did")
+	assert.Nil(t, rest.Next)
+
+	fresh, err := w.list.Execute(t.Context(), app.ListOrdersQuery{Limit: 2})
+	require.NoError(t, err)
+	assert.Empty(t, fresh.Orders, "a new listing a day later no longer shows them")
+
+	_, err = w.list.Execute(t.Context(), app.ListOrdersQuery{Limit: 0})
+	require.ErrorIs(t, err, domain.ErrBadPageSize)
+}
+
+func TestConstructorsRefuseNil(t *testing.T) {
+	_, err := app.NewBuyStock(domain.Stocks{}, nil, nil, nil, nil, nil)
+	require.Error(t, err)
+	var nilStore *memory.PriceStore
+	_, err = app.NewGetPrices(domain.Stocks{}, nilStore)
+	require.Error(t, err, "a typed nil is nil too")
+	_, err = app.NewIngestTicks(nil, memory.NewPriceStore(), nil)
+	require.Error(t, err)
+	require.False(t, errors.Is(err, ports.ErrUnavailable))
+}

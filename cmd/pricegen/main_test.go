@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"testing"
+
+	"stockd/adapters/csv"
+	"stockd/domain"
+)
+
+func TestDefaultFileShape(t *testing.T) {
+	t.Parallel()
+	var a, b bytes.Buffer
+	spec := Spec{Stocks: 3, Ticks: 510, Start: 9 * 3600, End: 9*3600 + 59*60 + 47, Gaps: 3, Seed: 1}
+	if err := Generate(&a, spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := Generate(&b, spec); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatal("the same spec gave two files")
+	}
+	stocks, _ := domain.NewStocks([]string{"stock1", "stock2", "stock3"})
+	batch, err := csv.Read(&a, "gen.csv", stocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if batch.Ticks() < 500 || len(batch.Histories()) != 3 {
+		t.Fatalf("%d ticks, %d stocks", batch.Ticks(), len(batch.Histories()))
+	}
+	for stock, h := range batch.Histories() {
+		s := h.Series()
+		if s.Len() != 60 || s.Minutes[0].String() != "090000" || s.Minutes[59].String() != "095900" {
+			t.Errorf("%s: %d minutes from %v", stock, s.Len(), s.Minutes[0])
+		}
+		gaps := 0
+		for _, at := range s.CloseAt {
+			if at == domain.NoTick {
+				gaps++
+			}
+		}
+		if gaps < 3 {
+			t.Errorf("%s has %d minutes without a tick, want at least 3", stock, gaps)
+		}
+	}
+}
+
+// TestShippedFileIsGenerated keeps the project's price_data.csv what the
+// generator's defaults make, so that the file and its maker cannot drift.
+func TestShippedFileIsGenerated(t *testing.T) {
+	t.Parallel()
+	shipped, err := os.ReadFile("../../price_data.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run([]string{"-o", "-"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(shipped, out.Bytes()) {
+		t.Fatal("price_data.csv differs from `go run ./cmd/pricegen`: regenerate it with make price-data")
+	}
+}

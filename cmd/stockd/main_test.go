@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// startService runs `stockd` in-process on memory adapters and waits until
+// it answers; the returned stop cancels it and returns run's error.
+func startService(t *testing.T, env map[string]string) (base string, stop func() error) {
+	t.Helper()
+	addr := freeAddr(t)
+	env["HTTP_ADDR"] = addr
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var logs bytes.Buffer
+	go func() { done <- run(ctx, nil, envOf(env), io.Discard, &syncWriter{w: &logs}) }()
+	base = "http://" + addr
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("stockd exited early: %v", err)
+		default:
+		}
+		require.True(t, time.Now().Before(deadline), "stockd did not start")
+		time.Sleep(20 * time.Millisecond)
+	}
+	var once sync.Once
+	var runErr error
+	stop = func() error {
+		once.Do(func() { cancel(); runErr = <-done })
+		return runErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	return base, stop
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+func writeCSV(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "prices.csv")
+	require.NoError(t, os.WriteFile(path, []byte(text), 0o600))
+	return path
+}
+
+func postJSON(t *testing.T, url, body string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var v map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&v))
+	return resp.StatusCode, v
+}
+
+func getJSON(t *testing.T, url string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var v map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&v))
+	return resp.StatusCode, v
+}
+
+// TestEndToEndOnMemory is the mission on memory adapters: the file is
+// ingested, a buy is judged and listed, and concurrent buys never spend
+// more than the credit.
+func TestEndToEndOnMemory(t *testing.T) {
+	csvPath := writeCSV(t, "Time,Stock,Price\n90006,stock1,100\n90130,stock1,120\n90310,Stock1,150\n90000,stock2,7\n")
+	base, stop := startService(t, map[string]string{"PRICE_CSV": csvPath, "SEED_USERS": "user1:1500,user2:6000000000"})
+
+	code, prices := getJSON(t, base+"/api/stocks/stock1/prices")
+	require.Equal(t, 200, code)
+	assert.Equal(t, []any{"090000", "090100", "090200", "090300"}, prices["time"])
+	assert.Equal(t, []any{100.0, 120.0, 120.0, 150.0}, prices["price"])
+
+	code, res := postJSON(t, base+"/api/buy-stock", `{"user":"user2","stockname":"stock1","quantity":100}`)
+	require.Equal(t, 201, code, res)
+	assert.Equal(t, "Accept", res["result"])
+	assert.Equal(t, 6000000000.0-15000, res["credit"])
+
+	code, res = postJSON(t, base+"/api/buy-stock", `{"user":"user2","stockname":"stock2","quantity":5}`)
+	require.Equal(t, 201, code, res)
+
+	// user1 can afford exactly 10 shares at 150: 20 concurrent buys of one.
+	var wg sync.WaitGroup
+	results := make(chan string, 20)
+	for range 20 {
+		wg.Go(func() {
+			resp, err := http.Post(base+"/api/buy-stock", "application/json", strings.NewReader(`{"user":"user1","stockname":"stock1","quantity":1}`))
+			if err != nil {
+				results <- err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			var v map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&v)
+			results <- fmt.Sprint(v["result"])
+		})
+	}
+	wg.Wait()
+	close(results)
+	count := map[string]int{}
+	for r := range results {
+		count[r]++
+	}
+	assert.Equal(t, map[string]int{"Accept": 10, "Deny": 10}, count)
+
+	// Listing: accepted first 100 of stock1, 10 of user1; denied qty 1 are
+	// hidden; pages of 4 walk them all once, newest first.
+	var ids []float64
+	next := ""
+	for page := 0; ; page++ {
+		require.Less(t, page, 10)
+		url := base + "/api/orders?limit=4"
+		if next != "" {
+			url += "&cursor=" + next
+		}
+		code, list := getJSON(t, url)
+		require.Equal(t, 200, code, list)
+		for _, o := range list["results"].([]any) {
+			ids = append(ids, o.(map[string]any)["id"].(float64))
+		}
+		if list["next"] == nil {
+			break
+		}
+		next = list["next"].(string)
+	}
+	assert.Len(t, ids, 12)
+	for i := 1; i < len(ids); i++ {
+		assert.Greater(t, ids[i-1], ids[i], "newest first")
+	}
+
+	require.NoError(t, stop(), "a cancelled stockd exits cleanly")
+}
+
+func TestServiceRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	bad := writeCSV(t, "Time,Stock,Price\n90006,stock1,100\n90007,stock7,5\n")
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"bad csv", nil, map[string]string{"PRICE_CSV": bad, "HTTP_ADDR": "127.0.0.1:0"}, bad + ":3: Stock: unknown stock"},
+		{"missing csv", []string{"update"}, map[string]string{"PRICE_CSV": "/nonexistent.csv"}, "/nonexistent.csv"},
+		{"unknown store", nil, map[string]string{"PRICE_STORE": "mongo"}, "PRICE_STORE"},
+		{"bad zone", nil, map[string]string{"APP_TIMEZONE": "Mars/Base"}, "APP_TIMEZONE"},
+		{"bad seed", []string{"seed-users"}, map[string]string{"SEED_USERS": "user1:-5"}, "SEED_USERS"},
+		{"bad rate", nil, map[string]string{"RATE_LIMIT": "fast"}, "RATE_LIMIT"},
+		{"unknown command", []string{"dance"}, map[string]string{}, "unknown command"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := run(t.Context(), tt.args, envOf(tt.env), io.Discard, io.Discard)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestUpdateWithCSVExits(t *testing.T) {
+	t.Parallel()
+	path := writeCSV(t, "Time,Stock,Price\n90006,stock1,100\n")
+	var logs bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"update"}, envOf(map[string]string{"PRICE_CSV": path}), io.Discard, &logs))
+	assert.Contains(t, logs.String(), `"ticks":1`)
+}
+
+func TestHelpListsEveryVariable(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}} {
+		var out bytes.Buffer
+		require.NoError(t, run(t.Context(), args, envOf(nil), &out, io.Discard))
+		for _, s := range settings {
+			assert.Contains(t, out.String(), s.name)
+		}
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	t.Parallel()
+	cfg, err := parseConfig(envOf(nil))
+	require.NoError(t, err)
+	assert.Equal(t, ":8080", cfg.HTTPAddr)
+	assert.Equal(t, "memory", cfg.PriceStore)
+	assert.Equal(t, "memory", cfg.OrderStore)
+	assert.Equal(t, "csv", cfg.PriceSource)
+	assert.Equal(t, "price_data.csv", cfg.PriceCSV)
+	assert.Equal(t, "localhost:6379", cfg.RedisAddr)
+	assert.Equal(t, "postgres://postgres@localhost:5432/stocks?sslmode=disable", cfg.DatabaseURL)
+	assert.Equal(t, []string{"localhost:9092"}, cfg.KafkaBrokers)
+	assert.Equal(t, "main_topic", cfg.KafkaTopic)
+	assert.Equal(t, "price-updater", cfg.KafkaGroup)
+	assert.Equal(t, "UTC", cfg.Location.String())
+	assert.Equal(t, []string{"stock1", "stock2", "stock3"}, cfg.Stocks.Names())
+	assert.Equal(t, 0, cfg.RateLimit)
+	require.Len(t, cfg.SeedUsers, 2)
+	assert.Equal(t, int64(6000000000), cfg.SeedUsers[1].Credit)
+
+	cfg, err = parseConfig(envOf(map[string]string{"AUTH": "tokens"}))
+	require.NoError(t, err)
+	assert.Equal(t, 50, cfg.RateLimit)
+}
