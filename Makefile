@@ -22,11 +22,11 @@ test: check test-unit test-integration fuzz
 
 ## test-unit: no server needed
 test-unit:
-	$(GO) test $(RACE) -count=1 $(PKGS)
+	$(GO) test $(RACE) -count=1 -timeout=5m $(PKGS)
 
 ## test-integration: throwaway redis-server and PostgreSQL database (see README)
 test-integration:
-	$(GO) test $(RACE) -count=1 -tags integration $(PKGS)
+	$(GO) test $(RACE) -count=1 -timeout=10m -tags integration $(PKGS)
 
 ## check: formatting, vet, staticcheck, the domain's imports, generated files
 check:

@@ -46,6 +46,7 @@ func NewHandler(d Deps) *echo.Echo {
 	e.Use(m.middleware)
 	e.Use(accessLog(d.Logger))
 	e.Use(middleware.Recover())
+	e.Use(requestDeadline(RequestTimeout))
 
 	h := &handlers{buy: d.BuyStock, list: d.ListOrders, prices: d.GetPrices, metrics: m}
 	api := e.Group("/api")
@@ -69,6 +70,21 @@ func NewServer(addr string, handler http.Handler) *http.Server {
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+	}
+}
+
+// RequestTimeout bounds the work of one request, well inside the server's
+// write timeout, so that a store that hangs becomes a 503, not a hang.
+const RequestTimeout = 10 * time.Second
+
+func requestDeadline(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
 	}
 }
 

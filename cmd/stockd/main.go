@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	httpapi "stockd/adapters/http"
+	"stockd/adapters/postgres"
 	"stockd/app"
 )
 
@@ -65,7 +66,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runUpdate(ctx, cfg, log, reg)
 	case "seed-users":
 		return runSeedUsers(ctx, cfg, log)
-	case "produce", "migrate", "token":
+	case "migrate":
+		return runMigrate(ctx, cfg, log)
+	case "produce", "token":
 		return runNotBuilt(cmd, cfg)
 	}
 	return fmt.Errorf("%w: unknown command %q (stockd --help lists them)", errUsage, cmd)
@@ -147,6 +150,15 @@ func runSeedUsers(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("users seeded", "users", len(cfg.SeedUsers))
+	return nil
+}
+
+func runMigrate(ctx context.Context, cfg Config, log *slog.Logger) error {
+	versions, err := postgres.Migrate(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	log.Info("database migrated", "applied", versions)
 	return nil
 }
 

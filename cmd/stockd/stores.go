@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 
+	"errors"
+
 	"stockd/adapters/csv"
 	httpapi "stockd/adapters/http"
 	"stockd/adapters/memory"
+	"stockd/adapters/postgres"
+	"stockd/adapters/redis"
 	"stockd/ports"
 )
 
@@ -32,6 +36,10 @@ func (s *stores) close() {
 // a server is down (readiness reports it); one-shot commands fail.
 func openStores(ctx context.Context, cfg Config, log *slog.Logger, longRunning bool) (*stores, error) {
 	st := &stores{clock: memory.SystemClock{}}
+	fail := func(err error) (*stores, error) {
+		st.close()
+		return nil, err
+	}
 	switch cfg.PriceStore {
 	case "memory":
 		credits := memory.NewCreditStore()
@@ -41,14 +49,47 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger, longRunning b
 			}
 		}
 		st.prices, st.credits, st.keys = memory.NewPriceStore(), credits, memory.NewIdempotencyStore(st.clock)
-	default:
-		return nil, fmt.Errorf("PRICE_STORE: %s is not built yet in this version", cfg.PriceStore)
+	case "redis":
+		client, err := redis.Open(cfg.RedisAddr)
+		if client == nil {
+			return fail(fmt.Errorf("REDIS_ADDR: %w", err))
+		}
+		st.closers = append(st.closers, client.Close)
+		if err != nil {
+			if !longRunning {
+				return fail(err)
+			}
+			log.Warn("redis is unavailable; starting anyway and retrying", "addr", cfg.RedisAddr, "error", err)
+		}
+		st.prices, st.credits, st.keys = redis.NewPriceStore(client), redis.NewCreditStore(client), redis.NewIdempotencyStore(client)
+		st.checks = append(st.checks, httpapi.Check{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, client) }})
 	}
 	switch cfg.OrderStore {
 	case "memory":
 		st.orders = memory.NewOrderRepository()
-	default:
-		return nil, fmt.Errorf("ORDER_STORE: %s is not built yet in this version", cfg.OrderStore)
+	case "postgres":
+		pool, err := postgres.Open(cfg.DatabaseURL)
+		if err != nil {
+			return fail(err)
+		}
+		st.closers = append(st.closers, pool.Close)
+		st.orders = postgres.NewOrderRepository(pool)
+		// A schema that is behind is refused when the server answers; when
+		// it does not, the service starts and readiness keeps asking.
+		switch err := postgres.CheckSchema(ctx, pool); {
+		case errors.Is(err, postgres.ErrSchemaBehind):
+			return fail(fmt.Errorf("DATABASE_URL: %w", err))
+		case err != nil && !longRunning:
+			return fail(err)
+		case err != nil:
+			log.Warn("postgres is unavailable; starting anyway and retrying", "error", err)
+		}
+		st.checks = append(st.checks, httpapi.Check{Name: "postgres", Ping: func(ctx context.Context) error {
+			if err := postgres.Ping(ctx, pool); err != nil {
+				return err
+			}
+			return postgres.CheckSchema(ctx, pool)
+		}})
 	}
 	return st, nil
 }

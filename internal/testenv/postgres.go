@@ -1,0 +1,61 @@
+package testenv
+
+import (
+	"context"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"stockd/adapters/postgres"
+)
+
+// ServerURL is the PostgreSQL server the integration tests create their
+// databases on: STOCKD_TEST_DATABASE_URL, or the local default.
+func ServerURL() string {
+	return Getenv("STOCKD_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+}
+
+const startPostgres = "start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start " +
+	"(or point STOCKD_TEST_DATABASE_URL at a server where the tests may create databases)"
+
+// Postgres creates a uniquely named database, migrated by the embedded
+// migrations as `stockd migrate` does, drops it when the test ends, and
+// returns its URL.
+func Postgres(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	server := ServerURL()
+	conn, err := pgx.Connect(ctx, server)
+	if err != nil {
+		t.Fatalf("testenv: PostgreSQL at %s is not reachable: %v; %s", server, err, startPostgres)
+	}
+	_ = conn.Close(ctx)
+
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	name := UniqueName("stockd_test_")
+	u.Path = "/" + name
+	dbURL := u.String()
+	if _, err := postgres.Migrate(ctx, dbURL); err != nil {
+		t.Fatalf("testenv: migrate %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, server)
+		if err != nil {
+			t.Errorf("testenv: drop %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Errorf("testenv: drop %s: %v", name, err)
+		}
+	})
+	return dbURL
+}
