@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	httpapi "stockd/adapters/http"
+	"stockd/adapters/kafka"
 	"stockd/adapters/postgres"
 	"stockd/app"
 )
@@ -68,7 +69,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runSeedUsers(ctx, cfg, log)
 	case "migrate":
 		return runMigrate(ctx, cfg, log)
-	case "produce", "token":
+	case "produce":
+		return runProduce(ctx, cfg, log)
+	case "token":
 		return runNotBuilt(cmd, cfg)
 	}
 	return fmt.Errorf("%w: unknown command %q (stockd --help lists them)", errUsage, cmd)
@@ -162,12 +165,22 @@ func runMigrate(ctx context.Context, cfg Config, log *slog.Logger) error {
 	return nil
 }
 
+func runProduce(ctx context.Context, cfg Config, log *slog.Logger) error {
+	sum, err := kafka.ProduceFile(ctx, kafka.ProducerConfig{Brokers: cfg.KafkaBrokers, Topic: cfg.KafkaTopic}, cfg.PriceCSV, cfg.Stocks)
+	if err != nil {
+		return err
+	}
+	log.Info("ticks produced", "records", sum.Records, "topic", cfg.KafkaTopic, "elapsed", sum.Elapsed.String(),
+		"records_per_second", int(float64(sum.Records)/sum.Elapsed.Seconds()))
+	return nil
+}
+
 func runNotBuilt(cmd string, cfg Config) error {
 	return fmt.Errorf("stockd %s: not built yet in this version", cmd)
 }
 
 func newIngest(cfg Config, st *stores, log *slog.Logger, reg *prometheus.Registry) (*app.IngestTicks, error) {
-	source, err := openSource(cfg)
+	source, err := openSource(cfg, st, log, reg)
 	if err != nil {
 		return nil, err
 	}

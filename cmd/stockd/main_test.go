@@ -152,7 +152,11 @@ func TestEndToEndOnMemory(t *testing.T) {
 
 	// Listing: accepted first 100 of stock1, 10 of user1; denied qty 1 are
 	// hidden; pages of 4 walk them all once, newest first.
-	var ids []float64
+	type position struct {
+		created string
+		id      float64
+	}
+	var listed []position
 	next := ""
 	for page := 0; ; page++ {
 		require.Less(t, page, 10)
@@ -163,16 +167,28 @@ func TestEndToEndOnMemory(t *testing.T) {
 		code, list := getJSON(t, url)
 		require.Equal(t, 200, code, list)
 		for _, o := range list["results"].([]any) {
-			ids = append(ids, o.(map[string]any)["id"].(float64))
+			m := o.(map[string]any)
+			listed = append(listed, position{m["creation_date"].(string), m["id"].(float64)})
 		}
 		if list["next"] == nil {
 			break
 		}
 		next = list["next"].(string)
 	}
-	assert.Len(t, ids, 12)
-	for i := 1; i < len(ids); i++ {
-		assert.Greater(t, ids[i-1], ids[i], "newest first")
+	assert.Len(t, listed, 12)
+	seen := map[float64]bool{}
+	for i, p := range listed {
+		assert.False(t, seen[p.id], "order %v listed twice", p.id)
+		seen[p.id] = true
+		if i == 0 {
+			continue
+		}
+		prev := listed[i-1]
+		a, err := time.Parse(time.RFC3339Nano, prev.created)
+		require.NoError(t, err)
+		b, err := time.Parse(time.RFC3339Nano, p.created)
+		require.NoError(t, err)
+		assert.True(t, a.After(b) || (a.Equal(b) && prev.id > p.id), "newest first, ties by id: %v then %v", prev, p)
 	}
 
 	require.NoError(t, stop(), "a cancelled stockd exits cleanly")

@@ -7,8 +7,11 @@ import (
 
 	"errors"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"stockd/adapters/csv"
 	httpapi "stockd/adapters/http"
+	"stockd/adapters/kafka"
 	"stockd/adapters/memory"
 	"stockd/adapters/postgres"
 	"stockd/adapters/redis"
@@ -94,10 +97,20 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger, longRunning b
 	return st, nil
 }
 
-func openSource(cfg Config) (ports.PriceSource, error) {
-	switch cfg.PriceSource {
-	case "csv":
+// openSource builds the price source of cfg; the Kafka consumer is closed
+// with st and reports to readiness.
+func openSource(cfg Config, st *stores, log *slog.Logger, reg prometheus.Registerer) (ports.PriceSource, error) {
+	if cfg.PriceSource == "csv" {
 		return csv.NewSource(cfg.PriceCSV, cfg.Stocks), nil
 	}
-	return nil, fmt.Errorf("PRICE_SOURCE: %s is not built yet in this version", cfg.PriceSource)
+	src, err := kafka.NewSource(kafka.SourceConfig{
+		Brokers: cfg.KafkaBrokers, Topic: cfg.KafkaTopic, Group: cfg.KafkaGroup,
+		Stocks: cfg.Stocks, Logger: log, Registry: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	st.closers = append(st.closers, src.Close)
+	st.checks = append(st.checks, httpapi.Check{Name: "kafka", Ping: src.Ping})
+	return src, nil
 }

@@ -1,0 +1,92 @@
+// Package kafka is the Kafka edge (franz-go): the producer that fills the
+// price topic from a CSV file, and the price source that consumes it in a
+// consumer group, committing only what the store has applied.
+package kafka
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"stockd/domain"
+)
+
+// DefaultPartitions is the partition count of a topic the service creates:
+// records are keyed by stock, so each stock stays in order on one partition
+// while up to this many consumers share the load.
+const DefaultPartitions = 3
+
+// DLQSuffix names the dead-letter topic of a topic.
+const DLQSuffix = ".dlq"
+
+// ReasonHeader is the header of a dead letter that says why it was refused.
+const ReasonHeader = "stockd-error"
+
+// tickJSON is a record's value: {"stock": "stock1", "time": "090006", "price": 1734}.
+type tickJSON struct {
+	Stock string          `json:"stock"`
+	Time  json.RawMessage `json:"time"`
+	Price json.RawMessage `json:"price"`
+}
+
+// EncodeTick renders a tick as a record value, time as six digits.
+func EncodeTick(t domain.Tick) []byte {
+	b := make([]byte, 0, 64)
+	b = append(b, `{"stock":`...)
+	b = strconv.AppendQuote(b, t.Stock)
+	b = append(b, `,"time":"`...)
+	b = t.At.AppendDigits(b)
+	b = append(b, `","price":`...)
+	b = strconv.AppendInt(b, t.Price, 10)
+	return append(b, '}')
+}
+
+// DecodeTick reads a record's value. The time may be a string or a number
+// in any format of the contract; the price must be a positive integer.
+func DecodeTick(value []byte, stocks domain.Stocks) (domain.Tick, error) {
+	var tj tickJSON
+	dec := json.NewDecoder(bytes.NewReader(value))
+	if err := dec.Decode(&tj); err != nil {
+		return domain.Tick{}, fmt.Errorf("value is not a JSON tick: %v", err)
+	}
+	if dec.More() {
+		return domain.Tick{}, errors.New("value has data after the JSON object")
+	}
+	stock, err := stocks.Canonical(tj.Stock)
+	if err != nil {
+		return domain.Tick{}, err
+	}
+	timeText := string(bytes.Trim(tj.Time, `"`))
+	at, err := domain.ParseTimeOfDay(timeText)
+	if err != nil {
+		return domain.Tick{}, err
+	}
+	price, err := strconv.ParseInt(string(tj.Price), 10, 64)
+	if err != nil {
+		return domain.Tick{}, fmt.Errorf("%w: %s", domain.ErrBadPrice, tj.Price)
+	}
+	return domain.NewTick(stock, at, price)
+}
+
+// EnsureTopics creates the topics that do not exist yet, with
+// DefaultPartitions and the brokers' default replication.
+func EnsureTopics(ctx context.Context, cl *kgo.Client, topics ...string) error {
+	adm := kadm.NewClient(cl)
+	for _, t := range topics {
+		resp, err := adm.CreateTopic(ctx, DefaultPartitions, -1, nil, t)
+		if err == nil {
+			err = resp.Err
+		}
+		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+			return fmt.Errorf("create topic %s: %w", t, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"stockd/adapters/redis"
+	"stockd/internal/testenv"
+)
+
+// TestKafkaPathEqualsCSVPath: `stockd produce` then `stockd update` with
+// the kafka source leaves in Redis, byte for byte, what `stockd update`
+// with the csv source leaves.
+func TestKafkaPathEqualsCSVPath(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	require.NoError(t, err)
+	defer cluster.Close()
+	brokers := strings.Join(cluster.ListenAddrs(), ",")
+	path := writeCSV(t, "Time,Stock1,Stock2,Stock3\n90031,1041,,\n90041,1008,448,\n90006,,,1734\n"+
+		"90134,992,,\n90154,1054,412,\n90149,1014,,\n92805,,,1984\n93001,,407,1877\n93001,,408,\n")
+
+	viaCSV, viaKafka := testenv.StartRedis(t), testenv.StartRedis(t)
+	base := map[string]string{"PRICE_STORE": "redis", "PRICE_CSV": path, "KAFKA_BROKERS": brokers,
+		"KAFKA_TOPIC": "main_topic", "KAFKA_GROUP": "price-updater"}
+	with := func(extra map[string]string) func(string) string {
+		env := map[string]string{}
+		for k, v := range base {
+			env[k] = v
+		}
+		for k, v := range extra {
+			env[k] = v
+		}
+		return envOf(env)
+	}
+	require.NoError(t, run(t.Context(), []string{"update"}, with(map[string]string{"REDIS_ADDR": viaCSV.Addr}), io.Discard, io.Discard))
+	require.NoError(t, run(t.Context(), []string{"produce"}, with(nil), io.Discard, io.Discard))
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"update"}, with(map[string]string{"REDIS_ADDR": viaKafka.Addr, "PRICE_SOURCE": "kafka"}), io.Discard, io.Discard)
+	}()
+	get := func(addr string, key string) string {
+		c, err := redis.Open(addr)
+		require.NoError(t, err)
+		defer c.Close()
+		v, _ := c.Do(t.Context(), c.B().Get().Key(key).Build()).ToString()
+		return v
+	}
+	require.Eventually(t, func() bool {
+		for _, s := range []string{"stock1", "stock2", "stock3"} {
+			if get(viaKafka.Addr, s) != get(viaCSV.Addr, s) {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 100*time.Millisecond, "the kafka updater catches up")
+	cancel()
+	require.NoError(t, <-done, "SIGTERM: commit and exit 0")
+	for _, s := range []string{"stock1", "stock2", "stock3"} {
+		assert.NotEmpty(t, get(viaCSV.Addr, s))
+		assert.Equal(t, get(viaCSV.Addr, s), get(viaKafka.Addr, s), s)
+	}
+}
