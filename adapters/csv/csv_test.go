@@ -3,6 +3,7 @@ package csv_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -159,4 +160,21 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+func BenchmarkRead(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("Time,Stock,Price\n")
+	for i := range 100000 {
+		fmt.Fprintf(&sb, "%d,stock%d,%d\n", 90000+i%5959/100*100+i%60, 1+i%3, 1+i%3000)
+	}
+	text := sb.String()
+	s := stocks(b)
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		if _, err := csv.Read(strings.NewReader(text), "b.csv", s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(100000*b.N)/b.Elapsed().Seconds(), "ticks/s")
 }

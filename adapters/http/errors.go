@@ -84,15 +84,22 @@ func detailOf(err error, status int) string {
 }
 
 // errorHandler is the server's only writer of error bodies.
-func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+func errorHandler(log *slog.Logger, m *metrics) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
 		}
 		status := statusOf(err)
-		if status >= 500 {
+		if errors.Is(err, context.Canceled) {
+			// The client went away; there is nobody to answer.
+			log.InfoContext(c.Request().Context(), "request abandoned by the client", "error", err,
+				"request_id", requestID(c), "route", c.Path())
+		} else if status >= 500 {
 			log.ErrorContext(c.Request().Context(), "request failed", "error", err, "status", status,
 				"request_id", requestID(c), "route", c.Path())
+		}
+		if status == http.StatusServiceUnavailable {
+			m.storeErrors.WithLabelValues(c.Path()).Inc()
 		}
 		if status == http.StatusServiceUnavailable || status == http.StatusConflict {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(1))

@@ -11,8 +11,9 @@ import (
 )
 
 type metrics struct {
-	latency *prometheus.HistogramVec
-	orders  *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	orders      *prometheus.CounterVec
+	storeErrors *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -26,8 +27,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "stockd_orders_total",
 			Help: "Judged buy orders by status.",
 		}, []string{"status"}),
+		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stockd_store_unavailable_total",
+			Help: "Requests answered 503 because a backing store was unavailable, by route.",
+		}, []string{"route"}),
 	}
-	reg.MustRegister(m.latency, m.orders)
+	reg.MustRegister(m.latency, m.orders, m.storeErrors)
 	for _, s := range []domain.Status{domain.Accepted, domain.Denied} {
 		m.orders.WithLabelValues(string(s)) // present at 0 from the start
 	}

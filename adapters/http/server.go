@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"stockd/api"
 	"stockd/app"
 )
 
@@ -39,8 +40,8 @@ type Deps struct {
 func NewHandler(d Deps) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler(d.Logger)
 	m := newMetrics(d.Registry)
+	e.HTTPErrorHandler = errorHandler(d.Logger, m)
 
 	e.Use(middleware.RequestID())
 	e.Use(m.middleware)
@@ -49,14 +50,15 @@ func NewHandler(d Deps) *echo.Echo {
 	e.Use(requestDeadline(RequestTimeout))
 
 	h := &handlers{buy: d.BuyStock, list: d.ListOrders, prices: d.GetPrices, metrics: m}
-	api := e.Group("/api")
-	api.POST("/buy-stock", h.buyStock)
-	api.GET("/orders", h.listOrders)
-	api.GET("/stocks/:stock/prices", h.stockPrices)
+	apiGroup := e.Group("/api")
+	apiGroup.POST("/buy-stock", h.buyStock)
+	apiGroup.GET("/orders", h.listOrders)
+	apiGroup.GET("/stocks/:stock/prices", h.stockPrices)
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", readyz(d.Checks))
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
+	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.OpenAPI) })
 	return e
 }
 

@@ -436,3 +436,42 @@ func TestDecodeTick(t *testing.T) {
 		assert.Equal(t, tick, back)
 	}
 }
+
+// BenchmarkKafkaPath produces a file of one million ticks to an in-process
+// kfake broker and consumes it into the memory store: ticks/s end to end.
+func BenchmarkKafkaPath(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "ticks.csv")
+	f, err := os.Create(path)
+	require.NoError(b, err)
+	r := rand.New(rand.NewPCG(9, 9))
+	fmt.Fprintln(f, "Time,Stock,Price")
+	const n = 1_000_000
+	for range n {
+		fmt.Fprintf(f, "%d,stock%d,%d\n", 90000+r.IntN(5959)/100*100+r.IntN(60), 1+r.IntN(manyStocks), 1+r.IntN(3000))
+	}
+	require.NoError(b, f.Close())
+	for b.Loop() {
+		c, err := kfake.NewCluster(kfake.NumBrokers(1))
+		require.NoError(b, err)
+		e := env{brokers: c.ListenAddrs(), topic: "bench", group: testenv.UniqueName("g")}
+		start := time.Now()
+		sum, err := kafka.ProduceFile(context.Background(), kafka.ProducerConfig{Brokers: e.brokers, Topic: e.topic}, path, stocks(b))
+		require.NoError(b, err)
+		produced := time.Since(start)
+		src, err := kafka.NewSource(kafka.SourceConfig{Brokers: e.brokers, Topic: e.topic, Group: e.group, Stocks: stocks(b), Logger: quiet})
+		require.NoError(b, err)
+		store := memory.NewPriceStore()
+		ctx, cancel := context.WithCancel(context.Background())
+		var applied int
+		require.NoError(b, src.Run(ctx, func(ctx context.Context, batch *domain.TickBatch) error {
+			if applied += batch.Ticks(); applied >= n {
+				cancel()
+			}
+			return store.Merge(ctx, batch.Histories())
+		}))
+		src.Close()
+		c.Close()
+		b.ReportMetric(float64(sum.Records)/produced.Seconds(), "produced-ticks/s")
+		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "end-to-end-ticks/s")
+	}
+}

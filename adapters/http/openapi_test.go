@@ -1,0 +1,109 @@
+package http_test
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"stockd/adapters/memory"
+	"stockd/api"
+	httpapi "stockd/adapters/http"
+	"stockd/app"
+	"stockd/domain"
+)
+
+// TestResponsesConformToOpenAPI runs real requests through the real
+// handlers on memory stores and validates every request and response
+// against api/openapi.yaml, so the description cannot drift from the code.
+func TestResponsesConformToOpenAPI(t *testing.T) {
+	doc, err := libopenapi.NewDocument(api.OpenAPI)
+	require.NoError(t, err)
+	v, errs := validator.NewValidator(doc)
+	require.Empty(t, errs)
+	ok, docErrs := v.ValidateDocument()
+	require.True(t, ok, "%v", docErrs)
+
+	stocks, err := domain.NewStocks([]string{"stock1", "stock2"})
+	require.NoError(t, err)
+	prices, credits, orders := memory.NewPriceStore(), memory.NewCreditStore(), memory.NewOrderRepository()
+	clock := memory.SystemClock{}
+	b := domain.NewTickBatch()
+	b.Add(domain.Tick{Stock: "stock1", At: 9 * 3600, Price: 100})
+	b.Add(domain.Tick{Stock: "stock1", At: 9*3600 + 150, Price: 110})
+	require.NoError(t, prices.Merge(t.Context(), b.Histories()))
+	require.NoError(t, credits.SetCredit(t.Context(), "user1", 10000))
+	buy, err := app.NewBuyStock(stocks, prices, credits, orders, memory.NewIdempotencyStore(clock), clock)
+	require.NoError(t, err)
+	list, err := app.NewListOrders(orders, clock, time.UTC)
+	require.NoError(t, err)
+	get, err := app.NewGetPrices(stocks, prices)
+	require.NoError(t, err)
+	h := httpapi.NewHandler(httpapi.Deps{BuyStock: buy, ListOrders: list, GetPrices: get,
+		Registry: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+
+	requests := []struct {
+		method, target, body string
+		status               int
+	}{
+		{"POST", "/api/buy-stock", `{"user":"user1","stockname":"stock1","quantity":10}`, 201},
+		{"POST", "/api/buy-stock", `{"user":"user1","stockname":"stock1","quantity":1000}`, 201},
+		{"POST", "/api/buy-stock", `{"user":"user1","stockname":"stock1","quantity":1}`, 201},
+		{"POST", "/api/buy-stock", `{"user":"user1","stockname":"stock1"}`, 400},
+		{"POST", "/api/buy-stock", `{"user":"nobody","stockname":"stock1","quantity":1}`, 422},
+		{"POST", "/api/buy-stock", `{"user":"user1","stockname":"stock2","quantity":1}`, 409},
+		{"GET", "/api/orders", "", 200},
+		{"GET", "/api/orders?limit=1", "", 200},
+		{"GET", "/api/orders?limit=0", "", 400},
+		{"GET", "/api/stocks/stock1/prices", "", 200},
+		{"GET", "/api/stocks/stock2/prices", "", 200},
+		{"GET", "/api/stocks/stock9/prices", "", 404},
+		{"GET", "/healthz", "", 200},
+		{"GET", "/readyz", "", 200},
+		{"GET", "/metrics", "", 200},
+		{"GET", "/openapi.yaml", "", 200},
+	}
+	for _, r := range requests {
+		var body io.Reader
+		if r.body != "" {
+			body = strings.NewReader(r.body)
+		}
+		req := httptest.NewRequest(r.method, "http://localhost:8080"+r.target, body)
+		if r.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		require.Equal(t, r.status, rec.Code, "%s %s: %s", r.method, r.target, rec.Body.String())
+
+		// The validator reads the bodies, so it gets fresh copies.
+		vreq := httptest.NewRequest(r.method, "http://localhost:8080"+r.target, strings.NewReader(r.body))
+		if r.body != "" {
+			vreq.Header.Set("Content-Type", "application/json")
+		}
+		resp := rec.Result()
+		check := v.ValidateHttpRequestResponse
+		if r.status == http.StatusBadRequest {
+			check = v.ValidateHttpResponse // the request is invalid by design
+		}
+		ok, verrs := check(vreq, resp)
+		require.True(t, ok, "%s %s: %s", r.method, r.target, describe(verrs))
+	}
+}
+
+func describe[E interface{ Error() string }](errs []E) string {
+	var b strings.Builder
+	for _, e := range errs {
+		b.WriteString(e.Error())
+		b.WriteString("; ")
+	}
+	return b.String()
+}

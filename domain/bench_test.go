@@ -1,0 +1,22 @@
+package domain_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"stockd/domain"
+)
+
+func BenchmarkTickBatchAdd(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	ticks := make([]domain.Tick, 1<<16)
+	for i := range ticks {
+		ticks[i] = domain.Tick{Stock: []string{"stock1", "stock2", "stock3"}[r.IntN(3)], At: domain.TimeOfDay(r.IntN(domain.SecondsPerDay)), Price: 1 + r.Int64N(3000)}
+	}
+	batch := domain.NewTickBatch()
+	i := 0
+	for b.Loop() {
+		batch.Add(ticks[i&(len(ticks)-1)])
+		i++
+	}
+}
