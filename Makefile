@@ -17,8 +17,8 @@ run:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN) ./cmd/stockd
 
-## test: everything CI runs
-test: check test-unit test-integration fuzz
+## test: everything CI runs (build included: it is the Dockerfile's command)
+test: check build test-unit test-integration fuzz
 
 ## test-unit: no server needed
 test-unit:
@@ -54,6 +54,13 @@ price-data:
 ## bench: the benchmarks (numbers go in notes, never in assertions)
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
+
+## up / down: the whole stack in Docker (compose.yaml)
+up:
+	docker compose up -d --build
+
+down:
+	docker compose down -v
 
 clean:
 	rm -rf bin

@@ -14,9 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	httpapi "stockd/adapters/http"
 	"stockd/adapters/memory"
 	"stockd/api"
-	httpapi "stockd/adapters/http"
 	"stockd/app"
 	"stockd/domain"
 )

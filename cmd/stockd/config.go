@@ -169,6 +169,7 @@ Commands:
   migrate      apply the database migrations to DATABASE_URL
   seed-users   write the users of SEED_USERS into the price store
   token USER   mint an API token for USER
+  health       exit 0 when the API on HTTP_ADDR answers /healthz (for health checks)
 
 Environment (default):
 `)

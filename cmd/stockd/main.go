@@ -69,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runSeedUsers(ctx, cfg, log)
 	case "migrate":
 		return runMigrate(ctx, cfg, log)
+	case "health":
+		return runHealth(ctx, cfg)
 	case "produce":
 		return runProduce(ctx, cfg, log)
 	case "token":
@@ -172,6 +174,33 @@ func runProduce(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	log.Info("ticks produced", "records", sum.Records, "topic", cfg.KafkaTopic, "elapsed", sum.Elapsed.String(),
 		"records_per_second", int(float64(sum.Records)/sum.Elapsed.Seconds()))
+	return nil
+}
+
+// runHealth asks the API on HTTP_ADDR for /healthz: the image's health
+// check, which has no shell or curl to do it.
+func runHealth(ctx context.Context, cfg Config) error {
+	host, port, err := net.SplitHostPort(cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR: %w", err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("health: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health: %s", resp.Status)
+	}
 	return nil
 }
 

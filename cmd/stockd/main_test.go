@@ -191,6 +191,22 @@ func TestEndToEndOnMemory(t *testing.T) {
 		assert.True(t, a.After(b) || (a.Equal(b) && prev.id > p.id), "newest first, ties by id: %v then %v", prev, p)
 	}
 
+	resp, err := http.Get(base + "/metrics")
+	require.NoError(t, err)
+	metrics, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	for _, want := range []string{
+		`stockd_orders_total{status="accepted"} 12`,
+		`stockd_orders_total{status="denied"} 10`,
+		`stockd_ticks_applied_total 4`,
+		`stockd_http_request_duration_seconds_bucket{method="POST",route="/api/buy-stock",status="201",le="+Inf"} 22`,
+		`stockd_http_request_duration_seconds_count{method="GET",route="/api/orders",status="200"}`,
+		`go_goroutines`,
+	} {
+		assert.Contains(t, string(metrics), want)
+	}
+
 	require.NoError(t, stop(), "a cancelled stockd exits cleanly")
 }
 

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestComposeFile loads compose.yaml with the compose-spec loader (there is
+// no Docker engine here to run it) and checks it against the contract: the
+// services and their order, ports, commands, and that every variable given
+// to stockd is one it knows and parses.
+func TestComposeFile(t *testing.T) {
+	t.Parallel()
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "compose.yaml")},
+		cli.WithWorkingDirectory(root), cli.WithName("stockd"))
+	require.NoError(t, err)
+	project, err := opts.LoadProject(t.Context())
+	require.NoError(t, err)
+
+	want := []string{"redis", "postgres", "kafka", "kafka-init", "migrate", "seed-users", "produce", "updater", "api"}
+	got := project.ServiceNames()
+	slices.Sort(got)
+	slices.Sort(want)
+	require.Equal(t, want, got)
+
+	published := func(name string) []string {
+		var out []string
+		for _, p := range project.Services[name].Ports {
+			out = append(out, p.Published+":"+strconv.FormatUint(uint64(p.Target), 10))
+		}
+		return out
+	}
+	assert.Equal(t, []string{"6379:6379"}, published("redis"))
+	assert.Equal(t, []string{"9092:9092"}, published("kafka"))
+	assert.Equal(t, []string{"8080:8080"}, published("api"))
+
+	kafka := project.Services["kafka"].Environment
+	assert.Contains(t, *kafka["KAFKA_ADVERTISED_LISTENERS"], "localhost:9092", "reachable from the host")
+	assert.Contains(t, *kafka["KAFKA_ADVERTISED_LISTENERS"], "kafka:19092", "and from the containers")
+	assert.Contains(t, *kafka["KAFKA_PROCESS_ROLES"], "controller", "KRaft, no ZooKeeper")
+	assert.True(t, strings.HasPrefix(project.Services["kafka"].Image, "apache/kafka:"))
+	assert.Contains(t, strings.Join(project.Services["kafka-init"].Command, " "), "--topic main_topic ")
+
+	commands := map[string]string{"migrate": "migrate", "seed-users": "seed-users", "produce": "produce", "updater": "update", "api": "serve"}
+	known := map[string]bool{}
+	for _, s := range settings {
+		known[s.name] = true
+	}
+	for name, cmd := range commands {
+		svc := project.Services[name]
+		assert.Equal(t, types.ShellCommand{cmd}, svc.Command, name)
+		assert.Equal(t, "stockd:latest", svc.Image, name)
+		require.NotNil(t, svc.Build, name)
+		env := map[string]string{}
+		for k, v := range svc.Environment {
+			require.True(t, known[k], "%s: %s is not a stockd variable", name, k)
+			require.NotNil(t, v, "%s: %s has no value", name, k)
+			env[k] = *v
+		}
+		cfg, err := parseConfig(func(k string) string { return env[k] })
+		require.NoError(t, err, name)
+		assert.Equal(t, "redis", cfg.PriceStore, name)
+		assert.Equal(t, "postgres", cfg.OrderStore, name)
+		assert.Equal(t, []string{"kafka:19092"}, cfg.KafkaBrokers, name)
+		assert.Equal(t, "main_topic", cfg.KafkaTopic, name)
+	}
+	assert.Equal(t, "kafka", *project.Services["updater"].Environment["PRICE_SOURCE"])
+
+	cond := func(svc, dep string) string { return project.Services[svc].DependsOn[dep].Condition }
+	assert.Equal(t, types.ServiceConditionCompletedSuccessfully, cond("api", "migrate"))
+	assert.Equal(t, types.ServiceConditionCompletedSuccessfully, cond("api", "seed-users"))
+	assert.Equal(t, types.ServiceConditionHealthy, cond("api", "redis"))
+	assert.Equal(t, types.ServiceConditionHealthy, cond("api", "postgres"))
+	assert.Equal(t, types.ServiceConditionHealthy, cond("migrate", "postgres"))
+	assert.Equal(t, types.ServiceConditionHealthy, cond("seed-users", "redis"))
+	assert.Equal(t, types.ServiceConditionHealthy, cond("kafka-init", "kafka"))
+	assert.Equal(t, types.ServiceConditionCompletedSuccessfully, cond("produce", "kafka-init"))
+	assert.Equal(t, types.ServiceConditionCompletedSuccessfully, cond("updater", "kafka-init"))
+	for _, name := range []string{"redis", "postgres", "kafka", "api"} {
+		require.NotNil(t, project.Services[name].HealthCheck, "%s has a health check", name)
+	}
+	assert.Equal(t, types.HealthCheckTest{"CMD", "/app/stockd", "health"}, project.Services["api"].HealthCheck.Test)
+
+	// The image is built by the target CI runs.
+	dockerfile, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	require.NoError(t, err)
+	assert.Contains(t, string(dockerfile), "RUN make build")
+	assert.Contains(t, string(dockerfile), "USER nonroot")
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	require.NoError(t, err)
+	assert.Contains(t, string(makefile), "CGO_ENABLED=0")
+}
