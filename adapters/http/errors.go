@@ -101,7 +101,7 @@ func errorHandler(log *slog.Logger, m *metrics) echo.HTTPErrorHandler {
 		if status == http.StatusServiceUnavailable {
 			m.storeErrors.WithLabelValues(c.Path()).Inc()
 		}
-		if status == http.StatusServiceUnavailable || status == http.StatusConflict {
+		if status == http.StatusServiceUnavailable || status == http.StatusConflict || status == http.StatusTooManyRequests {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(1))
 		}
 		p := problem{

@@ -61,6 +61,9 @@ func (h *handlers) buyStock(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := authorizeBuyer(c, *req.User); err != nil {
+		return err
+	}
 	key := c.Request().Header.Get("Idempotency-Key")
 	if len(key) > maxIdempotencyKey {
 		return withStatus(http.StatusBadRequest, fmt.Errorf("Idempotency-Key is longer than %d bytes", maxIdempotencyKey))

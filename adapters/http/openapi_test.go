@@ -99,6 +99,30 @@ func TestResponsesConformToOpenAPI(t *testing.T) {
 	}
 }
 
+// TestGuardResponsesConformToOpenAPI does the same for the answers of the
+// token guard and the rate limit.
+func TestGuardResponsesConformToOpenAPI(t *testing.T) {
+	doc, err := libopenapi.NewDocument(api.OpenAPI)
+	require.NoError(t, err)
+	v, errs := validator.NewValidator(doc)
+	require.Empty(t, errs)
+	g := newGuarded(t, 1)
+	for _, c := range []struct {
+		method, target, body, token string
+		status                      int
+	}{
+		{"POST", "/api/buy-stock", `{"user":"user2","stockname":"stock1","quantity":1}`, g.token, 403},
+		{"POST", "/api/buy-stock", `{"user":"user1","stockname":"stock1","quantity":1}`, g.token, 429},
+		{"GET", "/api/orders", "", "", 401},
+	} {
+		rec := g.do(c.method, "http://localhost:8080"+c.target, c.body, c.token, "")
+		require.Equal(t, c.status, rec.Code, rec.Body.String())
+		vreq := httptest.NewRequest(c.method, "http://localhost:8080"+c.target, strings.NewReader(c.body))
+		ok, verrs := v.ValidateHttpResponse(vreq, rec.Result())
+		require.True(t, ok, "%s %s %d: %s", c.method, c.target, c.status, describe(verrs))
+	}
+}
+
 func describe[E interface{ Error() string }](errs []E) string {
 	var b strings.Builder
 	for _, e := range errs {

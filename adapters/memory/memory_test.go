@@ -30,6 +30,10 @@ func TestIdempotencyStoreContract(t *testing.T) {
 	})
 }
 
+func TestTokenStoreContract(t *testing.T) {
+	storetest.TokenStore(t, func(*testing.T) ports.TokenStore { return memory.NewTokenStore() })
+}
+
 type fakeClock struct{ now time.Time }
 
 func (c *fakeClock) Now() time.Time { return c.now }

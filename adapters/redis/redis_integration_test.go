@@ -37,6 +37,9 @@ func TestContracts(t *testing.T) {
 	t.Run("CreditStore", func(t *testing.T) {
 		storetest.CreditStore(t, func(*testing.T) ports.CreditStore { return redis.NewCreditStore(c) })
 	})
+	t.Run("TokenStore", func(t *testing.T) {
+		storetest.TokenStore(t, func(*testing.T) ports.TokenStore { return redis.NewTokenStore(c) })
+	})
 	t.Run("IdempotencyStore", func(t *testing.T) {
 		storetest.IdempotencyStore(t, func(*testing.T) ports.IdempotencyStore { return redis.NewIdempotencyStore(c) })
 	})

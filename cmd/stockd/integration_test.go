@@ -238,3 +238,42 @@ func TestServeRefusesASchemaBehind(t *testing.T) {
 	require.ErrorIs(t, err, postgres.ErrSchemaBehind)
 	assert.True(t, strings.Contains(err.Error(), "stockd migrate"))
 }
+
+// TestTokensEndToEnd: `stockd token` prints a token once and stores only
+// its hash; `serve` with AUTH=tokens takes it, and refuses others.
+func TestTokensEndToEnd(t *testing.T) {
+	w := newRealWorld(t)
+	path := writeCSV(t, "Time,Stock,Price\n90006,stock1,10\n")
+	env := w.env(map[string]string{"PRICE_CSV": path, "SEED_USERS": "user1:1000,user2:1000", "AUTH": "tokens"})
+	require.NoError(t, run(t.Context(), []string{"seed-users"}, envOf(env), io.Discard, io.Discard))
+	require.NoError(t, run(t.Context(), []string{"update"}, envOf(env), io.Discard, io.Discard))
+	var out strings.Builder
+	require.NoError(t, run(t.Context(), []string{"token", "user1"}, envOf(env), &out, io.Discard))
+	token := strings.TrimSpace(out.String())
+	require.Len(t, token, 43)
+	keys, err := w.rdb.Do(t.Context(), w.rdb.B().Keys().Pattern("stockd:token:*").Build()).AsStrSlice()
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	assert.NotContains(t, keys[0], token, "only the hash is stored")
+	assert.Equal(t, "user1", w.get(t, keys[0]))
+	require.Error(t, run(t.Context(), []string{"token"}, envOf(env), io.Discard, io.Discard), "USER is required")
+
+	base, stop := startService(t, env)
+	call := func(body, token string) int {
+		req, err := http.NewRequest(http.MethodPost, base+"/api/buy-stock", strings.NewReader(body))
+		require.NoError(t, err)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusUnauthorized, call(`{"user":"user1","stockname":"stock1","quantity":1}`, ""))
+	assert.Equal(t, http.StatusForbidden, call(`{"user":"user2","stockname":"stock1","quantity":1}`, token))
+	assert.Equal(t, http.StatusCreated, call(`{"user":"user1","stockname":"stock1","quantity":1}`, token))
+	assert.JSONEq(t, `{"credit": 990}`, w.get(t, "user1"))
+	assert.JSONEq(t, `{"credit": 1000}`, w.get(t, "user2"))
+	require.NoError(t, stop())
+}

@@ -74,7 +74,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "produce":
 		return runProduce(ctx, cfg, log)
 	case "token":
-		return runNotBuilt(cmd, cfg)
+		if len(args) != 1 || args[0] == "" {
+			return fmt.Errorf("%w: stockd token USER", errUsage)
+		}
+		return runToken(ctx, cfg, log, args[0], stdout)
 	}
 	return fmt.Errorf("%w: unknown command %q (stockd --help lists them)", errUsage, cmd)
 }
@@ -204,8 +207,27 @@ func runHealth(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-func runNotBuilt(cmd string, cfg Config) error {
-	return fmt.Errorf("stockd %s: not built yet in this version", cmd)
+// runToken mints a token for user and prints it, once: only its hash is
+// stored.
+func runToken(ctx context.Context, cfg Config, log *slog.Logger, user string, stdout io.Writer) error {
+	st, err := openStores(ctx, cfg, log, false)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	if cfg.PriceStore == "memory" {
+		log.Warn("PRICE_STORE=memory: the token lives only in this process; tokens are meant for redis")
+	}
+	tokens, err := app.NewTokens(st.tokens)
+	if err != nil {
+		return err
+	}
+	token, err := tokens.Mint(ctx, user)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, token)
+	return err
 }
 
 func newIngest(cfg Config, st *stores, log *slog.Logger, reg *prometheus.Registry) (*app.IngestTicks, error) {
@@ -273,10 +295,16 @@ func newHandler(cfg Config, st *stores, log *slog.Logger, reg *prometheus.Regist
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.NewHandler(httpapi.Deps{
-		BuyStock: buy, ListOrders: list, GetPrices: prices,
+	deps := httpapi.Deps{
+		BuyStock: buy, ListOrders: list, GetPrices: prices, RateLimit: cfg.RateLimit,
 		Checks: st.checks, Registry: reg, Logger: log,
-	}), nil
+	}
+	if cfg.Auth == "tokens" {
+		if deps.Tokens, err = app.NewTokens(st.tokens); err != nil {
+			return nil, err
+		}
+	}
+	return httpapi.NewHandler(deps), nil
 }
 
 // settleLoop records pending orders left by a crash or an order store

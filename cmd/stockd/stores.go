@@ -24,6 +24,7 @@ type stores struct {
 	credits ports.CreditStore
 	orders  ports.OrderRepository
 	keys    ports.IdempotencyStore
+	tokens  ports.TokenStore
 	clock   ports.Clock
 	checks  []httpapi.Check
 	closers []func()
@@ -52,6 +53,7 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger, longRunning b
 			}
 		}
 		st.prices, st.credits, st.keys = memory.NewPriceStore(), credits, memory.NewIdempotencyStore(st.clock)
+		st.tokens = memory.NewTokenStore()
 	case "redis":
 		client, err := redis.Open(cfg.RedisAddr)
 		if client == nil {
@@ -65,6 +67,7 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger, longRunning b
 			log.Warn("redis is unavailable; starting anyway and retrying", "addr", cfg.RedisAddr, "error", err)
 		}
 		st.prices, st.credits, st.keys = redis.NewPriceStore(client), redis.NewCreditStore(client), redis.NewIdempotencyStore(client)
+		st.tokens = redis.NewTokenStore(client)
 		st.checks = append(st.checks, httpapi.Check{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, client) }})
 	}
 	switch cfg.OrderStore {

@@ -1,0 +1,42 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/redis/rueidis"
+
+	"stockd/ports"
+)
+
+var _ ports.TokenStore = (*TokenStore)(nil)
+
+const tokenPref = "stockd:token:"
+
+// TokenStore keeps each token hash as a key whose value is the user.
+type TokenStore struct {
+	client rueidis.Client
+}
+
+// NewTokenStore returns a store on client.
+func NewTokenStore(client rueidis.Client) *TokenStore { return &TokenStore{client: client} }
+
+// SaveToken records hash as user's.
+func (s *TokenStore) SaveToken(ctx context.Context, hash, user string) error {
+	if err := s.client.Do(ctx, s.client.B().Set().Key(tokenPref+hash).Value(user).Build()).Error(); err != nil {
+		return fmt.Errorf("save token: %w", translate(err))
+	}
+	return nil
+}
+
+// TokenUser returns the owner of hash.
+func (s *TokenStore) TokenUser(ctx context.Context, hash string) (string, error) {
+	user, err := s.client.Do(ctx, s.client.B().Get().Key(tokenPref+hash).Build()).ToString()
+	if rueidis.IsRedisNil(err) {
+		return "", ports.ErrUnknownToken
+	}
+	if err != nil {
+		return "", fmt.Errorf("read token: %w", translate(err))
+	}
+	return user, nil
+}

@@ -1,0 +1,20 @@
+package ports
+
+import (
+	"context"
+	"errors"
+)
+
+//go:generate go tool mockgen -destination=portsmock/token_store.go -package=portsmock stockd/ports TokenStore
+
+// ErrUnknownToken reports a token hash that no user holds.
+var ErrUnknownToken = errors.New("unknown token")
+
+// TokenStore keeps API tokens by the hash of the token, never the token.
+type TokenStore interface {
+	// SaveToken records that the token with this hash belongs to user.
+	SaveToken(ctx context.Context, hash, user string) error
+	// TokenUser returns the user holding the token with this hash, or
+	// ErrUnknownToken.
+	TokenUser(ctx context.Context, hash string) (string, error)
+}
