@@ -19,23 +19,26 @@ import (
 	"stockd/domain"
 )
 
-type guarded struct {
+// memoryServer is the real handler on memory stores: stock1 priced 100 at
+// 09:00 and 110 at 09:02, stock2 without a price, user1 and user2 with
+// 10000 each, and a token of user1. tokens turns AUTH=tokens on.
+type memoryServer struct {
 	handler http.Handler
 	credits *memory.CreditStore
 	token   string
 }
 
-// newGuarded is a server on memory stores with AUTH=tokens and a rate limit.
-func newGuarded(t *testing.T, perSecond int) *guarded {
+func newMemoryServer(t *testing.T, tokens bool, perSecond int) *memoryServer {
 	t.Helper()
-	stocks, err := domain.NewStocks([]string{"stock1"})
+	stocks, err := domain.NewStocks([]string{"stock1", "stock2"})
 	require.NoError(t, err)
 	prices, credits, orders := memory.NewPriceStore(), memory.NewCreditStore(), memory.NewOrderRepository()
 	b := domain.NewTickBatch()
-	b.Add(domain.Tick{Stock: "stock1", At: 9 * 3600, Price: 10})
+	b.Add(domain.Tick{Stock: "stock1", At: 9 * 3600, Price: 100})
+	b.Add(domain.Tick{Stock: "stock1", At: 9*3600 + 150, Price: 110})
 	require.NoError(t, prices.Merge(t.Context(), b.Histories()))
-	require.NoError(t, credits.SetCredit(t.Context(), "user1", 1000))
-	require.NoError(t, credits.SetCredit(t.Context(), "user2", 1000))
+	require.NoError(t, credits.SetCredit(t.Context(), "user1", 10000))
+	require.NoError(t, credits.SetCredit(t.Context(), "user2", 10000))
 	clock := memory.SystemClock{}
 	buy, err := app.NewBuyStock(stocks, prices, credits, orders, memory.NewIdempotencyStore(clock), clock)
 	require.NoError(t, err)
@@ -43,16 +46,19 @@ func newGuarded(t *testing.T, perSecond int) *guarded {
 	require.NoError(t, err)
 	get, err := app.NewGetPrices(stocks, prices)
 	require.NoError(t, err)
-	tokens, err := app.NewTokens(memory.NewTokenStore())
+	minter, err := app.NewTokens(memory.NewTokenStore())
 	require.NoError(t, err)
-	token, err := tokens.Mint(t.Context(), "user1")
+	token, err := minter.Mint(t.Context(), "user1")
 	require.NoError(t, err)
-	h := httpapi.NewHandler(httpapi.Deps{BuyStock: buy, ListOrders: list, GetPrices: get, Tokens: tokens, RateLimit: perSecond,
-		Registry: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	return &guarded{handler: h, credits: credits, token: token}
+	deps := httpapi.Deps{BuyStock: buy, ListOrders: list, GetPrices: get, RateLimit: perSecond,
+		Registry: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if tokens {
+		deps.Tokens = minter
+	}
+	return &memoryServer{handler: httpapi.NewHandler(deps), credits: credits, token: token}
 }
 
-func (g *guarded) do(method, target, body, token, addr string) *httptest.ResponseRecorder {
+func (g *memoryServer) do(method, target, body, token, addr string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, target, strings.NewReader(body))
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -67,7 +73,7 @@ func (g *guarded) do(method, target, body, token, addr string) *httptest.Respons
 
 func TestTokensGuardTheAPI(t *testing.T) {
 	t.Parallel()
-	g := newGuarded(t, 0)
+	g := newMemoryServer(t, true, 0)
 	buy := func(user string) string { return `{"user":"` + user + `","stockname":"stock1","quantity":1}` }
 
 	for name, token := range map[string]string{"missing": "", "unknown": "not-a-token"} {
@@ -92,7 +98,7 @@ func TestTokensGuardTheAPI(t *testing.T) {
 	for _, u := range []string{"user1", "user2"} {
 		c, err := g.credits.Credit(t.Context(), u)
 		require.NoError(t, err)
-		assert.Equal(t, int64(1000), c, "refused calls change nothing")
+		assert.Equal(t, int64(10000), c, "refused calls change nothing")
 	}
 
 	rec = g.do("POST", "/api/buy-stock", buy("user1"), g.token, "")
@@ -103,7 +109,7 @@ func TestTokensGuardTheAPI(t *testing.T) {
 
 func TestRateLimitPerUserAndPerAddress(t *testing.T) {
 	t.Parallel()
-	g := newGuarded(t, 3)
+	g := newMemoryServer(t, true, 3)
 	codes := func(token, addr string) []int {
 		var out []int
 		for range 5 {

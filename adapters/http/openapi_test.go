@@ -2,23 +2,16 @@ package http_test
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
-	httpapi "stockd/adapters/http"
-	"stockd/adapters/memory"
 	"stockd/api"
-	"stockd/app"
-	"stockd/domain"
 )
 
 // TestResponsesConformToOpenAPI runs real requests through the real
@@ -32,23 +25,7 @@ func TestResponsesConformToOpenAPI(t *testing.T) {
 	ok, docErrs := v.ValidateDocument()
 	require.True(t, ok, "%v", docErrs)
 
-	stocks, err := domain.NewStocks([]string{"stock1", "stock2"})
-	require.NoError(t, err)
-	prices, credits, orders := memory.NewPriceStore(), memory.NewCreditStore(), memory.NewOrderRepository()
-	clock := memory.SystemClock{}
-	b := domain.NewTickBatch()
-	b.Add(domain.Tick{Stock: "stock1", At: 9 * 3600, Price: 100})
-	b.Add(domain.Tick{Stock: "stock1", At: 9*3600 + 150, Price: 110})
-	require.NoError(t, prices.Merge(t.Context(), b.Histories()))
-	require.NoError(t, credits.SetCredit(t.Context(), "user1", 10000))
-	buy, err := app.NewBuyStock(stocks, prices, credits, orders, memory.NewIdempotencyStore(clock), clock)
-	require.NoError(t, err)
-	list, err := app.NewListOrders(orders, clock, time.UTC)
-	require.NoError(t, err)
-	get, err := app.NewGetPrices(stocks, prices)
-	require.NoError(t, err)
-	h := httpapi.NewHandler(httpapi.Deps{BuyStock: buy, ListOrders: list, GetPrices: get,
-		Registry: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h := newMemoryServer(t, false, 0).handler
 
 	requests := []struct {
 		method, target, body string
@@ -106,7 +83,7 @@ func TestGuardResponsesConformToOpenAPI(t *testing.T) {
 	require.NoError(t, err)
 	v, errs := validator.NewValidator(doc)
 	require.Empty(t, errs)
-	g := newGuarded(t, 1)
+	g := newMemoryServer(t, true, 1)
 	for _, c := range []struct {
 		method, target, body, token string
 		status                      int

@@ -52,18 +52,7 @@ func TestMigrateIsIdempotentAndCreatesTheDatabase(t *testing.T) {
 }
 
 func TestCheckSchemaRefusesAnEmptyDatabase(t *testing.T) {
-	u, err := url.Parse(testenv.Postgres(t))
-	require.NoError(t, err)
-	// A database nobody migrated.
-	admin, err := pgx.Connect(t.Context(), testenv.ServerURL())
-	require.NoError(t, err)
-	defer admin.Close(context.Background())
-	name := testenv.UniqueName("stockd_test_")
-	_, err = admin.Exec(t.Context(), "CREATE DATABASE "+name)
-	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
-	u.Path = "/" + name
-	err = postgres.CheckSchema(t.Context(), pool(t, u.String()))
+	err := postgres.CheckSchema(t.Context(), pool(t, testenv.EmptyDatabase(t)))
 	require.ErrorIs(t, err, postgres.ErrSchemaBehind)
 	assert.Contains(t, err.Error(), "stockd migrate")
 }

@@ -225,18 +225,9 @@ func TestOutagesAreFastAndTemporary(t *testing.T) {
 
 func TestServeRefusesASchemaBehind(t *testing.T) {
 	w := newRealWorld(t)
-	admin, err := pgx.Connect(t.Context(), testenv.ServerURL())
-	require.NoError(t, err)
-	defer admin.Close(context.Background())
-	name := testenv.UniqueName("stockd_test_")
-	_, err = admin.Exec(t.Context(), "CREATE DATABASE "+name)
-	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
-	u, _ := url.Parse(w.dbURL)
-	u.Path = "/" + name
-	err = run(t.Context(), []string{"serve"}, envOf(w.env(map[string]string{"DATABASE_URL": u.String()})), io.Discard, io.Discard)
+	err := run(t.Context(), []string{"serve"}, envOf(w.env(map[string]string{"DATABASE_URL": testenv.EmptyDatabase(t)})), io.Discard, io.Discard)
 	require.ErrorIs(t, err, postgres.ErrSchemaBehind)
-	assert.True(t, strings.Contains(err.Error(), "stockd migrate"))
+	assert.Contains(t, err.Error(), "stockd migrate")
 }
 
 // TestTokensEndToEnd: `stockd token` prints a token once and stores only

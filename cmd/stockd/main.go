@@ -129,7 +129,9 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus
 }
 
 func runUpdate(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Registry) error {
-	st, err := openStores(ctx, cfg, log, false)
+	// With a topic, update is long-running: it starts while the store is
+	// down and retries each batch until it is back.
+	st, err := openStores(ctx, cfg, log, cfg.PriceSource == "kafka")
 	if err != nil {
 		return err
 	}
@@ -141,15 +143,25 @@ func runUpdate(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheu
 	return ingest.Run(ctx)
 }
 
-func runSeedUsers(ctx context.Context, cfg Config, log *slog.Logger) error {
+// openForWrite opens the stores of a one-shot command that writes to the
+// price store, warning that a memory store dies with the command.
+func openForWrite(ctx context.Context, cfg Config, log *slog.Logger, what string) (*stores, error) {
 	st, err := openStores(ctx, cfg, log, false)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.PriceStore == "memory" {
+		log.Warn("PRICE_STORE=memory: " + what + " live only in this process; use PRICE_STORE=redis")
+	}
+	return st, nil
+}
+
+func runSeedUsers(ctx context.Context, cfg Config, log *slog.Logger) error {
+	st, err := openForWrite(ctx, cfg, log, "the users")
 	if err != nil {
 		return err
 	}
 	defer st.close()
-	if cfg.PriceStore == "memory" {
-		log.Warn("PRICE_STORE=memory: the users live only in this process; seed-users is meant for redis")
-	}
 	seed, err := app.NewSeedUsers(st.credits)
 	if err != nil {
 		return err
@@ -210,14 +222,11 @@ func runHealth(ctx context.Context, cfg Config) error {
 // runToken mints a token for user and prints it, once: only its hash is
 // stored.
 func runToken(ctx context.Context, cfg Config, log *slog.Logger, user string, stdout io.Writer) error {
-	st, err := openStores(ctx, cfg, log, false)
+	st, err := openForWrite(ctx, cfg, log, "tokens")
 	if err != nil {
 		return err
 	}
 	defer st.close()
-	if cfg.PriceStore == "memory" {
-		log.Warn("PRICE_STORE=memory: the token lives only in this process; tokens are meant for redis")
-	}
 	tokens, err := app.NewTokens(st.tokens)
 	if err != nil {
 		return err
