@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -192,7 +193,7 @@ func decodeCursor(s string) (app.Cursor, error) {
 	if err != nil {
 		return app.Cursor{}, bad
 	}
-	dec := json.NewDecoder(bytesReader(raw))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	var cj cursorJSON
 	if err := dec.Decode(&cj); err != nil || cj.ID <= 0 || cj.AsOf <= 0 {

@@ -71,3 +71,38 @@ func TestKafkaPathEqualsCSVPath(t *testing.T) {
 		assert.Equal(t, get(viaCSV.Addr, s), get(viaKafka.Addr, s), s)
 	}
 }
+
+// TestKafkaUpdaterWaitsForRedis: `update` with the kafka source starts
+// while Redis is down, keeps its batch uncommitted, and applies it once
+// Redis is back.
+func TestKafkaUpdaterWaitsForRedis(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	require.NoError(t, err)
+	defer cluster.Close()
+	srv := testenv.StartRedis(t)
+	srv.Stop()
+	path := writeCSV(t, "Time,Stock,Price\n90006,stock1,10\n90106,stock1,11\n")
+	env := envOf(map[string]string{"PRICE_STORE": "redis", "REDIS_ADDR": srv.Addr, "PRICE_SOURCE": "kafka",
+		"PRICE_CSV": path, "KAFKA_BROKERS": strings.Join(cluster.ListenAddrs(), ",")})
+	require.NoError(t, run(t.Context(), []string{"produce"}, env, io.Discard, io.Discard))
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"update"}, env, io.Discard, io.Discard) }()
+	time.Sleep(time.Second) // the updater polls, fails to store, retries
+	select {
+	case err := <-done:
+		t.Fatalf("update gave up while Redis was down: %v", err)
+	default:
+	}
+	srv.Restart(t)
+	c, err := redis.Open(srv.Addr)
+	require.NoError(t, err)
+	defer c.Close()
+	require.Eventually(t, func() bool {
+		v, _ := c.Do(t.Context(), c.B().Get().Key("stock1").Build()).ToString()
+		return strings.Contains(v, `"price":[10,11]`)
+	}, 30*time.Second, 100*time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+}
