@@ -11,11 +11,12 @@ import (
 
 var _ ports.OrderRepository = (*OrderRepository)(nil)
 
-// OrderRepository keeps orders in memory, in listing order, so that a page
-// is a binary search and a scan.
+// OrderRepository keeps orders in memory, oldest first (the listing order
+// reversed), so that a new order, usually the newest, is an append, and a
+// page is a binary search and a scan backwards.
 type OrderRepository struct {
 	mu     sync.RWMutex
-	sorted []domain.Order // listing order: newest first
+	sorted []domain.Order // reversed listing order: newest last
 	byKey  map[string]domain.Order
 	nextID int64
 }
@@ -35,32 +36,33 @@ func (r *OrderRepository) Save(_ context.Context, o domain.Order) (domain.Order,
 	o = o.WithID(r.nextID)
 	r.nextID++
 	r.byKey[o.Key()] = o
-	i, _ := slices.BinarySearchFunc(r.sorted, o, domain.ListingLess)
+	i, _ := slices.BinarySearchFunc(r.sorted, o, oldestFirst)
 	r.sorted = slices.Insert(r.sorted, i, o)
 	return o, nil
 }
+
+func oldestFirst(a, b domain.Order) int { return domain.ListingLess(b, a) }
 
 // List applies the domain's rule directly.
 func (r *OrderRepository) List(_ context.Context, q domain.OrderQuery) ([]domain.Order, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	start := 0
+	// end is one past the newest order listed after the cursor: the first
+	// index whose order is listed before the cursor, or at it.
+	end := len(r.sorted)
 	if q.After != nil {
 		after := *q.After
-		start, _ = slices.BinarySearchFunc(r.sorted, after, func(o domain.Order, p domain.OrderPosition) int {
-			if o.Position().Before(p) || o.Position() == p {
+		end, _ = slices.BinarySearchFunc(r.sorted, after, func(o domain.Order, p domain.OrderPosition) int {
+			if after.Before(o.Position()) {
 				return -1
 			}
 			return 1
 		})
 	}
 	out := make([]domain.Order, 0, min(q.Limit, 64))
-	for _, o := range r.sorted[start:] {
-		if len(out) == q.Limit {
-			break
-		}
-		if q.Matches(o) {
-			out = append(out, o)
+	for i := end - 1; i >= 0 && len(out) < q.Limit; i-- {
+		if q.Matches(r.sorted[i]) {
+			out = append(out, r.sorted[i])
 		}
 	}
 	return out, nil
