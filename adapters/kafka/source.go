@@ -104,17 +104,21 @@ func (s *Source) Ping(ctx context.Context) error {
 // hand is applied and committed.
 func (s *Source) Run(ctx context.Context, apply ports.ApplyBatch) error {
 	dlq := s.cfg.Topic + DLQSuffix
-	for ready := false; !ready; {
-		err := EnsureTopics(ctx, s.client, s.cfg.Topic, dlq)
-		switch {
-		case err == nil:
-			ready = true
-		case ctx.Err() != nil:
-			return nil
-		default:
-			s.log.Warn("waiting for kafka", "brokers", s.cfg.Brokers, "error", err)
-			sleep(ctx, 2*time.Second)
+	for {
+		err := s.client.Ping(ctx)
+		if err == nil {
+			break
 		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.log.Warn("waiting for kafka", "brokers", s.cfg.Brokers, "error", err)
+		sleep(ctx, 2*time.Second)
+	}
+	// A cluster may forbid creating topics; then consume what exists (the
+	// dead-letter writes wait for their topic rather than drop a record).
+	if err := EnsureTopics(ctx, s.client, s.cfg.Topic, dlq); err != nil {
+		s.log.Warn("could not create the topics; consuming what exists", "error", err)
 	}
 	for {
 		fetches := s.client.PollRecords(ctx, s.cfg.MaxPoll)

@@ -2,10 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-
-	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
 
