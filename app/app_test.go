@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -182,6 +183,51 @@ func TestOrderStoreOutageNeverLosesMoney(t *testing.T) {
 	n, err = w.settle.Execute(t.Context())
 	require.NoError(t, err)
 	assert.Zero(t, n, "settled once")
+	assert.Len(t, w.listed(t), 1)
+}
+
+// lossyCredits applies a credit update and then reports that the reply was
+// lost, as a connection that breaks after the write was sent would.
+type lossyCredits struct {
+	*memory.CreditStore
+	lose atomic.Bool
+}
+
+func (l *lossyCredits) UpdateCredit(ctx context.Context, user string, decide func(int64) (ports.CreditChange, error)) (ports.CreditChange, error) {
+	change, err := l.CreditStore.UpdateCredit(ctx, user, decide)
+	if err == nil && l.lose.Load() {
+		return ports.CreditChange{}, fmt.Errorf("%w: connection reset", ports.ErrOutcomeUnknown)
+	}
+	return change, err
+}
+
+// TestLostReplyNeverDebitsTwice: the debit happened but its reply was lost;
+// a retry with the same key is held off, and the settler completes the key
+// with the one order.
+func TestLostReplyNeverDebitsTwice(t *testing.T) {
+	w := newWorld(t)
+	credits := &lossyCredits{CreditStore: w.credits}
+	credits.lose.Store(true)
+	stocks, err := domain.NewStocks([]string{"stock1"})
+	require.NoError(t, err)
+	buy, err := app.NewBuyStock(stocks, w.prices, credits, w.orders, w.keys, w.clock)
+	require.NoError(t, err)
+	cmd := app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 1, IdempotencyKey: "k"}
+	_, err = buy.Execute(t.Context(), cmd)
+	require.ErrorIs(t, err, ports.ErrOutcomeUnknown)
+	credits.lose.Store(false)
+	_, err = buy.Execute(t.Context(), cmd)
+	require.ErrorIs(t, err, ports.ErrKeyInFlight, "the key stays reserved")
+	assert.Equal(t, int64(900), w.credit(t), "debited once")
+
+	w.clock.now = w.clock.now.Add(time.Minute)
+	n, err := w.settle.Execute(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	res, err := buy.Execute(t.Context(), cmd)
+	require.NoError(t, err)
+	assert.Equal(t, domain.Accepted, res.Order.Status())
+	assert.Equal(t, int64(900), res.Credit)
 	assert.Len(t, w.listed(t), 1)
 }
 

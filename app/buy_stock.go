@@ -132,7 +132,10 @@ func (b *BuyStock) judge(ctx context.Context, cmd BuyStockCommand, stock, finger
 		}}, nil
 	})
 	if err != nil {
-		return res, false, fmt.Errorf("update credit of %s: %w", cmd.User, err)
+		// A debit that may have happened keeps the idempotency key
+		// reserved: if it did, the settler records its pending order and
+		// completes the key; a retry must not debit a second time.
+		return res, errors.Is(err, ports.ErrOutcomeUnknown), fmt.Errorf("update credit of %s: %w", cmd.User, err)
 	}
 	saved, err := b.orders.Save(ctx, order)
 	if err != nil {

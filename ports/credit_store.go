@@ -12,6 +12,11 @@ import (
 // ErrUserNotFound reports a user the credit store does not know.
 var ErrUserNotFound = errors.New("user not found")
 
+// ErrOutcomeUnknown wraps a failure of an atomic write whose outcome the
+// store cannot tell (the connection broke after the write was sent): the
+// write may have been applied. Callers must not assume it was not.
+var ErrOutcomeUnknown = errors.New("the write may or may not have been applied")
+
 // PendingOrder is an accepted order whose debit is stored but which may not
 // be in the order repository yet: the outbox record that lets a restart
 // finish what a crash interrupted. It carries what the idempotency record

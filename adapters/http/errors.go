@@ -56,7 +56,7 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, domain.ErrBadPageSize):
 		return http.StatusBadRequest
-	case errors.Is(err, app.ErrOrderPending), errors.Is(err, ports.ErrUnavailable),
+	case errors.Is(err, app.ErrOrderPending), errors.Is(err, ports.ErrUnavailable), errors.Is(err, ports.ErrOutcomeUnknown),
 		errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable
 	}

@@ -101,7 +101,7 @@ func (s *CreditStore) UpdateCredit(ctx context.Context, user string, decide func
 		}
 		ok, err := casScript.Exec(ctx, s.client, []string{user, pendingKey}, args).AsInt64()
 		if err != nil {
-			return ports.CreditChange{}, fmt.Errorf("write credit of %s: %w", user, translate(err))
+			return ports.CreditChange{}, fmt.Errorf("write credit of %s: %w: %w", user, ports.ErrOutcomeUnknown, translate(err))
 		}
 		if ok == 1 {
 			return change, nil
