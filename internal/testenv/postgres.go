@@ -71,20 +71,11 @@ func dropAtCleanup(t testing.TB, server, name string) {
 // returns its URL.
 func Postgres(t testing.TB) string {
 	t.Helper()
+	dbURL := EmptyDatabase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	server := ServerURL()
-	conn, err := pgx.Connect(ctx, server)
-	if err != nil {
-		t.Fatalf("testenv: PostgreSQL at %s is not reachable: %v; %s", server, err, startPostgres)
-	}
-	_ = conn.Close(ctx)
-
-	name := UniqueName("stockd_test_")
-	dbURL := databaseURL(t, server, name)
-	dropAtCleanup(t, server, name) // registered first: a failed migrate still drops
 	if _, err := postgres.Migrate(ctx, dbURL); err != nil {
-		t.Fatalf("testenv: migrate %s: %v", name, err)
+		t.Fatalf("testenv: migrate: %v", err)
 	}
 	return dbURL
 }
