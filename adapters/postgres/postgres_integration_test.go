@@ -35,8 +35,11 @@ func TestOrderRepositoryContract(t *testing.T) {
 }
 
 func TestMigrateIsIdempotentAndCreatesTheDatabase(t *testing.T) {
-	dbURL := testenv.Postgres(t) // created and migrated once
+	dbURL := testenv.UnusedDatabase(t)
 	versions, err := postgres.Migrate(t.Context(), dbURL)
+	require.NoError(t, err, "the database is created first")
+	assert.Equal(t, []int64{1}, versions)
+	versions, err = postgres.Migrate(t.Context(), dbURL)
 	require.NoError(t, err)
 	assert.Empty(t, versions, "nothing left to apply")
 	require.NoError(t, postgres.CheckSchema(t.Context(), pool(t, dbURL)))

@@ -19,6 +19,69 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// buildBinary builds the stockd binary once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "stockd-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "stockd")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v: %s", err, out)
+		}
+	})
+	require.NoError(t, buildErr)
+	return binPath
+}
+
+// TestBadConfigurationExitsOneWithOneLine checks the process, not run: exit
+// code 1 and a single line on stderr naming the variable.
+func TestBadConfigurationExitsOneWithOneLine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	for _, tc := range []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{[]string{"PRICE_STORE=mongo"}, nil, "PRICE_STORE"},
+		{[]string{"PRICE_CSV=/nonexistent.csv"}, []string{"update"}, "/nonexistent.csv"},
+		{[]string{"REDIS_ADDR=127.0.0.1:1", "PRICE_STORE=redis"}, []string{"seed-users"}, "redis"},
+	} {
+		cmd := exec.Command(bin, tc.args...)
+		cmd.Env = append(os.Environ(), tc.env...)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee, tc.env)
+		assert.Equal(t, 1, ee.ExitCode(), tc.env)
+		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+		assert.Len(t, lines, 1, "one line: %q", stderr.String())
+		assert.Contains(t, lines[len(lines)-1], tc.want)
+	}
+}
+
 // TestSIGTERMDrainsInFlightRequests runs the real binary under load and
 // sends it SIGTERM: every request the server handled (its access log says
 // 201) reached its client whole, and the process exits 0. Connections the
@@ -28,10 +91,7 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "stockd")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
+	bin := buildBinary(t)
 
 	addr := freeAddr(t)
 	csvPath := writeCSV(t, "Time,Stock,Price\n90006,stock1,1\n")

@@ -66,6 +66,15 @@ func dropAtCleanup(t testing.TB, server, name string) {
 	})
 }
 
+// UnusedDatabase returns the URL of a uniquely named database that does
+// not exist yet, and drops it when the test ends if something created it.
+func UnusedDatabase(t testing.TB) string {
+	t.Helper()
+	server, name := ServerURL(), UniqueName("stockd_test_")
+	dropAtCleanup(t, server, name)
+	return databaseURL(t, server, name)
+}
+
 // Postgres creates a uniquely named database, migrated by the embedded
 // migrations as `stockd migrate` does, drops it when the test ends, and
 // returns its URL.
