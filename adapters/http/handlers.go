@@ -13,16 +13,17 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"stockd/app"
 	"stockd/domain"
 )
 
 type handlers struct {
-	buy     *app.BuyStock
-	list    *app.ListOrders
-	prices  *app.GetPrices
-	metrics *metrics
+	buy    *app.BuyStock
+	list   *app.ListOrders
+	prices *app.GetPrices
+	orders *prometheus.CounterVec // judged orders by status
 }
 
 // buyRequest uses pointers so that a missing field is told from a zero.
@@ -75,7 +76,7 @@ func (h *handlers) buyStock(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.metrics.orders.WithLabelValues(string(res.Order.Status())).Inc()
+	h.orders.WithLabelValues(string(res.Order.Status())).Inc()
 	result := "Deny"
 	if res.Order.Status() == domain.Accepted {
 		result = "Accept"

@@ -10,9 +10,9 @@ import (
 	"stockd/domain"
 )
 
+// metrics are those of every server: latency, and 503s for a store outage.
 type metrics struct {
 	latency     *prometheus.HistogramVec
-	orders      *prometheus.CounterVec
 	storeErrors *prometheus.CounterVec
 }
 
@@ -23,20 +23,27 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Latency of HTTP requests by route, method and status.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route", "method", "status"}),
-		orders: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "stockd_orders_total",
-			Help: "Judged buy orders by status.",
-		}, []string{"status"}),
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stockd_store_unavailable_total",
 			Help: "Requests answered 503 because a backing store was unavailable, by route.",
 		}, []string{"route"}),
 	}
-	reg.MustRegister(m.latency, m.orders, m.storeErrors)
-	for _, s := range []domain.Status{domain.Accepted, domain.Denied} {
-		m.orders.WithLabelValues(string(s)) // present at 0 from the start
-	}
+	reg.MustRegister(m.latency, m.storeErrors)
 	return m
+}
+
+// newOrdersCounter counts judged orders by status, both present at 0 from
+// the start.
+func newOrdersCounter(reg prometheus.Registerer) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "stockd_orders_total",
+		Help: "Judged buy orders by status.",
+	}, []string{"status"})
+	reg.MustRegister(c)
+	for _, s := range []domain.Status{domain.Accepted, domain.Denied} {
+		c.WithLabelValues(string(s))
+	}
+	return c
 }
 
 // middleware observes every request, labelled by its route template rather

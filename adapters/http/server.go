@@ -38,35 +38,49 @@ type Deps struct {
 	Logger     *slog.Logger
 }
 
-// NewHandler builds the Echo router with every route of the API.
+// NewHandler builds the Echo router with every route of the API and the
+// operations routes.
 func NewHandler(d Deps) *echo.Echo {
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	// The peer address, not X-Forwarded-For: a client must not pick the
-	// address it is rate-limited as. Behind a proxy, set a trusting
-	// extractor here.
-	e.IPExtractor = echo.ExtractIPDirect()
-	m := newMetrics(d.Registry)
-	e.HTTPErrorHandler = errorHandler(d.Logger, m)
-
-	e.Use(middleware.RequestID())
-	e.Use(m.middleware)
-	e.Use(accessLog(d.Logger))
-	e.Use(middleware.Recover())
-	e.Use(requestDeadline(RequestTimeout))
-
-	h := &handlers{buy: d.BuyStock, list: d.ListOrders, prices: d.GetPrices, metrics: m}
+	e := newRouter(d.Checks, d.Registry, d.Logger)
+	h := &handlers{buy: d.BuyStock, list: d.ListOrders, prices: d.GetPrices, orders: newOrdersCounter(d.Registry)}
 	// The guard is set per route: a group-wide middleware would make Echo
 	// answer 404 where the contract wants 405 (another method on a route).
 	guard := newGuard(d.Tokens, d.RateLimit).middleware
 	e.POST("/api/buy-stock", h.buyStock, guard)
 	e.GET("/api/orders", h.listOrders, guard)
 	e.GET("/api/stocks/:stock/prices", h.stockPrices, guard)
+	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.OpenAPI) })
+	return e
+}
+
+// NewOpsHandler serves only /healthz, /readyz and /metrics: what the
+// standalone price updater exposes.
+func NewOpsHandler(checks []Check, reg *prometheus.Registry, log *slog.Logger) *echo.Echo {
+	return newRouter(checks, reg, log)
+}
+
+// newRouter is the Echo instance every server shares: the error mapper,
+// request ids, metrics, access log, panic recovery, a deadline per request,
+// and the operations routes.
+func newRouter(checks []Check, reg *prometheus.Registry, log *slog.Logger) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	// The peer address, not X-Forwarded-For: a client must not pick the
+	// address it is rate-limited as. Behind a proxy, set a trusting
+	// extractor here.
+	e.IPExtractor = echo.ExtractIPDirect()
+	m := newMetrics(reg)
+	e.HTTPErrorHandler = errorHandler(log, m)
+
+	e.Use(middleware.RequestID())
+	e.Use(m.middleware)
+	e.Use(accessLog(log))
+	e.Use(middleware.Recover())
+	e.Use(requestDeadline(RequestTimeout))
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
-	e.GET("/readyz", readyz(d.Checks))
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
-	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.OpenAPI) })
+	e.GET("/readyz", readyz(checks))
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	return e
 }
 

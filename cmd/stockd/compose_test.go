@@ -91,6 +91,9 @@ func TestComposeFile(t *testing.T) {
 		require.NotNil(t, project.Services[name].HealthCheck, "%s has a health check", name)
 	}
 	assert.Equal(t, types.HealthCheckTest{"CMD", "/app/stockd", "health"}, project.Services["api"].HealthCheck.Test)
+	require.NotNil(t, project.Services["updater"].HealthCheck)
+	assert.Equal(t, types.HealthCheckTest{"CMD", "/app/stockd", "health", ":8081"}, project.Services["updater"].HealthCheck.Test)
+	assert.Equal(t, []string{"8081:8081"}, published("updater"), "the updater's metrics")
 
 	// The image is built by the target CI runs.
 	dockerfile, err := os.ReadFile(filepath.Join(root, "Dockerfile"))

@@ -18,6 +18,7 @@ type setting struct {
 
 var settings = []setting{
 	{"HTTP_ADDR", ":8080", "listen address of the API"},
+	{"UPDATER_ADDR", ":8081", "listen address of /healthz, /readyz and /metrics of update with kafka"},
 	{"PRICE_STORE", "memory", "memory or redis: where price histories and user credit live"},
 	{"ORDER_STORE", "memory", "memory or postgres: where orders live"},
 	{"PRICE_SOURCE", "csv", "csv or kafka: what the price updater reads"},
@@ -38,6 +39,7 @@ var settings = []setting{
 // Config is the whole configuration, parsed once at start.
 type Config struct {
 	HTTPAddr     string
+	UpdaterAddr  string
 	PriceStore   string
 	OrderStore   string
 	PriceSource  string
@@ -81,6 +83,7 @@ func parseConfig(getenv func(string) string) (Config, error) {
 	var c Config
 	var err error
 	c.HTTPAddr = get("HTTP_ADDR")
+	c.UpdaterAddr = get("UPDATER_ADDR")
 	if c.PriceStore, err = oneOf("PRICE_STORE", "memory", "redis"); err != nil {
 		return c, err
 	}
@@ -169,7 +172,7 @@ Commands:
   migrate      apply the database migrations to DATABASE_URL
   seed-users   write the users of SEED_USERS into the price store
   token USER   mint an API token for USER
-  health       exit 0 when the API on HTTP_ADDR answers /healthz (for health checks)
+  health [ADDR] exit 0 when the server on ADDR (default HTTP_ADDR) answers /healthz
 
 Environment (default):
 `)

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -46,8 +47,9 @@ func TestKafkaPathEqualsCSVPath(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
+	ops := freeAddr(t)
 	go func() {
-		done <- run(ctx, []string{"update"}, with(map[string]string{"REDIS_ADDR": viaKafka.Addr, "PRICE_SOURCE": "kafka"}), io.Discard, io.Discard)
+		done <- run(ctx, []string{"update"}, with(map[string]string{"REDIS_ADDR": viaKafka.Addr, "PRICE_SOURCE": "kafka", "UPDATER_ADDR": ops}), io.Discard, io.Discard)
 	}()
 	get := func(addr string, key string) string {
 		c, err := redis.Open(addr)
@@ -64,6 +66,17 @@ func TestKafkaPathEqualsCSVPath(t *testing.T) {
 		}
 		return true
 	}, 30*time.Second, 100*time.Millisecond, "the kafka updater catches up")
+
+	code, ready := getJSON(t, "http://"+ops+"/readyz")
+	assert.Equal(t, 200, code, ready)
+	resp, err := http.Get("http://" + ops + "/metrics")
+	require.NoError(t, err)
+	metrics, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Contains(t, string(metrics), "stockd_ticks_applied_total 12")
+	assert.Contains(t, string(metrics), "stockd_kafka_invalid_records_total 0")
+	assert.Contains(t, string(metrics), `stockd_kafka_lag{partition=`)
 	cancel()
 	require.NoError(t, <-done, "SIGTERM: commit and exit 0")
 	for _, s := range []string{"stock1", "stock2", "stock3"} {
@@ -82,8 +95,9 @@ func TestKafkaUpdaterWaitsForRedis(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	srv.Stop()
 	path := writeCSV(t, "Time,Stock,Price\n90006,stock1,10\n90106,stock1,11\n")
+	ops := freeAddr(t)
 	env := envOf(map[string]string{"PRICE_STORE": "redis", "REDIS_ADDR": srv.Addr, "PRICE_SOURCE": "kafka",
-		"PRICE_CSV": path, "KAFKA_BROKERS": strings.Join(cluster.ListenAddrs(), ",")})
+		"PRICE_CSV": path, "KAFKA_BROKERS": strings.Join(cluster.ListenAddrs(), ","), "UPDATER_ADDR": ops})
 	require.NoError(t, run(t.Context(), []string{"produce"}, env, io.Discard, io.Discard))
 
 	ctx, cancel := context.WithCancel(t.Context())
@@ -95,6 +109,9 @@ func TestKafkaUpdaterWaitsForRedis(t *testing.T) {
 		t.Fatalf("update gave up while Redis was down: %v", err)
 	default:
 	}
+	code, ready := getJSON(t, "http://"+ops+"/readyz")
+	assert.Equal(t, 503, code)
+	assert.NotEqual(t, "ok", ready["checks"].(map[string]any)["redis"], "readyz names redis")
 	srv.Restart(t)
 	c, err := redis.Open(srv.Addr)
 	require.NoError(t, err)

@@ -70,7 +70,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate":
 		return runMigrate(ctx, cfg, log)
 	case "health":
-		return runHealth(ctx, cfg)
+		addr := cfg.HTTPAddr
+		if len(args) == 1 {
+			addr = args[0]
+		}
+		return runHealth(ctx, addr)
 	case "produce":
 		return runProduce(ctx, cfg, log)
 	case "token":
@@ -140,7 +144,25 @@ func runUpdate(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheu
 	if err != nil {
 		return err
 	}
-	return ingest.Run(ctx)
+	if cfg.PriceSource == "csv" {
+		return ingest.Run(ctx)
+	}
+	// A standalone updater serves /healthz, /readyz and /metrics on
+	// UPDATER_ADDR, so that its lag and dead letters can be watched.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ops := make(chan error, 1)
+	go func() {
+		err := listenAndServe(ctx, cfg.UpdaterAddr, httpapi.NewOpsHandler(st.checks, reg, log), log)
+		if err != nil {
+			err = fmt.Errorf("UPDATER_ADDR: %w", err)
+			cancel() // an updater nobody can watch does not run
+		}
+		ops <- err
+	}()
+	ingestErr := ingest.Run(ctx)
+	cancel()
+	return errors.Join(ingestErr, <-ops)
 }
 
 // openForWrite opens the stores of a one-shot command that writes to the
@@ -192,12 +214,12 @@ func runProduce(ctx context.Context, cfg Config, log *slog.Logger) error {
 	return nil
 }
 
-// runHealth asks the API on HTTP_ADDR for /healthz: the image's health
-// check, which has no shell or curl to do it.
-func runHealth(ctx context.Context, cfg Config) error {
-	host, port, err := net.SplitHostPort(cfg.HTTPAddr)
+// runHealth asks the server on addr (HTTP_ADDR by default) for /healthz:
+// the image's health check, which has no shell or curl to do it.
+func runHealth(ctx context.Context, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("HTTP_ADDR: %w", err)
+		return fmt.Errorf("health: %w", err)
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
@@ -266,11 +288,20 @@ func serve(ctx context.Context, cfg Config, st *stores, log *slog.Logger, reg *p
 	}
 	go settleLoop(ctx, settle, log)
 
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
+	if err := listenAndServe(ctx, cfg.HTTPAddr, handler, log); err != nil {
 		return fmt.Errorf("HTTP_ADDR: %w", err)
 	}
-	srv := httpapi.NewServer(cfg.HTTPAddr, handler)
+	return nil
+}
+
+// listenAndServe serves handler on addr until ctx ends, then drains
+// in-flight requests.
+func listenAndServe(ctx context.Context, addr string, handler http.Handler, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := httpapi.NewServer(addr, handler)
 	log.Info("serving", "addr", ln.Addr().String())
 	errs := make(chan error, 1)
 	go func() { errs <- srv.Serve(ln) }()
