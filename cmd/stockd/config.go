@@ -32,7 +32,7 @@ var settings = []setting{
 	{"SEED_USERS", "user1:150000000,user2:6000000000", "name:credit pairs for seed-users and the in-memory store"},
 	{"STOCKS", "stock1,stock2,stock3", "the stock names the service accepts"},
 	{"AUTH", "off", "off or tokens"},
-	{"RATE_LIMIT", "", "requests per second per user; 0 is off (default 50 with tokens)"},
+	{"RATE_LIMIT", "", "requests per second per user; 0 is off (50 with tokens, else 0)"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 }
 
@@ -165,23 +165,23 @@ func usage() string {
 	b.WriteString(`Usage: stockd [command]
 
 Commands:
-  (none)       ingest the price source, then serve the API, in one process
-  serve        serve the HTTP API only
-  update       run the price updater: apply PRICE_SOURCE to PRICE_STORE
-  produce      send every row of PRICE_CSV to KAFKA_TOPIC
-  migrate      apply the database migrations to DATABASE_URL
-  seed-users   write the users of SEED_USERS into the price store
-  token USER   mint an API token for USER
-  health [ADDR] exit 0 when the server on ADDR (default HTTP_ADDR) answers /healthz
+  (none)         ingest the price source, then serve the API, in one process
+  serve          serve the HTTP API only
+  update         run the price updater: apply PRICE_SOURCE to PRICE_STORE
+  produce        send every row of PRICE_CSV to KAFKA_TOPIC
+  migrate        apply the database migrations to DATABASE_URL
+  seed-users     write the users of SEED_USERS into the price store
+  token USER     mint an API token for USER
+  health [ADDR]  exit 0 when the server on ADDR (default HTTP_ADDR) answers /healthz
 
 Environment (default):
 `)
 	for _, s := range settings {
-		def := s.def
-		if def == "" {
-			def = "-"
+		if s.def == "" {
+			fmt.Fprintf(&b, "  %-14s %s\n", s.name, s.help)
+			continue
 		}
-		fmt.Fprintf(&b, "  %-14s %s (%s)\n", s.name, s.help, def)
+		fmt.Fprintf(&b, "  %-14s %s (%s)\n", s.name, s.help, s.def)
 	}
 	return b.String()
 }
