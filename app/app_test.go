@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -266,6 +265,5 @@ func TestConstructorsRefuseNil(t *testing.T) {
 	_, err = app.NewGetPrices(domain.Stocks{}, nilStore)
 	require.Error(t, err, "a typed nil is nil too")
 	_, err = app.NewIngestTicks(nil, memory.NewPriceStore(), nil)
-	require.Error(t, err)
-	require.False(t, errors.Is(err, ports.ErrUnavailable))
+	require.ErrorContains(t, err, "price source", "the error names the missing dependency")
 }

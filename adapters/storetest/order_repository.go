@@ -56,6 +56,48 @@ func OrderRepository(t *testing.T, newStore func(t *testing.T) ports.OrderReposi
 		assert.Len(t, ids, 50)
 	})
 
+	t.Run("orders saved while paging never appear twice, and none is skipped", func(t *testing.T) {
+		r := newStore(t)
+		base := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+		var first []domain.Order
+		for i := range 30 {
+			o, err := r.Save(t.Context(), newOrder("u", "stock1", domain.Accepted, 1, 1, base.Add(time.Duration(i)*time.Second)))
+			require.NoError(t, err)
+			first = append(first, o)
+		}
+		vis := domain.VisibleAt(base, time.UTC)
+		seen := map[int64]int{}
+		var after *domain.OrderPosition
+		for page := 0; ; page++ {
+			q, err := domain.NewOrderQuery(vis, after, 7)
+			require.NoError(t, err)
+			orders, err := r.List(t.Context(), q)
+			require.NoError(t, err)
+			for _, o := range orders {
+				seen[o.ID()]++
+			}
+			// Meanwhile: a newer order, one older than everything, and
+			// one with the very timestamp of the cursor.
+			for _, at := range []time.Time{base.Add(time.Hour), base.Add(-time.Hour)} {
+				_, err := r.Save(t.Context(), newOrder("u", "stock1", domain.Accepted, 1, 1, at))
+				require.NoError(t, err)
+			}
+			if len(orders) < 7 {
+				break
+			}
+			p := orders[len(orders)-1].Position()
+			_, err = r.Save(t.Context(), newOrder("u", "stock1", domain.Accepted, 1, 1, p.CreatedAt))
+			require.NoError(t, err)
+			after = &p
+		}
+		for id, n := range seen {
+			assert.Equal(t, 1, n, "order %d listed %d times", id, n)
+		}
+		for _, o := range first {
+			assert.Equal(t, 1, seen[o.ID()], "order %d, there when paging began, is listed", o.ID())
+		}
+	})
+
 	t.Run("listing agrees with the domain rule on random orders, across pages", func(t *testing.T) {
 		r := newStore(t)
 		rng := rand.New(rand.NewPCG(21, 22))

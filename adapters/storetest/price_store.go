@@ -29,10 +29,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		stock := uniqueKey("stock")
 		r := rand.New(rand.NewPCG(11, 12))
 		ticks := distinctTicks(r, stock, 300)
-		want := domain.NewPriceHistory()
-		for _, tk := range ticks {
-			want.Record(tk.At, tk.Price)
-		}
+		want := historyOf(ticks)
 		r.Shuffle(len(ticks), func(i, j int) { ticks[i], ticks[j] = ticks[j], ticks[i] })
 		for i := 0; i < len(ticks); {
 			n := min(1+r.IntN(60), len(ticks)-i)
@@ -54,10 +51,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		stock := uniqueKey("stock")
 		r := rand.New(rand.NewPCG(13, 14))
 		ticks := distinctTicks(r, stock, 400)
-		want := domain.NewPriceHistory()
-		for _, tk := range ticks {
-			want.Record(tk.At, tk.Price)
-		}
+		want := historyOf(ticks)
 		var wg sync.WaitGroup
 		errs := make(chan error, 8)
 		for w := range 8 {
@@ -104,6 +98,16 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 			assert.Equal(t, int64(i+1), p)
 		}
 	})
+}
+
+// historyOf records ticks in one history: the expected state of a store
+// that was given them in any order.
+func historyOf(ticks []domain.Tick) *domain.PriceHistory {
+	h := domain.NewPriceHistory()
+	for _, tk := range ticks {
+		h.Record(tk.At, tk.Price)
+	}
+	return h
 }
 
 func distinctTicks(r *rand.Rand, stock string, n int) []domain.Tick {

@@ -111,16 +111,24 @@ func runAll(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.R
 		}
 		return serve(ctx, cfg, st, log, reg)
 	}
+	return runTogether(ctx, ingest.Run, func(ctx context.Context) error {
+		return serve(ctx, cfg, st, log, reg)
+	})
+}
+
+// runTogether runs a and b until ctx ends or either returns; the first to
+// return stops the other. It is how a topic is followed beside a server.
+func runTogether(ctx context.Context, a, b func(context.Context) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make(chan error, 1)
 	go func() {
-		errs <- ingest.Run(ctx)
+		errs <- b(ctx)
 		cancel()
 	}()
-	serveErr := serve(ctx, cfg, st, log, reg)
+	errA := a(ctx)
 	cancel()
-	return errors.Join(serveErr, <-errs)
+	return errors.Join(errA, <-errs)
 }
 
 func runServe(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Registry) error {
@@ -149,20 +157,14 @@ func runUpdate(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheu
 	}
 	// A standalone updater serves /healthz, /readyz and /metrics on
 	// UPDATER_ADDR, so that its lag and dead letters can be watched.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ops := make(chan error, 1)
-	go func() {
-		err := listenAndServe(ctx, cfg.UpdaterAddr, httpapi.NewOpsHandler(st.checks, reg, log), log)
-		if err != nil {
-			err = fmt.Errorf("UPDATER_ADDR: %w", err)
-			cancel() // an updater nobody can watch does not run
+	// An updater nobody can watch does not run: a server that cannot
+	// listen stops it.
+	return runTogether(ctx, ingest.Run, func(ctx context.Context) error {
+		if err := listenAndServe(ctx, cfg.UpdaterAddr, httpapi.NewOpsHandler(st.checks, reg, log), log); err != nil {
+			return fmt.Errorf("UPDATER_ADDR: %w", err)
 		}
-		ops <- err
-	}()
-	ingestErr := ingest.Run(ctx)
-	cancel()
-	return errors.Join(ingestErr, <-ops)
+		return nil
+	})
 }
 
 // openForWrite opens the stores of a one-shot command that writes to the
