@@ -2,11 +2,15 @@ package ports
 
 import (
 	"context"
+	"errors"
 
 	"stockd/domain"
 )
 
 //go:generate go tool mockgen -destination=portsmock/order_repository.go -package=portsmock stockd/ports OrderRepository
+
+// ErrOrderNotFound reports an order key the repository does not hold.
+var ErrOrderNotFound = errors.New("order not found")
 
 // OrderRepository keeps judged orders.
 type OrderRepository interface {
@@ -16,4 +20,6 @@ type OrderRepository interface {
 	// List returns the orders matching q, in listing order, at most
 	// q.Limit of them.
 	List(ctx context.Context, q domain.OrderQuery) ([]domain.Order, error)
+	// ByKey returns the order saved under key, or ErrOrderNotFound.
+	ByKey(ctx context.Context, key string) (domain.Order, error)
 }

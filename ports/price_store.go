@@ -16,4 +16,8 @@ type PriceStore interface {
 	// Series returns the stored series of stock; an empty series when the
 	// stock has none.
 	Series(ctx context.Context, stock string) (domain.MinuteSeries, error)
+	// Latest returns the price of the last minute of stock's series; ok is
+	// false when the stock has no price yet. A price written by another
+	// process is seen by the next call.
+	Latest(ctx context.Context, stock string) (price int64, ok bool, err error)
 }

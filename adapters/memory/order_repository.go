@@ -67,3 +67,14 @@ func (r *OrderRepository) List(_ context.Context, q domain.OrderQuery) ([]domain
 	}
 	return out, nil
 }
+
+// ByKey returns the order saved under key.
+func (r *OrderRepository) ByKey(_ context.Context, key string) (domain.Order, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	o, ok := r.byKey[key]
+	if !ok {
+		return domain.Order{}, ports.ErrOrderNotFound
+	}
+	return o, nil
+}

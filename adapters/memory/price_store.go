@@ -46,3 +46,15 @@ func (s *PriceStore) Series(_ context.Context, stock string) (domain.MinuteSerie
 	}
 	return h.Series(), nil
 }
+
+// Latest returns the price of the last minute of stock.
+func (s *PriceStore) Latest(_ context.Context, stock string) (int64, bool, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	h := s.histories[stock]
+	if h == nil {
+		return 0, false, nil
+	}
+	p, ok := h.Latest()
+	return p, ok, nil
+}

@@ -41,13 +41,21 @@ func (r *OrderRepository) Save(ctx context.Context, o domain.Order) (domain.Orde
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return domain.Order{}, fmt.Errorf("insert order: %w", translate(err))
 	}
-	rows, err := r.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE order_key = $1`, o.Key())
+	return r.ByKey(ctx, o.Key())
+}
+
+// ByKey reads the order saved under key.
+func (r *OrderRepository) ByKey(ctx context.Context, key string) (domain.Order, error) {
+	rows, err := r.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE order_key = $1`, key)
 	if err != nil {
-		return domain.Order{}, fmt.Errorf("read order %s: %w", o.Key(), translate(err))
+		return domain.Order{}, fmt.Errorf("read order %s: %w", key, translate(err))
 	}
 	stored, err := pgx.CollectExactlyOneRow(rows, scanOrder)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return domain.Order{}, ports.ErrOrderNotFound
+	}
 	if err != nil {
-		return domain.Order{}, fmt.Errorf("read order %s: %w", o.Key(), translate(err))
+		return domain.Order{}, fmt.Errorf("read order %s: %w", key, translate(err))
 	}
 	return stored, nil
 }

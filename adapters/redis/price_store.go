@@ -108,3 +108,13 @@ func (s *PriceStore) Series(ctx context.Context, stock string) (domain.MinuteSer
 	}
 	return h.Series(), nil
 }
+
+// Latest returns the price of the last minute of stock's series.
+func (s *PriceStore) Latest(ctx context.Context, stock string) (int64, bool, error) {
+	series, err := s.Series(ctx, stock)
+	if err != nil {
+		return 0, false, err
+	}
+	p, ok := series.Latest()
+	return p, ok, nil
+}

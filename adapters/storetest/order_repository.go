@@ -36,6 +36,18 @@ func OrderRepository(t *testing.T, newStore func(t *testing.T) ports.OrderReposi
 		assert.Greater(t, other.ID(), saved.ID())
 	})
 
+	t.Run("by key finds a saved order and only that", func(t *testing.T) {
+		r := newStore(t)
+		o := newOrder("user1", "stock2", domain.Denied, 990, 12, time.Date(2026, 11, 26, 9, 1, 0, 0, time.UTC))
+		_, err := r.ByKey(t.Context(), o.Key())
+		require.ErrorIs(t, err, ports.ErrOrderNotFound)
+		saved, err := r.Save(t.Context(), o)
+		require.NoError(t, err)
+		got, err := r.ByKey(t.Context(), o.Key())
+		require.NoError(t, err)
+		assert.Equal(t, saved, got)
+	})
+
 	t.Run("concurrent saves get distinct ids", func(t *testing.T) {
 		r := newStore(t)
 		var wg sync.WaitGroup

@@ -24,6 +24,32 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		assert.NotNil(t, got.Minutes)
 	})
 
+	t.Run("latest is the last minute's price, and follows merges", func(t *testing.T) {
+		s := newStore(t)
+		stock := uniqueKey("stock")
+		_, ok, err := s.Latest(t.Context(), stock)
+		require.NoError(t, err)
+		assert.False(t, ok, "no price yet")
+		for _, step := range []struct {
+			at    domain.TimeOfDay
+			price int64
+			want  int64
+		}{
+			{9*3600 + 30, 100, 100},
+			{9*3600 + 90, 120, 120}, // a later minute
+			{9*3600 + 10, 90, 120},  // an earlier minute changes nothing at the end
+			{9*3600 + 95, 130, 130}, // a later tick of the last minute
+		} {
+			b := domain.NewTickBatch()
+			b.Add(domain.Tick{Stock: stock, At: step.at, Price: step.price})
+			require.NoError(t, s.Merge(t.Context(), b.Histories()))
+			got, ok, err := s.Latest(t.Context(), stock)
+			require.NoError(t, err)
+			require.True(t, ok)
+			assert.Equal(t, step.want, got)
+		}
+	})
+
 	t.Run("batches in any order and repeated give the one series", func(t *testing.T) {
 		s := newStore(t)
 		stock := uniqueKey("stock")

@@ -41,6 +41,21 @@ func (m *MockOrderRepository) EXPECT() *MockOrderRepositoryMockRecorder {
 	return m.recorder
 }
 
+// ByKey mocks base method.
+func (m *MockOrderRepository) ByKey(ctx context.Context, key string) (domain.Order, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ByKey", ctx, key)
+	ret0, _ := ret[0].(domain.Order)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ByKey indicates an expected call of ByKey.
+func (mr *MockOrderRepositoryMockRecorder) ByKey(ctx, key any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ByKey", reflect.TypeOf((*MockOrderRepository)(nil).ByKey), ctx, key)
+}
+
 // List mocks base method.
 func (m *MockOrderRepository) List(ctx context.Context, q domain.OrderQuery) ([]domain.Order, error) {
 	m.ctrl.T.Helper()

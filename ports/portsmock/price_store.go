@@ -41,6 +41,22 @@ func (m *MockPriceStore) EXPECT() *MockPriceStoreMockRecorder {
 	return m.recorder
 }
 
+// Latest mocks base method.
+func (m *MockPriceStore) Latest(ctx context.Context, stock string) (int64, bool, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Latest", ctx, stock)
+	ret0, _ := ret[0].(int64)
+	ret1, _ := ret[1].(bool)
+	ret2, _ := ret[2].(error)
+	return ret0, ret1, ret2
+}
+
+// Latest indicates an expected call of Latest.
+func (mr *MockPriceStoreMockRecorder) Latest(ctx, stock any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Latest", reflect.TypeOf((*MockPriceStore)(nil).Latest), ctx, stock)
+}
+
 // Merge mocks base method.
 func (m *MockPriceStore) Merge(ctx context.Context, histories map[string]*domain.PriceHistory) error {
 	m.ctrl.T.Helper()
