@@ -16,10 +16,12 @@ type Cursor struct {
 	After domain.OrderPosition
 }
 
-// ListOrdersQuery asks for a page; Cursor is nil for the first page.
+// ListOrdersQuery asks for a page; Cursor is nil for the first page. User
+// narrows the listing to one user's orders ("" for everyone's).
 type ListOrdersQuery struct {
 	Limit  int
 	Cursor *Cursor
+	User   string
 }
 
 // OrdersPage is a page of the listing and the cursor of the next, nil on
@@ -59,7 +61,7 @@ func (l *ListOrders) Execute(ctx context.Context, q ListOrdersQuery) (OrdersPage
 	if err != nil {
 		return OrdersPage{}, err
 	}
-	orders, err := l.orders.List(ctx, query)
+	orders, err := l.orders.List(ctx, query.OfUser(q.User))
 	if err != nil {
 		return OrdersPage{}, fmt.Errorf("list orders: %w", err)
 	}

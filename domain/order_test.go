@@ -172,3 +172,27 @@ func TestNewOrderValidates(t *testing.T) {
 		}
 	}
 }
+
+func TestOrderQueryOfUser(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	o, err := domain.NewOrder("k1", "user2", "stock1", domain.Accepted, 10, 1, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := domain.NewOrderQuery(domain.VisibleAt(now, time.UTC), nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		user string
+		want bool
+	}{{"", true}, {"user2", true}, {"user1", false}, {"User2", false}} {
+		if got := q.OfUser(tc.user).Matches(o); got != tc.want {
+			t.Errorf("user %q: matches %v, want %v", tc.user, got, tc.want)
+		}
+	}
+	if q.User != "" {
+		t.Errorf("OfUser changed its receiver: %q", q.User)
+	}
+}

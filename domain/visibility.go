@@ -86,13 +86,18 @@ func ValidatePageSize(n int) error {
 
 // OrderQuery asks a store for a stretch of the listing: the orders visible
 // under Visibility that stand after After (from the top when After is nil),
-// at most Limit of them. Keeping the Visibility of the first page in every
-// following page is what makes paging consistent across midnight.
+// at most Limit of them, of User only when User is set. Keeping the
+// Visibility of the first page in every following page is what makes paging
+// consistent across midnight.
 type OrderQuery struct {
 	Visibility Visibility
 	After      *OrderPosition
 	Limit      int
+	User       string // "" for every user's orders
 }
+
+// OfUser narrows q to the orders of user ("" for all).
+func (q OrderQuery) OfUser(user string) OrderQuery { q.User = user; return q }
 
 // NewOrderQuery validates a query. Limit may exceed MaxPageSize by one, so
 // that a caller can tell whether another page follows.
@@ -106,5 +111,6 @@ func NewOrderQuery(v Visibility, after *OrderPosition, limit int) (OrderQuery, e
 // Matches reports whether o belongs to the page range of q (visibility and
 // cursor, not the limit).
 func (q OrderQuery) Matches(o Order) bool {
-	return q.Visibility.Visible(o) && (q.After == nil || q.After.Before(o.Position()))
+	return q.Visibility.Visible(o) && (q.After == nil || q.After.Before(o.Position())) &&
+		(q.User == "" || o.user == q.User)
 }

@@ -62,18 +62,19 @@ func (r *OrderRepository) ByKey(ctx context.Context, key string) (domain.Order, 
 
 // The listing is domain.Visibility translated: accepted orders, or denied
 // orders of at least MinVisibleDeniedQuantity created in [$1, $2); newest
-// first. Each branch reads its own partial index (see the migration) in
-// order, stops after $3 rows, and the two are merged. The cursor variant
-// continues strictly after the row ($4, $5).
+// first; only user $4's when $4 is not empty. Each branch reads its own
+// partial index (see the migration) in order, stops after $3 rows, and the
+// two are merged. The cursor variant continues strictly after the row
+// ($5, $6).
 var (
 	listFirstPage = listingSQL(false)
 	listNextPage  = listingSQL(true)
 )
 
 func listingSQL(cursor bool) string {
-	after := ""
+	after := ` AND ($4 = '' OR "user" = $4)`
 	if cursor {
-		after = ` AND (creation_date, id) < ($4, $5)`
+		after += ` AND (creation_date, id) < ($5, $6)`
 	}
 	return fmt.Sprintf(`
 		(SELECT %[1]s FROM orders
@@ -93,9 +94,9 @@ func (r *OrderRepository) List(ctx context.Context, q domain.OrderQuery) ([]doma
 	var rows pgx.Rows
 	var err error
 	if q.After == nil {
-		rows, err = r.pool.Query(ctx, listFirstPage, q.Visibility.DayStart, q.Visibility.DayEnd, q.Limit)
+		rows, err = r.pool.Query(ctx, listFirstPage, q.Visibility.DayStart, q.Visibility.DayEnd, q.Limit, q.User)
 	} else {
-		rows, err = r.pool.Query(ctx, listNextPage, q.Visibility.DayStart, q.Visibility.DayEnd, q.Limit,
+		rows, err = r.pool.Query(ctx, listNextPage, q.Visibility.DayStart, q.Visibility.DayEnd, q.Limit, q.User,
 			q.After.CreatedAt, q.After.ID)
 	}
 	if err != nil {

@@ -86,7 +86,7 @@ func TestListingUsesTheIndexes(t *testing.T) {
 	_, err = p.Exec(t.Context(), `ANALYZE orders`)
 	require.NoError(t, err)
 	v := domain.VisibleAt(time.Now(), time.UTC)
-	rows, err := p.Query(t.Context(), `EXPLAIN `+postgres.ListingSQLForTest(false), v.DayStart, v.DayEnd, 101)
+	rows, err := p.Query(t.Context(), `EXPLAIN `+postgres.ListingSQLForTest(false), v.DayStart, v.DayEnd, 101, "")
 	require.NoError(t, err)
 	plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)

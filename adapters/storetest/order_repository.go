@@ -132,19 +132,23 @@ func OrderRepository(t *testing.T, newStore func(t *testing.T) ports.OrderReposi
 			if rng.IntN(2) == 0 {
 				status = domain.Denied
 			}
-			o, err := r.Save(t.Context(), newOrder("u", "stock1", status, 1+rng.Int64N(2000), 5+rng.Int64N(11), at))
+			user := []string{"u1", "u2", "u3"}[rng.IntN(3)]
+			o, err := r.Save(t.Context(), newOrder(user, "stock1", status, 1+rng.Int64N(2000), 5+rng.Int64N(11), at))
 			require.NoError(t, err)
 			all = append(all, o)
 		}
 		for _, zone := range zones {
 			loc, err := time.LoadLocation(zone)
 			require.NoError(t, err)
-			for range 3 {
+			for _, user := range []string{"", "", "u1", "u3"} {
 				now := base.Add(time.Duration(rng.Int64N(int64(48*time.Hour))) - 24*time.Hour)
 				vis := domain.VisibleAt(now, loc)
+				rule, err := domain.NewOrderQuery(vis, nil, 1)
+				require.NoError(t, err)
+				rule = rule.OfUser(user)
 				var want []domain.Order
 				for _, o := range all {
-					if vis.Visible(o) {
+					if rule.Matches(o) {
 						want = append(want, o)
 					}
 				}
@@ -157,7 +161,7 @@ func OrderRepository(t *testing.T, newStore func(t *testing.T) ports.OrderReposi
 					limit := 1 + rng.IntN(60)
 					q, err := domain.NewOrderQuery(vis, after, limit)
 					require.NoError(t, err)
-					orders, err := r.List(t.Context(), q)
+					orders, err := r.List(t.Context(), q.OfUser(user))
 					require.NoError(t, err)
 					require.LessOrEqual(t, len(orders), limit)
 					got = append(got, orders...)
@@ -167,7 +171,7 @@ func OrderRepository(t *testing.T, newStore func(t *testing.T) ports.OrderReposi
 					p := orders[len(orders)-1].Position()
 					after = &p
 				}
-				require.Equal(t, ids(want), ids(got), "zone %s, now %v", zone, now)
+				require.Equal(t, ids(want), ids(got), "zone %s, now %v, user %q", zone, now, user)
 				require.Equal(t, want, got)
 			}
 		}
