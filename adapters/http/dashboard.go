@@ -1,0 +1,42 @@
+package http
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"stockd/web"
+)
+
+// dashboardPolicy lets the page load nothing but the service's own files and
+// talk to nothing but the service's own API: the dashboard must work where
+// no other host can be reached, and a page that tried would be a defect the
+// browser reports.
+const dashboardPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// registerDashboard serves the dashboard (package web) at GET / and its
+// files under /static/.
+func registerDashboard(e *echo.Echo) {
+	index, err := fs.ReadFile(web.Files, "index.html")
+	if err != nil {
+		// index.html is embedded at compile time: only a broken build gets here.
+		panic(err)
+	}
+	headers := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("Content-Security-Policy", dashboardPolicy)
+			h.Set("X-Content-Type-Options", "nosniff")
+			// The files have no modification time in the binary: ask the
+			// browser to check again rather than keep a stale page after an
+			// upgrade.
+			h.Set("Cache-Control", "no-cache")
+			return next(c)
+		}
+	}
+	e.GET("/", func(c echo.Context) error {
+		return c.HTMLBlob(http.StatusOK, index)
+	}, headers)
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(web.Files))), headers)
+}
