@@ -7,7 +7,7 @@ PKGS      := ./...
 RACE      ?= -race
 FUZZTIME  ?= 10s
 
-.PHONY: run build test test-unit test-integration check fuzz generate price-data bench up down clean
+.PHONY: run build test test-unit test-integration test-e2e check fuzz generate price-data bench up down clean
 
 ## run: the whole service on in-memory adapters, no server needed (:8080)
 run:
@@ -23,6 +23,11 @@ test: check build test-unit test-integration fuzz
 ## test-unit: no server needed
 test-unit:
 	$(GO) test $(RACE) -count=1 -timeout=5m $(PKGS)
+
+## test-e2e: the dashboard in Debian's Chromium against stockd and a throwaway
+## redis-server (installs chromium and the e2e npm packages when missing)
+test-e2e: build
+	STOCKD_BIN=$(abspath $(BIN)) e2e/run.sh
 
 ## test-integration: throwaway redis-server and PostgreSQL database (see README)
 test-integration:

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The dashboard's browser test: installs what it needs (Debian's chromium,
+# redis-server, the pinned playwright-core), then runs it with node's test
+# runner. STOCKD_BIN may name a built stockd; otherwise the test builds one.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v redis-server >/dev/null || missing+=(redis-server)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -q && apt-get install -yq "${missing[@]}"
+fi
+command -v node >/dev/null || { echo "e2e: node (>= 20) is needed: apt-get install nodejs npm" >&2; exit 1; }
+
+npm ci --no-audit --no-fund --loglevel=error
+node --test --test-reporter=spec --test-timeout=180000 dashboard.test.js
