@@ -11,7 +11,11 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -q && apt-get install -yq "${missing[@]}"
 fi
-command -v node >/dev/null || { echo "e2e: node (>= 20) is needed: apt-get install nodejs npm" >&2; exit 1; }
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+if [ "$node_major" -lt 20 ]; then
+  echo "e2e: node >= 20 is needed (playwright-core 1.65 requires it); found: $(node --version 2>/dev/null || echo none)" >&2
+  exit 1
+fi
 
 npm ci --no-audit --no-fund --loglevel=error
 node --test --test-reporter=spec --test-timeout=180000 dashboard.test.js
