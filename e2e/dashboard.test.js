@@ -36,7 +36,9 @@ const SETTLE_MS = 10_000;
 const STOCKS = ['stock1', 'stock2', 'stock3'];
 const MINUTES = [0, 1, 2, 3, 4]; // 09:00 to 09:04
 const SECONDS = [5, 20, 40];
-const priceOf = (s, m, sec) => 1000 * (s + 1) + 10 * m + (sec === 20 ? 7 : sec === 40 ? 3 : 0);
+const WAVE = [0, 30, -20, 40, 10];
+const WITHIN = { 5: 0, 20: 18, 40: 6 }; // open, high, close; the open is the low
+const priceOf = (s, m, sec) => 1000 * (s + 1) + WAVE[m] + WITHIN[sec];
 const hhmmss = (m, sec) => `09${String(m).padStart(2, '0')}${String(sec).padStart(2, '0')}`;
 function fixtureCSV() {
   const rows = ['Time,Stock,Price'];
@@ -46,7 +48,7 @@ function fixtureCSV() {
 const lastClose = (s) => priceOf(s, MINUTES.at(-1), SECONDS.at(-1));
 
 // The later tick: a minute after the fixture, at a price no fixture row has.
-const TICK = { stock: 'stock1', time: '090530', price: 4242 };
+const TICK = { stock: 'stock1', time: '090530', price: 1111 };
 const USER = { name: 'user1', credit: 150_000_000 };
 
 const processes = [];
@@ -165,6 +167,7 @@ before(async () => {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  page.setDefaultTimeout(SETTLE_MS);
   page.on('request', (r) => requests.push(r.url()));
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
@@ -183,7 +186,8 @@ describe('dashboard', () => {
   test('the page loads with a chart per stock, no console error and no request to another host', async () => {
     const res = await page.goto(origin + '/');
     assert.equal(res.status(), 200);
-    await page.locator('article[data-stock]').nth(STOCKS.length - 1).waitFor({ timeout: SETTLE_MS });
+    await page.locator('article[data-stock]').nth(STOCKS.length - 1).waitFor()
+      .catch(async (err) => { throw new Error(`no charts: ${await page.locator('#stocks-error').innerText()}\n${err.message}`); });
     assert.deepEqual(await page.locator('article[data-stock]').evaluateAll((els) => els.map((e) => e.dataset.stock)), STOCKS);
     await page.waitForFunction((n) => [...document.querySelectorAll('article[data-stock]')].every((c) => Number(c.dataset.points) === n),
       MINUTES.length, { timeout: SETTLE_MS });
@@ -197,6 +201,12 @@ describe('dashboard', () => {
       assert.equal(await latestPrice(stock), String(lastClose(s)), `${stock} latest price`);
       assert.equal(await card(stock).getAttribute('data-latest-time'), '09:04');
       assert.match(await card(stock).locator('.latest-price').innerText(), new RegExp(String(lastClose(s)).replace(/\B(?=(\d{3})+$)/g, '.?')));
+      // The legend shows the last minute's close, high and low (the band's
+      // edges) when the pointer is off the chart.
+      const legend = await card(stock).locator('.u-legend .u-series .u-value').allInnerTexts();
+      const digits = legend.slice(1).map((v) => Number(v.replace(/\D/g, '')));
+      const m = MINUTES.at(-1);
+      assert.deepEqual(digits, [lastClose(s), priceOf(s, m, 20), priceOf(s, m, 5)], `${stock} close, high, low: ${legend}`);
       // The canvas has the close line and the band on it: count the pixels
       // that are not background.
       const inked = await card(stock).locator('canvas').evaluate((c) => {

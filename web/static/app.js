@@ -168,17 +168,19 @@ function chartOptions(width) {
   const line = getComputedStyle(document.documentElement).getPropertyValue('--chart-line').trim() || '#1f5fbf';
   const band = getComputedStyle(document.documentElement).getPropertyValue('--chart-band').trim() || 'rgba(31,95,191,0.15)';
   const edge = getComputedStyle(document.documentElement).getPropertyValue('--chart-edge').trim() || 'rgba(31,95,191,0.35)';
-  const value = (u, v) => fmt(v);
+  // Off the plot the legend shows the latest minute rather than dashes.
+  const shown = (u, v, si, idx) => (idx == null ? u.data[si]?.at(-1) : v);
+  const value = (u, v, si, idx) => fmt(shown(u, v, si, idx));
   return {
     width,
     height: CHART_HEIGHT,
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     scales: { x: { time: true } },
     series: [
-      { label: 'Time', value: (u, v) => (v == null ? '–' : clockOf(v)) },
+      { label: 'Time', value: (u, v, si, idx) => { const t = shown(u, v, si, idx); return t == null ? '–' : clockOf(t); } },
       { label: 'Close', stroke: line, width: 2, value },
-      { label: 'High', stroke: edge, width: 1, value },
-      { label: 'Low', stroke: edge, width: 1, value },
+      { label: 'High', stroke: edge, width: 1, value, points: { show: false } },
+      { label: 'Low', stroke: edge, width: 1, value, points: { show: false } },
     ],
     bands: [{ series: [2, 3], fill: band }],
     axes: [
