@@ -48,7 +48,8 @@ type idempotencyJSON struct {
 	OrderKey    string     `json:"order_key,omitempty"`
 	ReservedAt  int64      `json:"reserved_at,omitempty"` // unix ms
 	Order       *orderJSON `json:"order,omitempty"`
-	Credit      int64      `json:"credit"`
+	// Not "credit": no record of the service has the shape of a user.
+	Credit int64 `json:"credit_left"`
 }
 
 // Reserve is one script: it claims the key and indexes it as in flight,
