@@ -79,7 +79,9 @@ func TestNotReadyRepliesAreOutages(t *testing.T) {
 		addr := server(t, "--busy-reply-threshold", "20")
 		busy, c := single(t, addr), single(t, addr)
 		done := make(chan error, 1)
-		go func() { done <- busy.Do(context.WithoutCancel(ctx), busy.B().Eval().Script("while true do end").Numkeys(0).Build()).Error() }()
+		go func() {
+			done <- busy.Do(context.WithoutCancel(ctx), busy.B().Eval().Script("while true do end").Numkeys(0).Build()).Error()
+		}()
 		var err error
 		require.Eventually(t, func() bool {
 			err = c.Do(ctx, c.B().Get().Key("k").Build()).Error()
