@@ -30,8 +30,9 @@ type Debiter interface {
 	// credit. An accepted order's debit and its pending order (see
 	// PendingOrders) are written together in one atomic step; a denied
 	// order writes nothing. Concurrent debits of a user never interleave.
-	// With an idempotency key, the debit happens only while the key is
-	// still reserved for this order (ErrKeyInFlight otherwise, nothing
-	// written), so that a key freed by the settler can never be paid twice.
+	// A store that also holds the idempotency records (Redis) debits a
+	// request with a key only while the key is still reserved for this
+	// order (ErrKeyInFlight otherwise, nothing written), so that a key the
+	// settler freed can never be paid twice; see storetest.DebitFence.
 	Debit(ctx context.Context, req DebitRequest) (DebitResult, error)
 }

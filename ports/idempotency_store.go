@@ -8,7 +8,7 @@ import (
 	"stockd/domain"
 )
 
-//go:generate go tool mockgen -destination=portsmock/idempotency_store.go -package=portsmock stockd/ports IdempotencyStore,IdempotencyKeys
+//go:generate go tool mockgen -destination=portsmock/idempotency_store.go -package=portsmock stockd/ports IdempotencyStore
 
 // Errors of idempotency keys.
 var (

@@ -6,7 +6,6 @@ import (
 	"stockd/domain"
 )
 
-//go:generate go tool mockgen -destination=portsmock/pending_orders.go -package=portsmock stockd/ports PendingOrders
 
 // PendingOrder is an accepted order whose debit is stored but which may not
 // be in the order repository yet: the outbox record that lets a restart
