@@ -157,9 +157,6 @@ func (o BuyOrder) Key() string { return o.key }
 // Price is the unit price the order is judged at.
 func (o BuyOrder) Price() int64 { return o.price }
 
-// CreatedAt is when the order was priced, in UTC.
-func (o BuyOrder) CreatedAt() time.Time { return o.createdAt }
-
 // Judged is the order with its verdict. Only Judge decides a verdict: this
 // is for stores that translate Judge (a Redis script) and for tests.
 func (o BuyOrder) Judged(status Status) Order {
