@@ -6,7 +6,6 @@ import (
 	"stockd/domain"
 )
 
-
 // PendingOrder is an accepted order whose debit is stored but which may not
 // be in the order repository yet: the outbox record that lets a restart
 // finish what a crash interrupted. It carries what the idempotency record

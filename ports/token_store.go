@@ -5,7 +5,6 @@ import (
 	"errors"
 )
 
-
 // ErrUnknownToken reports a token hash that no user holds.
 var ErrUnknownToken = errors.New("unknown token")
 
