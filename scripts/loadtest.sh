@@ -13,6 +13,8 @@
 # does not reconcile. Everything it started is stopped on exit, and every
 # scratch database dropped (LOADTEST_KEEP=1 keeps the work directory).
 #
+# LOADTEST_ONLY=buy,cluster,orders,csv,kafka,yardsticks runs only those
+# stages (the money is reconciled after buy and cluster).
 # LOADTEST_STOCKD=path runs a stockd binary built elsewhere (a "before"
 # figure in the same conditions), instead of building this tree's.
 #
@@ -117,11 +119,15 @@ need() {
 
 row() { printf '| %s | %s | %s | %s | %s |\n' "$@" >>"$RESULTS"; }
 
-# stage NAME FUNCTION ARGS...: runs a stage in a subshell with errexit, so
-# that one failed stage is reported and the others still run.
+# stage KEY NAME FUNCTION ARGS...: runs a stage in a subshell with errexit,
+# so that one failed stage is reported and the others still run. With
+# LOADTEST_ONLY (a comma list of keys), only those stages run.
 stage() {
-	local name=$1
-	shift
+	local key=$1 name=$2
+	shift 2
+	if [[ -n ${LOADTEST_ONLY:-} && ,$LOADTEST_ONLY, != *,$key,* ]]; then
+		return 0
+	fi
 	log "$name"
 	set +e
 	(set -e; "$@")
@@ -333,6 +339,10 @@ stage_buy_single() {
 	fi
 	bench "BuyStock, 64 users x 3 stocks, -c$CONNS_BUY" "$CONNS_BUY" "http://$addr" buy "$(users_of 64)" "$STOCKS"
 	stop "$(cat "$WORK/single.pid")"
+	# Rows written by one transaction share its xmin: orders per commit.
+	local commits
+	commits=$(psql -At "$PG_SERVER/$DB" -c "SELECT count(*) || ' orders in ' || count(DISTINCT xmin::text) || ' transactions' FROM orders")
+	row "orders per PostgreSQL transaction (both runs)" - - - "$commits"
 }
 
 stage_buy_cluster() {
@@ -493,17 +503,17 @@ DB=$(scratch_db single)
 DB_CLUSTER=$(scratch_db cluster)
 prepare "$REDIS" "$DB"
 
-stage "BuyStock, single Redis" stage_buy_single
-stage "BuyStock, Redis Cluster" stage_buy_cluster
-stage "orders page" stage_orders_page
-stage "CSV ingest" stage_csv_ingest
-stage "Kafka ingest" stage_kafka
-stage "yardsticks" stage_yardsticks
-stage "reconcile, single Redis" reconcile single "$REDIS" "$DB" "-p $REDIS_PORT"
+stage buy "BuyStock, single Redis" stage_buy_single
+stage cluster "BuyStock, Redis Cluster" stage_buy_cluster
+stage orders "orders page" stage_orders_page
+stage csv "CSV ingest" stage_csv_ingest
+stage kafka "Kafka ingest" stage_kafka
+stage yardsticks "yardsticks" stage_yardsticks
+stage buy "reconcile, single Redis" reconcile single "$REDIS" "$DB" "-p $REDIS_PORT"
 if grep -q 'Redis Cluster' "$FAILED"; then
 	row "reconcile, Redis Cluster" skipped - - "its BuyStock stage failed"
 else
-	stage "reconcile, Redis Cluster" reconcile cluster "$CLUSTER" "$DB_CLUSTER" "-c -p $CLUSTER_PORT"
+	stage cluster "reconcile, Redis Cluster" reconcile cluster "$CLUSTER" "$DB_CLUSTER" "-c -p $CLUSTER_PORT"
 fi
 
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
