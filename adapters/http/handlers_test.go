@@ -436,6 +436,26 @@ func TestListOrders(t *testing.T) {
 		assert.Empty(t, listedUsers(t, f.do(t, http.MethodGet, "/api/orders?user=nobody", "")))
 		assert.Len(t, listedUsers(t, f.do(t, http.MethodGet, "/api/orders", "")), 3)
 	})
+	t.Run("a cursor is good in every process with the key, and only there", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		for range 2 {
+			require.Equal(t, http.StatusCreated, f.do(t, http.MethodPost, "/api/buy-stock", `{"user":"user1","stockname":"stock1","quantity":1}`).Code)
+		}
+		page := decode[struct{ Next *string }](t, f.do(t, http.MethodGet, "/api/orders?limit=1", ""))
+		require.NotNil(t, page.Next)
+		next := "/api/orders?limit=1&cursor=" + *page.Next
+
+		assert.Equal(t, http.StatusOK, newFixture(t).do(t, http.MethodGet, next, "").Code, "another process, the same key")
+		rec := newFixture(t, withCursorKey([]byte("another key"))).do(t, http.MethodGet, next, "")
+		require.Equal(t, http.StatusBadRequest, rec.Code)
+		assertProblem(t, rec, http.StatusBadRequest, "bad-cursor")
+		edited := []byte(*page.Next)
+		edited[len(edited)/2] ^= 1
+		rec = f.do(t, http.MethodGet, "/api/orders?limit=1&cursor="+string(edited), "")
+		require.Equal(t, http.StatusBadRequest, rec.Code)
+		assertProblem(t, rec, http.StatusBadRequest, "bad-cursor")
+	})
 	t.Run("an empty cursor is the first page", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
