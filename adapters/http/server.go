@@ -63,7 +63,7 @@ func NewHandler(d Deps) *echo.Echo {
 	e.GET("/api/stocks/:stock/prices", h.stockPrices, guard)
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.OpenAPI) })
 	e.GET("/problems/:type", problemDocs)
-	m.initRoutes(e.Routes())
+	m.initRoutes(e.Routes()) // after every route: their metric series start at 0
 	return e
 }
 
