@@ -7,7 +7,7 @@ PKGS      := ./...
 RACE      ?= -race
 FUZZTIME  ?= 10s
 
-.PHONY: run build test test-unit test-integration check fuzz generate price-data bench loadtest up down clean
+.PHONY: run build test test-unit test-integration check fuzz lint-openapi generate price-data bench loadtest up down clean
 
 ## run: the whole service on in-memory adapters, no server needed (:8080)
 run:
@@ -42,6 +42,10 @@ check:
 ## fuzz: a short run of every fuzz target
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzRead -fuzztime=$(FUZZTIME) ./adapters/csv
+
+## lint-openapi: Redocly CLI (pinned, installed by npm into .cache/npm) on api/openapi.yaml
+lint-openapi:
+	./scripts/lint-openapi.sh
 
 ## generate: regenerate mocks
 generate:

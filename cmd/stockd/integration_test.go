@@ -253,6 +253,7 @@ func TestTokensEndToEnd(t *testing.T) {
 	call := func(body, token string) int {
 		req, err := http.NewRequest(http.MethodPost, base+"/api/buy-stock", strings.NewReader(body))
 		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
