@@ -80,11 +80,12 @@ stop() {
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # free_port prints a port that is free, and whose cluster bus port (+10000)
-# is free too.
+# is free too, both below the kernel's ephemeral range (32768 and up on
+# Linux), where connections and other tests' listeners take theirs.
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 30000))
+		p=$((10000 + RANDOM % 12000))
 		if ! listening "$p" && ! listening $((p + 10000)) && ! grep -qx "$p" "$WORK/ports" 2>/dev/null; then
 			echo "$p" >>"$WORK/ports"
 			echo "$p"
@@ -240,23 +241,33 @@ prepare() {
 
 # serve NAME REDIS DB: starts stockd serve, prints its address. With
 # DEBUG_ADDR supported, pprof listens on a port of its own (in $WORK/NAME.debug).
+# A port taken meanwhile by someone else makes it try another.
 serve() {
-	local name=$1 env port addr extra=""
+	local name=$1 env addr extra="" pid
 	env=$(stockd_env "$2" "$3")
-	port=$(free_port)
-	addr=127.0.0.1:$port
-	if grep -qa DEBUG_ADDR "$BIN"; then
-		local dport
-		dport=$(free_port)
-		extra="DEBUG_ADDR=127.0.0.1:$dport"
-		echo "127.0.0.1:$dport" >"$WORK/$name.debug"
-	fi
-	# shellcheck disable=SC2086
-	env $env HTTP_ADDR="$addr" $extra "$BIN" serve >"$WORK/serve-$name.log" 2>&1 &
-	started $!
-	echo $! >"$WORK/$name.pid"
-	wait_ready "$addr" || { tail -5 "$WORK/serve-$name.log" >&2; return 1; }
-	echo "$addr"
+	for _ in 1 2 3 4 5; do
+		addr=127.0.0.1:$(free_port)
+		if grep -qa DEBUG_ADDR "$BIN"; then
+			local dbg
+			dbg=127.0.0.1:$(free_port)
+			extra="DEBUG_ADDR=$dbg"
+			echo "$dbg" >"$WORK/$name.debug"
+		fi
+		# shellcheck disable=SC2086
+		env $env HTTP_ADDR="$addr" $extra "$BIN" serve >"$WORK/serve-$name.log" 2>&1 &
+		pid=$!
+		started $pid
+		echo $pid >"$WORK/$name.pid"
+		if wait_ready "$addr" 2>/dev/null && kill -0 "$pid" 2>/dev/null; then
+			echo "$addr"
+			return 0
+		fi
+		stop "$pid"
+		grep -q 'address already in use' "$WORK/serve-$name.log" || break
+	done
+	echo "stockd serve did not become ready:" >&2
+	tail -5 "$WORK/serve-$name.log" | cut -c1-300 >&2
+	return 1
 }
 
 # bench NAME CONNS URL ARGS...: one wrk run, one row of the table.
@@ -335,7 +346,8 @@ stage_buy_single() {
 	bench "BuyStock, user1/user2 x 3 stocks, -c$CONNS_BUY" "$CONNS_BUY" "http://$addr" buy user1,user2 "$STOCKS"
 	if [[ -n $curlpid ]]; then
 		wait "$curlpid" || true
-		go tool pprof -top -nodecount=30 "$BIN" "$WORK/cpu.pprof" >"$WORK/pprof.txt" 2>&1 || true
+		go tool pprof -top -nodecount=20 "$BIN" "$WORK/cpu.pprof" >"$WORK/pprof.txt" 2>&1 || true
+		go tool pprof -top -cum -nodecount=40 "$BIN" "$WORK/cpu.pprof" >"$WORK/pprof-cum.txt" 2>&1 || true
 	fi
 	bench "BuyStock, 64 users x 3 stocks, -c$CONNS_BUY" "$CONNS_BUY" "http://$addr" buy "$(users_of 64)" "$STOCKS"
 	stop "$(cat "$WORK/single.pid")"
@@ -528,9 +540,11 @@ echo "| --- | ---: | ---: | ---: | --- |"
 cat "$RESULTS"
 if [[ -s $WORK/pprof.txt ]]; then
 	echo
-	echo "CPU profile of stockd serve during the first BuyStock run (go tool pprof -top):"
+	echo "CPU profile of stockd serve during the first BuyStock run (go tool pprof -top, then -top -cum):"
 	echo '```'
-	head -25 "$WORK/pprof.txt"
+	sed -n '5,26p' "$WORK/pprof.txt"
+	echo
+	sed -n '7,47p' "$WORK/pprof-cum.txt"
 	echo '```'
 elif ! grep -qa DEBUG_ADDR "$BIN"; then
 	echo
