@@ -7,7 +7,7 @@ PKGS      := ./...
 RACE      ?= -race
 FUZZTIME  ?= 10s
 
-.PHONY: run build test test-unit test-integration test-e2e check fuzz generate price-data bench up down clean
+.PHONY: run build test test-unit test-integration test-e2e check fuzz lint-openapi generate price-data bench loadtest up down clean
 
 ## run: the whole service on in-memory adapters, no server needed (:8080)
 run:
@@ -48,6 +48,10 @@ check:
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzRead -fuzztime=$(FUZZTIME) ./adapters/csv
 
+## lint-openapi: Redocly CLI (pinned, installed by npm into .cache/npm) on api/openapi.yaml
+lint-openapi:
+	./scripts/lint-openapi.sh
+
 ## generate: regenerate mocks
 generate:
 	$(GO) generate ./...
@@ -59,6 +63,10 @@ price-data:
 ## bench: the benchmarks (numbers go in notes, never in assertions)
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
+
+## loadtest: throughput and latency against throwaway servers (docs/performance.md); LOADTEST_QUICK=1 for a smoke run
+loadtest:
+	bash scripts/loadtest.sh
 
 ## up / down: the whole stack in Docker (compose.yaml)
 up:

@@ -3,9 +3,11 @@ package http
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,17 +16,136 @@ import (
 	"stockd/ports"
 )
 
-// statusError carries a status a handler knows from its context (a body
-// that does not parse is a 400, a stock unknown to a path is a 404).
-type statusError struct {
+// problemType is one kind of error a client can tell apart by its `type`
+// URI alone, without parsing `detail`. The table below is the only place
+// that maps errors to statuses and words; api/openapi.yaml documents each
+// entry (a test holds the two together).
+type problemType struct {
+	slug   string // the last segment of the type URI
+	status int    // the usual status; a handler may answer another (unknown-stock is 404 in a path)
+	detail string // what the client is told, written for clients
+}
+
+// URI is the problem's `type`: a relative reference, resolved against the
+// API's own address, served as documentation by GET /problems/{slug}.
+func (p *problemType) URI() string { return problemBase + p.slug }
+
+const problemBase = "/problems/"
+
+// The kinds of problems. The detail texts never repeat error chains,
+// addresses or unbounded input.
+var (
+	probUnknownUser   = &problemType{"unknown-user", http.StatusUnprocessableEntity, "the user does not exist"}
+	probUnknownStock  = &problemType{"unknown-stock", http.StatusUnprocessableEntity, "the stock is not traded here"}
+	probBadQuantity   = &problemType{"bad-quantity", http.StatusUnprocessableEntity, "quantity must be an integer of at least 1"}
+	probBadBody       = &problemType{"bad-body", http.StatusBadRequest, "the body must be a JSON object with the fields user, stockname and quantity"}
+	probMediaType     = &problemType{"unsupported-media-type", http.StatusUnsupportedMediaType, "the body must be sent as Content-Type: application/json"}
+	probTooLarge      = &problemType{"body-too-large", http.StatusRequestEntityTooLarge, "the body is larger than 1 MiB"}
+	probBadKey        = &problemType{"bad-idempotency-key", http.StatusBadRequest, "Idempotency-Key must be at most 255 bytes"}
+	probKeyReused     = &problemType{"idempotency-key-reused", http.StatusUnprocessableEntity, "this Idempotency-Key was first used with another request; use a new key for a new request"}
+	probKeyInFlight   = &problemType{"idempotency-key-in-flight", http.StatusConflict, "the first request with this Idempotency-Key has not finished; retry with the same key and body after the Retry-After delay to get its outcome, and do not send the order under a new key unless you mean a second order"}
+	probNoPrice       = &problemType{"no-price", http.StatusConflict, "the stock has no price yet; retry once prices have been ingested"}
+	probUnavailable   = &problemType{"store-unavailable", http.StatusServiceUnavailable, "a backing store is unavailable; nothing was changed, retry later"}
+	probOutcome       = &problemType{"outcome-unknown", http.StatusServiceUnavailable, "a backing store did not confirm the write, so the order may or may not have been taken; retry with the same Idempotency-Key to learn its outcome"}
+	probOrderPending  = &problemType{"order-pending", http.StatusServiceUnavailable, "the order was accepted and the credit debited; the order store is unavailable and the order will be recorded when it is back (retry with the same Idempotency-Key to get it)"}
+	probUnauthentic   = &problemType{"unauthenticated", http.StatusUnauthorized, "a valid bearer token is required: Authorization: Bearer <token>"}
+	probForbidden     = &problemType{"forbidden", http.StatusForbidden, "the token's user may act only for itself"}
+	probRateLimited   = &problemType{"rate-limited", http.StatusTooManyRequests, "too many requests: slow down and retry after the Retry-After delay"}
+	probBadCursor     = &problemType{"bad-cursor", http.StatusBadRequest, "cursor is not one this service gave out; pass the next of the previous page unchanged, or none for the first page"}
+	probBadLimit      = &problemType{"bad-limit", http.StatusBadRequest, "limit must be an integer from 1 to 1000"}
+	probBadQuery      = &problemType{"bad-query", http.StatusBadRequest, "the query string is malformed"}
+	probNotFound      = &problemType{"not-found", http.StatusNotFound, "no such resource"}
+	probMethod        = &problemType{"method-not-allowed", http.StatusMethodNotAllowed, "this method is not allowed here; the Allow header lists those that are"}
+	probTimeout       = &problemType{"timeout", http.StatusRequestTimeout, "the request body did not arrive in time"}
+	probInternal      = &problemType{"internal", http.StatusInternalServerError, "an internal error occurred; quote the request id when reporting it"}
+	problemTypes      = []*problemType{probUnknownUser, probUnknownStock, probBadQuantity, probBadBody, probMediaType, probTooLarge, probBadKey, probKeyReused, probKeyInFlight, probNoPrice, probUnavailable, probOutcome, probOrderPending, probUnauthentic, probForbidden, probRateLimited, probBadCursor, probBadLimit, probBadQuery, probNotFound, probMethod, probTimeout, probInternal}
+	errMalformedQuery = errors.New("malformed query string")
+)
+
+// sentinelProblems maps the errors of the inner layers to their kinds, in
+// the order they are tried: the first match wins.
+var sentinelProblems = []struct {
+	err  error
+	kind *problemType
+}{
+	{app.ErrOrderPending, probOrderPending},
+	{ports.ErrOutcomeUnknown, probOutcome},
+	{ports.ErrUnavailable, probUnavailable},
+	{context.DeadlineExceeded, probUnavailable},
+	{domain.ErrUnknownStock, probUnknownStock},
+	{ports.ErrUserNotFound, probUnknownUser},
+	{domain.ErrBadUser, probUnknownUser},
+	{domain.ErrBadQuantity, probBadQuantity},
+	{ports.ErrKeyReused, probKeyReused},
+	{ports.ErrKeyInFlight, probKeyInFlight},
+	{app.ErrNoPrice, probNoPrice},
+	{domain.ErrBadPageSize, probBadLimit},
+	{app.ErrUnauthenticated, probUnauthentic},
+	{errMalformedQuery, probBadQuery},
+}
+
+// statusProblems gives a kind to the errors Echo raises itself (no route,
+// another method) and to any status-only error.
+var statusProblems = map[int]*problemType{
+	http.StatusNotFound:              probNotFound,
+	http.StatusMethodNotAllowed:      probMethod,
+	http.StatusRequestEntityTooLarge: probTooLarge,
+	http.StatusUnsupportedMediaType:  probMediaType,
+	http.StatusRequestTimeout:        probTimeout,
+	http.StatusTooManyRequests:       probRateLimited,
+	http.StatusUnauthorized:          probUnauthentic,
+	http.StatusForbidden:             probForbidden,
+	http.StatusServiceUnavailable:    probUnavailable,
+	http.StatusInternalServerError:   probInternal,
+}
+
+// problemError is an error the adapter itself raises with its kind known
+// (a body that does not parse, a stock unknown to a path). status
+// overrides the kind's usual one when not 0; detail, when set, replaces
+// the kind's and must already be bounded.
+type problemError struct {
+	kind   *problemType
 	status int
+	detail string
 	err    error
 }
 
-func (e *statusError) Error() string { return e.err.Error() }
-func (e *statusError) Unwrap() error { return e.err }
+func (e *problemError) Error() string {
+	if e.err != nil {
+		return e.kind.slug + ": " + e.err.Error()
+	}
+	return e.kind.slug
+}
+func (e *problemError) Unwrap() error { return e.err }
 
-func withStatus(status int, err error) error { return &statusError{status: status, err: err} }
+// fail is a problem of kind with the kind's status, a detail for the
+// client (bounded by the caller, "" for the kind's) and the cause for the
+// log.
+func fail(kind *problemType, detail string, cause error) error {
+	return &problemError{kind: kind, detail: detail, err: cause}
+}
+
+// withStatus answers err with status: its kind is that of err when the
+// table knows err (an unknown stock in a path is unknown-stock, 404), else
+// that of the status.
+func withStatus(status int, err error) error {
+	kind, _, detail := problemOf(err)
+	if kind == probInternal {
+		if k, ok := statusProblems[status]; ok {
+			kind, detail = k, k.detail
+		}
+	}
+	return &problemError{kind: kind, status: status, detail: detail, err: err}
+}
+
+// inPath answers an unknown user or stock named in the URL path 404 (the
+// resource does not exist) rather than 422; other errors pass unchanged.
+func inPath(err error) error {
+	if kind, _, _ := problemOf(err); kind == probUnknownUser || kind == probUnknownStock {
+		return withStatus(http.StatusNotFound, err)
+	}
+	return err
+}
 
 // problem is an RFC 9457 problem body, plus the request's id so that a
 // user's report can be found in the logs.
@@ -36,51 +157,43 @@ type problem struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
-// statusOf maps an error to its HTTP status, in one place.
-func statusOf(err error) int {
-	var se *statusError
-	var he *echo.HTTPError
+// problemOf maps an error to its kind, status and detail, in one place.
+func problemOf(err error) (kind *problemType, status int, detail string) {
+	var pe *problemError
 	var mbe *http.MaxBytesError
+	var he *echo.HTTPError
 	switch {
+	case errors.As(err, &pe):
+		kind, status, detail = pe.kind, pe.status, pe.detail
 	case errors.As(err, &mbe):
-		return http.StatusRequestEntityTooLarge
-	case errors.As(err, &se):
-		return se.status
-	case errors.As(err, &he):
-		return he.Code
-	case errors.Is(err, domain.ErrUnknownStock), errors.Is(err, ports.ErrUserNotFound),
-		errors.Is(err, domain.ErrBadQuantity), errors.Is(err, domain.ErrBadUser),
-		errors.Is(err, ports.ErrKeyReused):
-		return http.StatusUnprocessableEntity
-	case errors.Is(err, app.ErrNoPrice), errors.Is(err, ports.ErrKeyInFlight):
-		return http.StatusConflict
-	case errors.Is(err, domain.ErrBadPageSize):
-		return http.StatusBadRequest
-	case errors.Is(err, app.ErrOrderPending), errors.Is(err, ports.ErrUnavailable), errors.Is(err, ports.ErrOutcomeUnknown),
-		errors.Is(err, context.DeadlineExceeded):
-		return http.StatusServiceUnavailable
+		kind = probTooLarge
+	default:
+		for _, s := range sentinelProblems {
+			if errors.Is(err, s.err) {
+				kind = s.kind
+				break
+			}
+		}
+		if kind == nil && errors.As(err, &he) {
+			kind, status = statusProblems[he.Code], he.Code
+		}
 	}
-	return http.StatusInternalServerError
+	if kind == nil {
+		kind = probInternal
+	}
+	if status == 0 {
+		status = kind.status
+	}
+	if detail == "" {
+		detail = kind.detail
+	}
+	return kind, status, detail
 }
 
-// detailOf is what the client is told. Internal errors are not described:
-// their text may hold what a client has no business knowing.
-func detailOf(err error, status int) string {
-	var he *echo.HTTPError
-	switch {
-	case status == http.StatusInternalServerError:
-		return "an internal error occurred; quote the request id when reporting it"
-	case errors.As(err, &he):
-		if m, ok := he.Message.(string); ok {
-			return m
-		}
-		return http.StatusText(status)
-	case errors.Is(err, app.ErrOrderPending):
-		return "the order was accepted and the credit debited; the order store is unavailable and the order will be recorded when it is back (retry with the same Idempotency-Key to get it)"
-	case errors.Is(err, ports.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		return "a backing store is unavailable; nothing was changed, retry later"
-	}
-	return err.Error()
+// statusOf is the status an error is answered with.
+func statusOf(err error) int {
+	_, status, _ := problemOf(err)
+	return status
 }
 
 // errorHandler is the server's only writer of error bodies.
@@ -89,7 +202,7 @@ func errorHandler(log *slog.Logger, m *metrics) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
-		status := statusOf(err)
+		kind, status, detail := problemOf(err)
 		if errors.Is(err, context.Canceled) {
 			// The client went away; there is nobody to answer.
 			log.InfoContext(c.Request().Context(), "request abandoned by the client", "error", err,
@@ -105,10 +218,10 @@ func errorHandler(log *slog.Logger, m *metrics) echo.HTTPErrorHandler {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(1))
 		}
 		p := problem{
-			Type:      "about:blank",
+			Type:      kind.URI(),
 			Title:     http.StatusText(status),
 			Status:    status,
-			Detail:    detailOf(err, status),
+			Detail:    detail,
 			RequestID: requestID(c),
 		}
 		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
@@ -120,6 +233,49 @@ func errorHandler(log *slog.Logger, m *metrics) echo.HTTPErrorHandler {
 	}
 }
 
+// problemDocs serves GET /problems/{slug}: what a problem type means, so
+// that its URI leads somewhere.
+func problemDocs(c echo.Context) error {
+	for _, p := range problemTypes {
+		if p.slug == c.Param("type") {
+			return c.JSON(http.StatusOK, map[string]any{"type": p.URI(), "status": p.status, "title": http.StatusText(p.status), "detail": p.detail})
+		}
+	}
+	return fail(probNotFound, "no such problem type", nil)
+}
+
 func requestID(c echo.Context) string {
 	return c.Response().Header().Get(echo.HeaderXRequestID)
+}
+
+// maxEcho bounds what an error detail repeats of the client's input.
+const maxEcho = 64
+
+// quoteInput quotes s for an error detail, cut to maxEcho characters so
+// that a 100 KB value is not sent back (nor logged) whole.
+func quoteInput(s string) string {
+	if utf8.RuneCountInString(s) <= maxEcho {
+		return strconv.Quote(s)
+	}
+	n := 0
+	for i := range s {
+		if n == maxEcho {
+			return strconv.Quote(s[:i]) + fmt.Sprintf(" (cut, %d bytes in all)", len(s))
+		}
+		n++
+	}
+	return strconv.Quote(s)
+}
+
+// withInput names the user or stock a use case refused, bounded, so that
+// the client sees which value was wrong; other errors pass unchanged.
+func withInput(err error, user, stock string) error {
+	kind, _, _ := problemOf(err)
+	switch kind {
+	case probUnknownUser:
+		return fail(kind, fmt.Sprintf("user %s does not exist", quoteInput(user)), err)
+	case probUnknownStock:
+		return fail(kind, fmt.Sprintf("stock %s is not traded here", quoteInput(stock)), err)
+	}
+	return err
 }

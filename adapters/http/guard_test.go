@@ -1,119 +1,103 @@
 package http_test
 
 import (
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	httpapi "stockd/adapters/http"
-	"stockd/adapters/memory"
-	"stockd/app"
-	"stockd/domain"
 )
-
-// memoryServer is the real handler on memory stores: stock1 priced 100 at
-// 09:00 and 110 at 09:02, stock2 without a price, user1 and user2 with
-// 10000 each, and a token of user1. tokens turns AUTH=tokens on.
-type memoryServer struct {
-	handler http.Handler
-	credits *memory.CreditStore
-	token   string
-}
-
-func newMemoryServer(t *testing.T, tokens bool, perSecond int) *memoryServer {
-	t.Helper()
-	stocks, err := domain.NewStocks([]string{"stock1", "stock2"})
-	require.NoError(t, err)
-	prices, credits, orders := memory.NewPriceStore(), memory.NewCreditStore(), memory.NewOrderRepository()
-	b := domain.NewTickBatch()
-	b.Add(domain.Tick{Stock: "stock1", At: 9 * 3600, Price: 100})
-	b.Add(domain.Tick{Stock: "stock1", At: 9*3600 + 150, Price: 110})
-	require.NoError(t, prices.Merge(t.Context(), b.Histories()))
-	require.NoError(t, credits.SetCredit(t.Context(), "user1", 10000))
-	require.NoError(t, credits.SetCredit(t.Context(), "user2", 10000))
-	clock := memory.SystemClock{}
-	buy, err := app.NewBuyStock(stocks, prices, credits, orders, memory.NewIdempotencyStore(clock), clock)
-	require.NoError(t, err)
-	list, err := app.NewListOrders(orders, clock, time.UTC)
-	require.NoError(t, err)
-	get, err := app.NewGetPrices(stocks, prices)
-	require.NoError(t, err)
-	minter, err := app.NewTokens(memory.NewTokenStore())
-	require.NoError(t, err)
-	token, err := minter.Mint(t.Context(), "user1")
-	require.NoError(t, err)
-	deps := httpapi.Deps{BuyStock: buy, ListOrders: list, GetPrices: get, RateLimit: perSecond,
-		Registry: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if tokens {
-		deps.Tokens = minter
-	}
-	return &memoryServer{handler: httpapi.NewHandler(deps), credits: credits, token: token}
-}
-
-func (g *memoryServer) do(method, target, body, token, addr string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, target, strings.NewReader(body))
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if addr != "" {
-		req.RemoteAddr = addr
-	}
-	rec := httptest.NewRecorder()
-	g.handler.ServeHTTP(rec, req)
-	return rec
-}
 
 func TestTokensGuardTheAPI(t *testing.T) {
 	t.Parallel()
-	g := newMemoryServer(t, true, 0)
+	g := newFixture(t, withTokens())
 	buy := func(user string) string { return `{"user":"` + user + `","stockname":"stock1","quantity":1}` }
 
 	for name, token := range map[string]string{"missing": "", "unknown": "not-a-token"} {
-		rec := g.do("POST", "/api/buy-stock", buy("user1"), token, "")
+		rec := g.doAs(token, "", "POST", "/api/buy-stock", buy("user1"))
 		require.Equal(t, http.StatusUnauthorized, rec.Code, name)
-		assertProblem(t, rec, http.StatusUnauthorized)
+		assertProblem(t, rec, http.StatusUnauthorized, "unauthenticated")
 		assert.NotEmpty(t, rec.Header().Get("WWW-Authenticate"))
-		require.Equal(t, http.StatusUnauthorized, g.do("GET", "/api/orders", "", token, "").Code, name)
-		require.Equal(t, http.StatusUnauthorized, g.do("GET", "/api/stocks/stock1/prices", "", token, "").Code, name)
+		require.Equal(t, http.StatusUnauthorized, g.doAs(token, "", "GET", "/api/orders", "").Code, name)
+		require.Equal(t, http.StatusUnauthorized, g.doAs(token, "", "GET", "/api/stocks/stock1/prices", "").Code, name)
+		require.Equal(t, http.StatusUnauthorized, g.doAs(token, "", "GET", "/api/users/user1", "").Code, name)
 	}
 	// The same answer whether the user exists or not.
-	a := g.do("POST", "/api/buy-stock", buy("nobody"), "", "")
-	b := g.do("POST", "/api/buy-stock", buy("user1"), "", "")
+	a := g.doAs("", "", "POST", "/api/buy-stock", buy("nobody"))
+	b := g.doAs("", "", "POST", "/api/buy-stock", buy("user1"))
 	assert.Equal(t, a.Code, b.Code)
+	assert.Equal(t, decode[map[string]any](t, a)["detail"], decode[map[string]any](t, b)["detail"])
 
-	rec := g.do("POST", "/api/buy-stock", buy("user2"), g.token, "")
+	rec := g.doAs(g.token, "", "POST", "/api/buy-stock", buy("user2"))
 	require.Equal(t, http.StatusForbidden, rec.Code, "user1's token buying for user2")
-	assertProblem(t, rec, http.StatusForbidden)
-	rec = g.do("POST", "/api/buy-stock", buy("nobody"), g.token, "")
+	assertProblem(t, rec, http.StatusForbidden, "forbidden")
+	rec = g.doAs(g.token, "", "POST", "/api/buy-stock", buy("nobody"))
 	require.Equal(t, http.StatusForbidden, rec.Code, "a 403 too for a user that does not exist")
 
-	for _, u := range []string{"user1", "user2"} {
-		c, err := g.credits.Credit(t.Context(), u)
-		require.NoError(t, err)
-		assert.Equal(t, int64(10000), c, "refused calls change nothing")
-	}
+	g.assertUnchanged(t) // refused calls change nothing
 
-	rec = g.do("POST", "/api/buy-stock", buy("user1"), g.token, "")
+	rec = g.doAs(g.token, "", "POST", "/api/buy-stock", buy("user1"))
 	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
-	require.Equal(t, http.StatusOK, g.do("GET", "/api/orders", "", g.token, "").Code)
-	require.Equal(t, http.StatusOK, g.do("GET", "/healthz", "", "", "").Code, "operations need no token")
+	require.Equal(t, http.StatusOK, g.doAs(g.token, "", "GET", "/api/orders", "").Code)
+	require.Equal(t, http.StatusOK, g.doAs("", "", "GET", "/healthz", "").Code, "operations need no token")
+}
+
+func TestAuthorizationHeader(t *testing.T) {
+	t.Parallel()
+	g := newFixture(t, withTokens())
+	for _, tt := range []struct {
+		header string
+		status int
+	}{
+		{"Bearer " + g.token, 200},
+		{"bearer " + g.token, 200},
+		{"BEARER " + g.token, 200},
+		{"Bearer   " + g.token + " ", 200},
+		{g.token, 401},
+		{"Basic " + g.token, 401},
+		{"Bearer", 401},
+		{"Bearer ", 401},
+		{"Bearer" + g.token, 401},
+		{"Token " + g.token, 401},
+	} {
+		req := httptest.NewRequest("GET", "/api/orders", nil)
+		req.Header.Set("Authorization", tt.header)
+		rec := g.send(req)
+		assert.Equal(t, tt.status, rec.Code, "%q", tt.header)
+	}
+}
+
+func TestTokensSeeTheirOwnUserOnly(t *testing.T) {
+	t.Parallel()
+	g := newFixture(t, withTokens())
+	require.Equal(t, http.StatusCreated, g.doAs(g.token, "", "POST", "/api/buy-stock", `{"user":"user1","stockname":"stock1","quantity":10}`).Code)
+	require.Equal(t, http.StatusCreated, g.doAs(g.token2, "", "POST", "/api/buy-stock", `{"user":"user2","stockname":"stock1","quantity":10}`).Code)
+
+	assert.Equal(t, []string{"user1"}, listedUsers(t, g.doAs(g.token, "", "GET", "/api/orders", "")))
+	assert.Equal(t, []string{"user2"}, listedUsers(t, g.doAs(g.token2, "", "GET", "/api/orders", "")))
+	assert.Equal(t, []string{"user1"}, listedUsers(t, g.doAs(g.token, "", "GET", "/api/orders?user=user1", "")))
+	rec := g.doAs(g.token, "", "GET", "/api/orders?user=user2", "")
+	require.Equal(t, http.StatusForbidden, rec.Code, "another user's orders")
+	assertProblem(t, rec, http.StatusForbidden, "forbidden")
+
+	rec = g.doAs(g.token, "", "GET", "/api/users/user1", "")
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.JSONEq(t, `{"user":"user1","credit":8900}`, rec.Body.String())
+	for _, other := range []string{"user2", "nobody", "stock1"} {
+		rec := g.doAs(g.token, "", "GET", "/api/users/"+other, "")
+		require.Equal(t, http.StatusForbidden, rec.Code, "%s: whether it exists or not", other)
+		assertProblem(t, rec, http.StatusForbidden, "forbidden")
+	}
 }
 
 func TestRateLimitPerUserAndPerAddress(t *testing.T) {
 	t.Parallel()
-	g := newMemoryServer(t, true, 3)
+	g := newFixture(t, withTokens(), withRateLimit(3))
 	codes := func(token, addr string) []int {
 		var out []int
 		for range 5 {
-			out = append(out, g.do("GET", "/api/stocks/stock1/prices", "", token, addr).Code)
+			out = append(out, g.doAs(token, addr, "GET", "/api/stocks/stock1/prices", "").Code)
 		}
 		return out
 	}
@@ -122,9 +106,9 @@ func TestRateLimitPerUserAndPerAddress(t *testing.T) {
 	assert.Equal(t, []int{401, 401, 401, 429, 429}, codes("", "10.0.0.3:1000"), "guesses are limited per address")
 	assert.Equal(t, []int{401, 401, 401, 429, 429}, codes("", "10.0.0.4:1000"))
 
-	rec := g.do("GET", "/api/orders", "", g.token, "")
+	rec := g.doAs(g.token, "", "GET", "/api/orders", "")
 	require.Equal(t, http.StatusTooManyRequests, rec.Code)
-	assertProblem(t, rec, http.StatusTooManyRequests)
+	assertProblem(t, rec, http.StatusTooManyRequests, "rate-limited")
 	assert.Equal(t, "1", rec.Header().Get("Retry-After"))
 
 	// A forged X-Forwarded-For does not buy a new budget.
@@ -134,4 +118,37 @@ func TestRateLimitPerUserAndPerAddress(t *testing.T) {
 	rec = httptest.NewRecorder()
 	g.handler.ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
+}
+
+// The limiter comes before the token store: a flood of bad tokens costs
+// the store no more lookups than the address's budget, and a valid token
+// is looked up once, then answered from memory.
+func TestGuardSparesTheTokenStore(t *testing.T) {
+	t.Parallel()
+	g := newFixture(t, withTokens(), withRateLimit(3))
+	for range 50 {
+		g.doAs("forged-token", "10.0.0.9:1000", "GET", "/api/orders", "")
+	}
+	assert.Equal(t, int64(3), g.tokens.lookups.Load(), "only the address's budget reached the store")
+
+	g.tokens.lookups.Store(0)
+	for range 3 {
+		require.Equal(t, http.StatusOK, g.doAs(g.token, "10.0.0.8:1000", "GET", "/api/orders", "").Code)
+	}
+	assert.Equal(t, int64(1), g.tokens.lookups.Load(), "a valid token is remembered")
+
+	g.tokens.lookups.Store(0)
+	for range 2 {
+		require.Equal(t, http.StatusUnauthorized, g.doAs("another-forged-token", "10.0.0.7:1000", "GET", "/api/orders", "").Code)
+	}
+	assert.Equal(t, int64(2), g.tokens.lookups.Load(), "a bad token is not remembered")
+
+	g.tokens.lookups.Store(0)
+	for _, header := range []string{"", g.token, "Basic x"} {
+		req := httptest.NewRequest("GET", "/api/orders", nil)
+		req.Header.Set("Authorization", header)
+		req.RemoteAddr = "10.0.0.6:1000"
+		require.Equal(t, http.StatusUnauthorized, g.send(req).Code)
+	}
+	assert.Equal(t, int64(0), g.tokens.lookups.Load(), "no scheme, no lookup")
 }

@@ -1,12 +1,7 @@
 package http
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,17 +15,12 @@ import (
 )
 
 type handlers struct {
-	buy    *app.BuyStock
-	list   *app.ListOrders
-	prices *app.GetPrices
-	orders *prometheus.CounterVec // judged orders by status
-}
-
-// buyRequest uses pointers so that a missing field is told from a zero.
-type buyRequest struct {
-	User      *string `json:"user"`
-	Stockname *string `json:"stockname"`
-	Quantity  *int64  `json:"quantity"`
+	buy     *app.BuyStock
+	list    *app.ListOrders
+	prices  *app.GetPrices
+	users   *app.GetUser
+	cursors *cursorCodec
+	orders  *prometheus.CounterVec // judged orders by status
 }
 
 type orderJSON struct {
@@ -63,18 +53,18 @@ func (h *handlers) buyStock(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := authorizeBuyer(c, *req.User); err != nil {
+	if err := authorizeUser(c, req.User); err != nil {
 		return err
 	}
 	key := c.Request().Header.Get("Idempotency-Key")
 	if len(key) > maxIdempotencyKey {
-		return withStatus(http.StatusBadRequest, fmt.Errorf("Idempotency-Key is longer than %d bytes", maxIdempotencyKey))
+		return fail(probBadKey, "", nil)
 	}
 	res, err := h.buy.Execute(c.Request().Context(), app.BuyStockCommand{
-		User: *req.User, Stock: *req.Stockname, Quantity: *req.Quantity, IdempotencyKey: key,
+		User: req.User, Stock: req.Stockname, Quantity: req.Quantity, IdempotencyKey: key,
 	})
 	if err != nil {
-		return err
+		return withInput(err, req.User, req.Stockname)
 	}
 	h.orders.WithLabelValues(string(res.Order.Status())).Inc()
 	result := "Deny"
@@ -84,79 +74,35 @@ func (h *handlers) buyStock(c echo.Context) error {
 	return c.JSON(http.StatusCreated, buyResponse{Result: result, Order: toOrderJSON(res.Order), Credit: res.Credit})
 }
 
-// decodeBuyRequest accepts exactly one JSON object with the three fields
-// and their types, and nothing after it.
-func decodeBuyRequest(r *http.Request) (buyRequest, error) {
-	body := http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	var req buyRequest
-	if err := dec.Decode(&req); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return req, err
-		}
-		return req, withStatus(http.StatusBadRequest, jsonProblem(err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return req, err
-		}
-		return req, withStatus(http.StatusBadRequest, errors.New("body: data after the JSON object"))
-	}
-	switch {
-	case req.User == nil:
-		return req, withStatus(http.StatusBadRequest, errors.New(`body: "user" is missing`))
-	case req.Stockname == nil:
-		return req, withStatus(http.StatusBadRequest, errors.New(`body: "stockname" is missing`))
-	case req.Quantity == nil:
-		return req, withStatus(http.StatusBadRequest, errors.New(`body: "quantity" is missing`))
-	}
-	return req, nil
-}
-
-// jsonProblem rewords a decoding error for the client, in the API's terms
-// rather than Go's.
-func jsonProblem(err error) error {
-	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &te) && te.Field == "":
-		return errors.New("body must be a JSON object")
-	case errors.As(err, &te) && te.Field == "quantity":
-		return fmt.Errorf(`body: "quantity" must be an integer from 1 to 9223372036854775807, not %s`, te.Value)
-	case errors.As(err, &te):
-		return fmt.Errorf("body: %q must be a %s, not %s", te.Field, te.Type.Kind(), te.Value)
-	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("body is not valid JSON: %v", err)
-	case errors.Is(err, io.EOF):
-		return errors.New("body is empty: want a JSON object")
-	}
-	return fmt.Errorf("body: %v", err) // an unknown field, named by encoding/json
-}
-
 type ordersResponse struct {
 	Results []orderJSON `json:"results"`
 	Next    *string     `json:"next"`
 }
 
+// listOrders lists the visible orders: with tokens the token user's only;
+// without, everyone's or those of the user parameter.
 func (h *handlers) listOrders(c echo.Context) error {
 	if _, err := url.ParseQuery(c.Request().URL.RawQuery); err != nil {
-		return withStatus(http.StatusBadRequest, fmt.Errorf("query string: %w", err))
+		return fail(probBadQuery, "", errMalformedQuery)
 	}
-	q := app.ListOrdersQuery{Limit: domain.DefaultPageSize}
+	q := app.ListOrdersQuery{Limit: domain.DefaultPageSize, User: c.QueryParam("user")}
+	if user, ok := tokenUser(c); ok {
+		if q.User != "" && q.User != user {
+			return fail(probForbidden, "", nil)
+		}
+		q.User = user
+	}
 	if s := c.QueryParam("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			return withStatus(http.StatusBadRequest, domain.ErrBadPageSize)
+			return fail(probBadLimit, "", err)
 		}
 		q.Limit = n
 	}
 	if s := c.QueryParam("cursor"); s != "" {
-		cur, err := decodeCursor(s)
+		cur, err := h.cursors.decode(s)
 		if err != nil {
-			return withStatus(http.StatusBadRequest, err)
+			return fail(probBadCursor, "", err)
 		}
 		q.Cursor = &cur
 	}
@@ -169,41 +115,29 @@ func (h *handlers) listOrders(c echo.Context) error {
 		resp.Results[i] = toOrderJSON(o)
 	}
 	if page.Next != nil {
-		s := encodeCursor(*page.Next)
+		s := h.cursors.encode(*page.Next)
 		resp.Next = &s
 	}
 	return c.JSON(http.StatusOK, resp)
 }
 
-// cursorJSON is the cursor's wire form, base64url-encoded so that it is an
-// opaque token to clients.
-type cursorJSON struct {
-	AsOf      int64 `json:"a"` // Unix nanoseconds
-	CreatedAt int64 `json:"c"` // Unix microseconds
-	ID        int64 `json:"i"`
+type userResponse struct {
+	User   string `json:"user"`
+	Credit int64  `json:"credit"`
 }
 
-func encodeCursor(c app.Cursor) string {
-	b, _ := json.Marshal(cursorJSON{AsOf: c.AsOf.UnixNano(), CreatedAt: c.After.CreatedAt.UnixMicro(), ID: c.After.ID})
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(s string) (app.Cursor, error) {
-	bad := errors.New("cursor is not one this server gave out")
-	raw, err := base64.RawURLEncoding.DecodeString(s)
+// getUser shows a user's credit; with tokens only the token's own user,
+// and a 403 for any other whether it exists or not.
+func (h *handlers) getUser(c echo.Context) error {
+	name := c.Param("user")
+	if err := authorizeUser(c, name); err != nil {
+		return err
+	}
+	u, err := h.users.Execute(c.Request().Context(), name)
 	if err != nil {
-		return app.Cursor{}, bad
+		return inPath(withInput(err, name, ""))
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	var cj cursorJSON
-	if err := dec.Decode(&cj); err != nil || cj.ID <= 0 || cj.AsOf <= 0 {
-		return app.Cursor{}, bad
-	}
-	return app.Cursor{
-		AsOf:  time.Unix(0, cj.AsOf).UTC(),
-		After: domain.OrderPosition{CreatedAt: time.UnixMicro(cj.CreatedAt).UTC(), ID: cj.ID},
-	}, nil
+	return c.JSON(http.StatusOK, userResponse{User: u.Name, Credit: u.Credit})
 }
 
 type pricesResponse struct {

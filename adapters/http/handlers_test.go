@@ -2,7 +2,6 @@ package http_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,91 +13,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/mock/gomock"
 
 	httpapi "stockd/adapters/http"
-	"stockd/app"
 	"stockd/domain"
 	"stockd/ports"
-	"stockd/ports/portsmock"
 )
-
-var now = time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
-
-// fixture is a server whose every port is a strict mock: a call nobody
-// expected fails the test, which is how the tests prove that rejected
-// requests change nothing.
-type fixture struct {
-	prices  *portsmock.MockPriceStore
-	credits *portsmock.MockCreditStore
-	orders  *portsmock.MockOrderRepository
-	keys    *portsmock.MockIdempotencyStore
-	handler http.Handler
-}
-
-func newFixture(t *testing.T) *fixture {
-	t.Helper()
-	ctrl := gomock.NewController(t)
-	f := &fixture{
-		prices:  portsmock.NewMockPriceStore(ctrl),
-		credits: portsmock.NewMockCreditStore(ctrl),
-		orders:  portsmock.NewMockOrderRepository(ctrl),
-		keys:    portsmock.NewMockIdempotencyStore(ctrl),
-	}
-	clock := portsmock.NewMockClock(ctrl)
-	clock.EXPECT().Now().Return(now).AnyTimes()
-	stocks, err := domain.NewStocks([]string{"stock1", "stock2"})
-	require.NoError(t, err)
-	buy, err := app.NewBuyStock(stocks, f.prices, f.credits, f.orders, f.keys, clock)
-	require.NoError(t, err)
-	list, err := app.NewListOrders(f.orders, clock, time.UTC)
-	require.NoError(t, err)
-	get, err := app.NewGetPrices(stocks, f.prices)
-	require.NoError(t, err)
-	f.handler = httpapi.NewHandler(httpapi.Deps{
-		BuyStock: buy, ListOrders: list, GetPrices: get,
-		Registry: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Checks: []httpapi.Check{{Name: "prices", Ping: func(context.Context) error { return nil }}},
-	})
-	return f
-}
-
-func (f *fixture) do(t *testing.T, method, target, body string, header ...string) *httptest.ResponseRecorder {
-	t.Helper()
-	req := httptest.NewRequest(method, target, strings.NewReader(body))
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	rec := httptest.NewRecorder()
-	f.handler.ServeHTTP(rec, req)
-	return rec
-}
-
-func series(prices ...int64) domain.MinuteSeries {
-	h := domain.NewPriceHistory()
-	for i, p := range prices {
-		h.Record(domain.TimeOfDay(9*3600+60*i), p)
-	}
-	return h.Series()
-}
-
-// expectJudgement makes the credit store run the use case's decision on
-// credit, and the repository store the order as id 7.
-func (f *fixture) expectJudgement(credit int64) {
-	f.credits.EXPECT().UpdateCredit(gomock.Any(), "user2", gomock.Any()).DoAndReturn(
-		func(_ context.Context, _ string, decide func(int64) (ports.CreditChange, error)) (ports.CreditChange, error) {
-			return decide(credit)
-		})
-	f.orders.EXPECT().Save(gomock.Any(), gomock.Any()).DoAndReturn(
-		func(_ context.Context, o domain.Order) (domain.Order, error) { return o.WithID(7), nil })
-}
-
-func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
-	t.Helper()
-	var v T
-	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &v), rec.Body.String())
-	return v
-}
 
 type buyResponse struct {
 	Result string `json:"result"`
@@ -117,27 +36,32 @@ type buyResponse struct {
 func TestBuyStockAccepts(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.prices.EXPECT().Series(gomock.Any(), "stock1").Return(series(1000, 1054), nil)
-	f.expectJudgement(150000)
-	f.credits.EXPECT().SettlePending(gomock.Any(), gomock.Any()).Return(nil)
+	f.tick(t, "stock1", 9*3600+300, 1054)
+	f.setCredit(t, "user2", 150000)
 
 	rec := f.do(t, http.MethodPost, "/api/buy-stock", `{"user":"user2","stockname":"Stock1","quantity":100}`)
 	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
 	got := decode[buyResponse](t, rec)
 	assert.Equal(t, "Accept", got.Result)
 	assert.Equal(t, int64(150000-105400), got.Credit)
-	assert.Equal(t, int64(7), got.Order.ID)
+	stored := f.stored()
+	require.Len(t, stored, 1)
+	assert.Equal(t, stored[0].ID(), got.Order.ID, "the id the repository gave")
 	assert.Equal(t, "stock1", got.Order.Stock)
 	assert.Equal(t, "accepted", got.Order.Status)
 	assert.Equal(t, int64(1054), got.Order.Price)
 	assert.Equal(t, "2026-11-26T09:30:00Z", got.Order.CreationDate)
+	assert.Equal(t, int64(150000-105400), f.credit(t, "user2"))
+	pending, err := f.credits.PendingOrders(t.Context())
+	require.NoError(t, err)
+	assert.Empty(t, pending, "the recorded order is settled")
 }
 
 func TestBuyStockDenies(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.prices.EXPECT().Series(gomock.Any(), "stock1").Return(series(1054), nil)
-	f.expectJudgement(105399)
+	f.tick(t, "stock1", 9*3600+300, 1054)
+	f.setCredit(t, "user2", 105399)
 
 	rec := f.do(t, http.MethodPost, "/api/buy-stock", `{"user":"user2","stockname":"stock1","quantity":100}`)
 	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
@@ -145,61 +69,120 @@ func TestBuyStockDenies(t *testing.T) {
 	assert.Equal(t, "Deny", got.Result)
 	assert.Equal(t, "denied", got.Order.Status)
 	assert.Equal(t, int64(105399), got.Credit)
+	assert.Equal(t, int64(105399), f.credit(t, "user2"))
+	assert.Len(t, f.stored(), 1, "a denied order is recorded too")
 }
 
 func TestBuyStockRejectsBadBodies(t *testing.T) {
 	t.Parallel()
+	long := strings.Repeat("u", 100_000)
 	tests := []struct {
 		name   string
 		body   string
 		status int
+		kind   string
 	}{
-		{"empty", ``, 400},
-		{"not json", `user=user2`, 400},
-		{"array", `[1,2]`, 400},
-		{"string", `"x"`, 400},
-		{"null", `null`, 400},
-		{"missing user", `{"stockname":"stock1","quantity":1}`, 400},
-		{"missing stockname", `{"user":"user2","quantity":1}`, 400},
-		{"missing quantity", `{"user":"user2","stockname":"stock1"}`, 400},
-		{"null quantity", `{"user":"user2","stockname":"stock1","quantity":null}`, 400},
-		{"unknown field", `{"user":"user2","stockname":"stock1","quantity":1,"price":1}`, 400},
-		{"trailing object", `{"user":"user2","stockname":"stock1","quantity":1}{}`, 400},
-		{"trailing garbage", `{"user":"user2","stockname":"stock1","quantity":1} x`, 400},
-		{"quantity string", `{"user":"user2","stockname":"stock1","quantity":"1"}`, 400},
-		{"quantity fraction", `{"user":"user2","stockname":"stock1","quantity":1.5}`, 400},
-		{"quantity exponent", `{"user":"user2","stockname":"stock1","quantity":1e2}`, 400},
-		{"quantity beyond int64", `{"user":"user2","stockname":"stock1","quantity":9223372036854775808}`, 400},
-		{"user number", `{"user":2,"stockname":"stock1","quantity":1}`, 400},
-		{"truncated", `{"user":"user2"`, 400},
-		{"quantity zero", `{"user":"user2","stockname":"stock1","quantity":0}`, 422},
-		{"quantity negative", `{"user":"user2","stockname":"stock1","quantity":-1}`, 422},
-		{"unknown stock", `{"user":"user2","stockname":"stock9","quantity":1}`, 422},
-		{"empty user", `{"user":"","stockname":"stock1","quantity":1}`, 422},
-		{"too large", `{"user":"` + strings.Repeat("u", httpapi.MaxBodyBytes) + `","stockname":"stock1","quantity":1}`, 413},
-		{"too large after object", `{"user":"user2","stockname":"stock1","quantity":1}` + strings.Repeat(" ", httpapi.MaxBodyBytes), 413},
+		{"empty", ``, 400, "bad-body"},
+		{"not json", `user=user2`, 400, "bad-body"},
+		{"array", `[1,2]`, 400, "bad-body"},
+		{"string", `"x"`, 400, "bad-body"},
+		{"null", `null`, 400, "bad-body"},
+		{"missing user", `{"stockname":"stock1","quantity":1}`, 400, "bad-body"},
+		{"missing stockname", `{"user":"user2","quantity":1}`, 400, "bad-body"},
+		{"missing quantity", `{"user":"user2","stockname":"stock1"}`, 400, "bad-body"},
+		{"null quantity", `{"user":"user2","stockname":"stock1","quantity":null}`, 400, "bad-body"},
+		{"unknown field", `{"user":"user2","stockname":"stock1","quantity":1,"price":1}`, 400, "bad-body"},
+		{"trailing object", `{"user":"user2","stockname":"stock1","quantity":1}{}`, 400, "bad-body"},
+		{"trailing garbage", `{"user":"user2","stockname":"stock1","quantity":1} x`, 400, "bad-body"},
+		{"trailing comma", `{"user":"user2","stockname":"stock1","quantity":1,}`, 400, "bad-body"},
+		{"quantity string", `{"user":"user2","stockname":"stock1","quantity":"1"}`, 400, "bad-body"},
+		{"quantity fraction", `{"user":"user2","stockname":"stock1","quantity":1.5}`, 400, "bad-body"},
+		{"quantity exponent", `{"user":"user2","stockname":"stock1","quantity":1e2}`, 400, "bad-body"},
+		{"quantity beyond int64", `{"user":"user2","stockname":"stock1","quantity":9223372036854775808}`, 400, "bad-body"},
+		{"user number", `{"user":2,"stockname":"stock1","quantity":1}`, 400, "bad-body"},
+		{"user object", `{"user":{"user":"user2"},"stockname":"stock1","quantity":1}`, 400, "bad-body"},
+		{"deep array", `{"user":` + strings.Repeat("[", 100_000), 400, "bad-body"},
+		{"truncated", `{"user":"user2"`, 400, "bad-body"},
+		{"duplicated user (a form's smuggling)", `{"user":"a=","user":"user2","stockname":"stock1","quantity":1}`, 400, "bad-body"},
+		{"duplicated stockname", `{"user":"user2","stockname":"stock2","stockname":"stock1","quantity":1}`, 400, "bad-body"},
+		{"duplicated quantity", `{"user":"user2","stockname":"stock1","quantity":1,"quantity":1}`, 400, "bad-body"},
+		{"duplicated by escape", `{"user":"user2","\u0075ser":"user2","stockname":"stock1","quantity":1}`, 400, "bad-body"},
+		{"quantity zero", `{"user":"user2","stockname":"stock1","quantity":0}`, 422, "bad-quantity"},
+		{"quantity negative", `{"user":"user2","stockname":"stock1","quantity":-1}`, 422, "bad-quantity"},
+		{"unknown stock", `{"user":"user2","stockname":"stock9","quantity":1}`, 422, "unknown-stock"},
+		{"empty user", `{"user":"","stockname":"stock1","quantity":1}`, 422, "unknown-user"},
+		{"too large", `{"user":"` + strings.Repeat("u", httpapi.MaxBodyBytes) + `","stockname":"stock1","quantity":1}`, 413, "body-too-large"},
+		{"too large after object", `{"user":"user2","stockname":"stock1","quantity":1}` + strings.Repeat(" ", httpapi.MaxBodyBytes), 413, "body-too-large"},
+		{"long unknown member", `{"` + long + `":1}`, 400, "bad-body"},
+		{"long quantity", `{"user":"user2","stockname":"stock1","quantity":` + strings.Repeat("9", 100_000) + `}`, 400, "bad-body"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t) // no expectations: any store call fails the test
+			f := newFixture(t)
 			rec := f.do(t, http.MethodPost, "/api/buy-stock", tt.body)
 			require.Equal(t, tt.status, rec.Code, rec.Body.String())
-			assertProblem(t, rec, tt.status)
+			assertProblem(t, rec, tt.status, tt.kind)
+			assert.Less(t, rec.Body.Len(), 1024, "a problem repeats a bounded part of the input")
+			f.assertUnchanged(t)
 		})
 	}
 }
 
-func assertProblem(t *testing.T, rec *httptest.ResponseRecorder, status int) {
-	t.Helper()
-	assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
+func TestBuyStockNeedsJSONContentType(t *testing.T) {
+	t.Parallel()
+	body := `{"user":"user2","stockname":"stock1","quantity":1}`
+	for _, tt := range []struct {
+		contentType string
+		status      int
+	}{
+		{"", 415},
+		{"text/plain", 415},
+		{"text/plain; charset=utf-8", 415},
+		{"application/x-www-form-urlencoded", 415},
+		{"multipart/form-data; boundary=x", 415},
+		{"application/jsonx", 415},
+		{"application/problem+json", 415},
+		{"application/json", 201},
+		{"application/json; charset=utf-8", 201},
+		{"Application/JSON; Charset=UTF-8", 201},
+	} {
+		t.Run(tt.contentType, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			rec := f.do(t, http.MethodPost, "/api/buy-stock", body, "Content-Type", tt.contentType)
+			require.Equal(t, tt.status, rec.Code, rec.Body.String())
+			if tt.status == 415 {
+				assertProblem(t, rec, tt.status, "unsupported-media-type")
+				f.assertUnchanged(t)
+			}
+		})
+	}
+	t.Run("the form of the hostile review", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		rec := f.do(t, http.MethodPost, "/api/buy-stock", `{"user":"a=","user":"user1","stockname":"stock1","quantity":1}`, "Content-Type", "text/plain")
+		require.Equal(t, http.StatusUnsupportedMediaType, rec.Code)
+		f.assertUnchanged(t)
+	})
+}
+
+func TestProblemsRepeatABoundedPartOfTheInput(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	name := strings.Repeat("n", 100_000)
+	rec := f.do(t, http.MethodPost, "/api/buy-stock", `{"user":"`+name+`","stockname":"stock1","quantity":1}`)
+	require.Equal(t, http.StatusUnprocessableEntity, rec.Code)
+	assertProblem(t, rec, http.StatusUnprocessableEntity, "unknown-user")
 	p := decode[map[string]any](t, rec)
-	assert.Equal(t, float64(status), p["status"])
-	assert.Equal(t, http.StatusText(status), p["title"])
-	assert.NotEmpty(t, p["type"])
-	assert.NotEmpty(t, p["detail"])
-	assert.Equal(t, rec.Header().Get("X-Request-Id"), p["request_id"])
-	assert.NotContains(t, p["detail"], "Go struct")
+	assert.Contains(t, p["detail"], `"`+strings.Repeat("n", 64)+`"`)
+	assert.NotContains(t, p["detail"], strings.Repeat("n", 65))
+	assert.Less(t, rec.Body.Len(), 512)
+
+	rec = f.do(t, http.MethodPost, "/api/buy-stock", `{"user":"nobody","stockname":"stock1","quantity":1}`)
+	p = decode[map[string]any](t, rec)
+	assert.Equal(t, `user "nobody" does not exist`, p["detail"], "no error chain")
+	assert.NotContains(t, f.logs.String(), name, "nor is it logged whole")
 }
 
 func TestBuyStockStoreOutcomes(t *testing.T) {
@@ -208,120 +191,175 @@ func TestBuyStockStoreOutcomes(t *testing.T) {
 	t.Run("no price yet", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.prices.EXPECT().Series(gomock.Any(), "stock1").Return(series(), nil)
-		rec := f.do(t, http.MethodPost, "/api/buy-stock", body)
+		rec := f.do(t, http.MethodPost, "/api/buy-stock", `{"user":"user2","stockname":"stock2","quantity":1}`)
 		require.Equal(t, http.StatusConflict, rec.Code)
-		assertProblem(t, rec, http.StatusConflict)
+		assertProblem(t, rec, http.StatusConflict, "no-price")
+		f.assertUnchanged(t)
 	})
 	t.Run("unknown user", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.prices.EXPECT().Series(gomock.Any(), "stock1").Return(series(5), nil)
-		f.credits.EXPECT().UpdateCredit(gomock.Any(), "user2", gomock.Any()).Return(ports.CreditChange{}, ports.ErrUserNotFound)
-		rec := f.do(t, http.MethodPost, "/api/buy-stock", body)
+		rec := f.do(t, http.MethodPost, "/api/buy-stock", `{"user":"nobody","stockname":"stock1","quantity":1}`)
 		require.Equal(t, http.StatusUnprocessableEntity, rec.Code)
-		assertProblem(t, rec, http.StatusUnprocessableEntity)
+		assertProblem(t, rec, http.StatusUnprocessableEntity, "unknown-user")
+		f.assertUnchanged(t)
 	})
 	t.Run("price store down", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.prices.EXPECT().Series(gomock.Any(), "stock1").Return(domain.MinuteSeries{}, ports.ErrUnavailable)
+		f.prices.err.set(ports.ErrUnavailable)
 		rec := f.do(t, http.MethodPost, "/api/buy-stock", body)
 		require.Equal(t, http.StatusServiceUnavailable, rec.Code)
-		assertProblem(t, rec, http.StatusServiceUnavailable)
+		assertProblem(t, rec, http.StatusServiceUnavailable, "store-unavailable")
 		assert.NotEmpty(t, rec.Header().Get("Retry-After"))
+		f.assertUnchanged(t)
+	})
+	t.Run("credit store down", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		f.credits.err.set(ports.ErrUnavailable)
+		rec := f.do(t, http.MethodPost, "/api/buy-stock", body)
+		require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+		assertProblem(t, rec, http.StatusServiceUnavailable, "store-unavailable")
+		f.credits.err.set(nil)
+		f.assertUnchanged(t)
 	})
 	t.Run("order store down after accept keeps the order pending", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.prices.EXPECT().Series(gomock.Any(), "stock1").Return(series(5), nil)
-		f.credits.EXPECT().UpdateCredit(gomock.Any(), "user2", gomock.Any()).DoAndReturn(
-			func(_ context.Context, _ string, decide func(int64) (ports.CreditChange, error)) (ports.CreditChange, error) {
-				c, err := decide(100)
-				require.NotNil(t, c.Pending, "an accepted order must be written with its debit")
-				return c, err
-			})
-		f.orders.EXPECT().Save(gomock.Any(), gomock.Any()).Return(domain.Order{}, ports.ErrUnavailable)
-		// No SettlePending: the pending record must stay for the settler.
+		f.orders.saveErr.set(ports.ErrUnavailable)
 		rec := f.do(t, http.MethodPost, "/api/buy-stock", body)
 		require.Equal(t, http.StatusServiceUnavailable, rec.Code)
 		assert.Contains(t, rec.Body.String(), "will be recorded")
+		assertProblem(t, rec, http.StatusServiceUnavailable, "order-pending")
+		// The debit is kept with its pending record, for the settler.
+		pending, err := f.credits.PendingOrders(t.Context())
+		require.NoError(t, err)
+		require.Len(t, pending, 1, "an accepted order must be written with its debit")
+		assert.Equal(t, int64(10000-110), f.credit(t, "user2"))
+		assert.Empty(t, f.stored())
 	})
 	t.Run("unexpected error is a 500 without internals", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.prices.EXPECT().Series(gomock.Any(), "stock1").Return(domain.MinuteSeries{}, io.ErrClosedPipe)
+		f.prices.err.set(io.ErrClosedPipe)
 		rec := f.do(t, http.MethodPost, "/api/buy-stock", body)
 		require.Equal(t, http.StatusInternalServerError, rec.Code)
 		assert.NotContains(t, rec.Body.String(), "pipe")
+		assertProblem(t, rec, http.StatusInternalServerError, "internal")
 	})
 }
 
 func TestBuyStockIdempotencyKey(t *testing.T) {
 	t.Parallel()
 	body := `{"user":"user2","stockname":"stock1","quantity":1}`
-	t.Run("replay returns the first outcome and touches nothing", func(t *testing.T) {
+	t.Run("first use records the outcome, a replay returns it and touches nothing", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		o, err := domain.OrderFromStore(3, "k", "user2", "stock1", domain.Accepted, 5, 1, now)
-		require.NoError(t, err)
-		f.keys.EXPECT().Reserve(gomock.Any(), "abc", gomock.Any(), gomock.Any()).Return(&ports.Outcome{Order: o, Credit: 95}, nil)
+		first := f.do(t, http.MethodPost, "/api/buy-stock", body, "Idempotency-Key", "abc")
+		require.Equal(t, http.StatusCreated, first.Code, first.Body.String())
+		want := decode[buyResponse](t, first)
+		assert.Equal(t, int64(10000-110), want.Credit)
+
 		rec := f.do(t, http.MethodPost, "/api/buy-stock", body, "Idempotency-Key", "abc")
 		require.Equal(t, http.StatusCreated, rec.Code)
 		got := decode[buyResponse](t, rec)
-		assert.Equal(t, int64(3), got.Order.ID)
-		assert.Equal(t, int64(95), got.Credit)
+		assert.Equal(t, want.Order.ID, got.Order.ID)
+		assert.Equal(t, want.Credit, got.Credit)
+		assert.Equal(t, int64(10000-110), f.credit(t, "user2"), "one debit")
+		assert.Len(t, f.stored(), 1, "one order")
 	})
 	t.Run("key reused with another body", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.keys.EXPECT().Reserve(gomock.Any(), "abc", gomock.Any(), gomock.Any()).Return(nil, ports.ErrKeyReused)
-		rec := f.do(t, http.MethodPost, "/api/buy-stock", body, "Idempotency-Key", "abc")
+		require.Equal(t, http.StatusCreated, f.do(t, http.MethodPost, "/api/buy-stock", body, "Idempotency-Key", "abc").Code)
+		rec := f.do(t, http.MethodPost, "/api/buy-stock", `{"user":"user2","stockname":"stock1","quantity":2}`, "Idempotency-Key", "abc")
 		require.Equal(t, http.StatusUnprocessableEntity, rec.Code)
-	})
-	t.Run("first use records the outcome", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		f.keys.EXPECT().Reserve(gomock.Any(), "abc", gomock.Any(), gomock.Any()).Return(nil, nil)
-		f.prices.EXPECT().Series(gomock.Any(), "stock1").Return(series(5), nil)
-		f.expectJudgement(100)
-		f.credits.EXPECT().SettlePending(gomock.Any(), gomock.Any()).Return(nil)
-		f.keys.EXPECT().Complete(gomock.Any(), "abc", gomock.Any(), gomock.Any(), gomock.Any()).DoAndReturn(
-			func(_ context.Context, _, _ string, out ports.Outcome, _ time.Duration) error {
-				assert.Equal(t, int64(7), out.Order.ID())
-				assert.Equal(t, int64(95), out.Credit)
-				return nil
-			})
-		rec := f.do(t, http.MethodPost, "/api/buy-stock", body, "Idempotency-Key", "abc")
-		require.Equal(t, http.StatusCreated, rec.Code)
+		assertProblem(t, rec, http.StatusUnprocessableEntity, "idempotency-key-reused")
+		assert.Len(t, f.stored(), 1)
 	})
 	t.Run("a failure before any change releases the key", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.keys.EXPECT().Reserve(gomock.Any(), "abc", gomock.Any(), gomock.Any()).Return(nil, nil)
-		f.prices.EXPECT().Series(gomock.Any(), "stock1").Return(series(), nil)
-		f.keys.EXPECT().Release(gomock.Any(), "abc").Return(nil)
-		rec := f.do(t, http.MethodPost, "/api/buy-stock", body, "Idempotency-Key", "abc")
+		noPrice := `{"user":"user2","stockname":"stock2","quantity":1}`
+		rec := f.do(t, http.MethodPost, "/api/buy-stock", noPrice, "Idempotency-Key", "abc")
 		require.Equal(t, http.StatusConflict, rec.Code)
+		f.tick(t, "stock2", 9*3600, 5)
+		rec = f.do(t, http.MethodPost, "/api/buy-stock", noPrice, "Idempotency-Key", "abc")
+		require.Equal(t, http.StatusCreated, rec.Code, "the key was free again: %s", rec.Body.String())
+	})
+	t.Run("a key whose debit may have happened is in flight", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		f.credits.err.set(ports.ErrOutcomeUnknown)
+		rec := f.do(t, http.MethodPost, "/api/buy-stock", body, "Idempotency-Key", "abc")
+		require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+		assertProblem(t, rec, http.StatusServiceUnavailable, "outcome-unknown")
+		f.credits.err.set(nil)
+		rec = f.do(t, http.MethodPost, "/api/buy-stock", body, "Idempotency-Key", "abc")
+		require.Equal(t, http.StatusConflict, rec.Code)
+		assertProblem(t, rec, http.StatusConflict, "idempotency-key-in-flight")
+		assert.Equal(t, "1", rec.Header().Get("Retry-After"))
+		assert.Contains(t, decode[map[string]any](t, rec)["detail"], "retry with the same key", "the client is told what to do")
 	})
 	t.Run("an overlong key", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
 		rec := f.do(t, http.MethodPost, "/api/buy-stock", body, "Idempotency-Key", strings.Repeat("k", 256))
 		require.Equal(t, http.StatusBadRequest, rec.Code)
+		assertProblem(t, rec, http.StatusBadRequest, "bad-idempotency-key")
+		f.assertUnchanged(t)
 	})
 }
 
 func TestMethodNotAllowed(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
+	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodOptions} {
 		rec := f.do(t, m, "/api/buy-stock", "")
 		require.Equal(t, http.StatusMethodNotAllowed, rec.Code, m)
-		assertProblem(t, rec, http.StatusMethodNotAllowed)
+		assertProblem(t, rec, http.StatusMethodNotAllowed, "method-not-allowed")
+		assert.Equal(t, "POST", rec.Header().Get("Allow"), m)
 	}
 	rec := f.do(t, http.MethodPost, "/api/orders", "")
 	require.Equal(t, http.StatusMethodNotAllowed, rec.Code)
+	assert.Equal(t, "GET", rec.Header().Get("Allow"))
+	for _, target := range []string{"/api/orders", "/api/users/user1", "/api/stocks/stock1/prices", "/healthz", "/metrics"} {
+		rec := f.do(t, http.MethodOptions, target, "")
+		require.Equal(t, http.StatusMethodNotAllowed, rec.Code, target)
+		assert.NotEmpty(t, rec.Header().Get("Allow"), target)
+		assert.NotContains(t, rec.Header().Get("Allow"), "OPTIONS", target)
+		assert.Empty(t, rec.Header().Get("Access-Control-Allow-Origin"), target)
+	}
+	rec = f.do(t, http.MethodDelete, "/healthz", "")
+	require.Equal(t, http.StatusMethodNotAllowed, rec.Code)
+	assert.Equal(t, "GET, HEAD", rec.Header().Get("Allow"))
+}
+
+func TestCORSForConfiguredOrigins(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, withCORS("https://app.example"))
+	preflight := func(origin string) *httptest.ResponseRecorder {
+		return f.do(t, http.MethodOptions, "/api/buy-stock", "",
+			"Origin", origin, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type, idempotency-key")
+	}
+	rec := preflight("https://app.example")
+	require.Equal(t, http.StatusNoContent, rec.Code)
+	assert.Equal(t, "https://app.example", rec.Header().Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, rec.Header().Get("Access-Control-Allow-Methods"), "POST")
+	assert.Contains(t, strings.ToLower(rec.Header().Get("Access-Control-Allow-Headers")), "idempotency-key")
+
+	rec = preflight("https://evil.example")
+	assert.Empty(t, rec.Header().Get("Access-Control-Allow-Origin"), "another origin is not allowed")
+
+	rec = f.do(t, http.MethodGet, "/api/orders", "", "Origin", "https://app.example")
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, "https://app.example", rec.Header().Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, rec.Header().Get("Access-Control-Expose-Headers"), "X-Request-Id")
+
+	rec = f.do(t, http.MethodPut, "/api/buy-stock", "")
+	require.Equal(t, http.StatusMethodNotAllowed, rec.Code)
+	assert.Equal(t, "OPTIONS, POST", rec.Header().Get("Allow"))
 }
 
 func TestListOrders(t *testing.T) {
@@ -329,28 +367,41 @@ func TestListOrders(t *testing.T) {
 	t.Run("bad parameters", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		for _, q := range []string{"limit=0", "limit=1001", "limit=x", "limit=-1", "cursor=%%%", "cursor=abc", "cursor=e30"} {
+		for q, kind := range map[string]string{
+			"limit=0": "bad-limit", "limit=1001": "bad-limit", "limit=x": "bad-limit", "limit=-1": "bad-limit",
+			"cursor=%%%": "bad-query", "cursor=abc": "bad-cursor", "cursor=e30": "bad-cursor",
+		} {
 			rec := f.do(t, http.MethodGet, "/api/orders?"+q, "")
 			require.Equal(t, http.StatusBadRequest, rec.Code, q)
-			assertProblem(t, rec, http.StatusBadRequest)
+			assertProblem(t, rec, http.StatusBadRequest, kind)
 		}
 	})
 	t.Run("pages carry the first page's instant", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		var orders []domain.Order
-		for i := range int64(3) {
-			o, err := domain.OrderFromStore(10-i, "k", "u", "stock1", domain.Accepted, 1, 1, now.Add(-time.Duration(i)*time.Minute))
+		// Seven orders the rule hides (denied, small, yesterday) take ids
+		// 1 to 7; the three listed are 8, 9 and 10, oldest first.
+		for i := range 7 {
+			o, err := domain.NewOrder("hidden"+string(rune('a'+i)), "u", "stock1", domain.Denied, 1, 1, now.Add(-24*time.Hour))
 			require.NoError(t, err)
-			orders = append(orders, o)
+			_, err = f.orders.Save(t.Context(), o)
+			require.NoError(t, err)
 		}
-		f.orders.EXPECT().List(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, q domain.OrderQuery) ([]domain.Order, error) {
-			assert.Equal(t, 3, q.Limit, "one more than asked, to know whether a page follows")
-			assert.Nil(t, q.After)
-			return orders, nil
-		})
+		var orders []domain.Order // newest first
+		for i := range int64(3) {
+			o, err := domain.NewOrder("k"+string(rune('0'+i)), "u", "stock1", domain.Accepted, 1, 1, now.Add(-time.Duration(2-i)*time.Minute))
+			require.NoError(t, err)
+			o, err = f.orders.Save(t.Context(), o)
+			require.NoError(t, err)
+			orders = append([]domain.Order{o}, orders...)
+		}
+		require.Equal(t, int64(10), orders[0].ID())
+
 		rec := f.do(t, http.MethodGet, "/api/orders?limit=2", "")
 		require.Equal(t, http.StatusOK, rec.Code)
+		q := f.orders.lastQuery(t)
+		assert.Equal(t, 3, q.Limit, "one more than asked, to know whether a page follows")
+		assert.Nil(t, q.After)
 		page := decode[struct {
 			Results []struct{ ID int64 } `json:"results"`
 			Next    *string              `json:"next"`
@@ -358,42 +409,110 @@ func TestListOrders(t *testing.T) {
 		require.Len(t, page.Results, 2)
 		require.NotNil(t, page.Next)
 
-		f.orders.EXPECT().List(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, q domain.OrderQuery) ([]domain.Order, error) {
-			require.NotNil(t, q.After)
-			assert.Equal(t, orders[1].Position(), *q.After)
-			assert.Equal(t, domain.VisibleAt(now, time.UTC), q.Visibility)
-			return orders[2:], nil
-		})
 		rec = f.do(t, http.MethodGet, "/api/orders?limit=2&cursor="+*page.Next, "")
 		require.Equal(t, http.StatusOK, rec.Code)
+		q = f.orders.lastQuery(t)
+		require.NotNil(t, q.After)
+		assert.Equal(t, orders[1].Position(), *q.After)
+		assert.Equal(t, domain.VisibleAt(now, time.UTC), q.Visibility)
 		assert.JSONEq(t, `{"results":[{"id":8,"user":"u","stock":"stock1","status":"accepted","price":1,"quantity":1,"creation_date":"2026-11-26T09:28:00Z"}],"next":null}`, rec.Body.String())
 	})
 	t.Run("empty list is an empty array", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.orders.EXPECT().List(gomock.Any(), gomock.Any()).Return(nil, nil)
 		rec := f.do(t, http.MethodGet, "/api/orders", "")
 		require.Equal(t, http.StatusOK, rec.Code)
 		assert.JSONEq(t, `{"results":[],"next":null}`, rec.Body.String())
 	})
+	t.Run("a user parameter lists that user's orders", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		for _, u := range []string{"user1", "user2", "user2"} {
+			rec := f.do(t, http.MethodPost, "/api/buy-stock", `{"user":"`+u+`","stockname":"stock1","quantity":10}`)
+			require.Equal(t, http.StatusCreated, rec.Code)
+		}
+		assert.Equal(t, []string{"user2", "user2"}, listedUsers(t, f.do(t, http.MethodGet, "/api/orders?user=user2", "")))
+		assert.Equal(t, []string{"user1"}, listedUsers(t, f.do(t, http.MethodGet, "/api/orders?user=user1", "")))
+		assert.Empty(t, listedUsers(t, f.do(t, http.MethodGet, "/api/orders?user=nobody", "")))
+		assert.Len(t, listedUsers(t, f.do(t, http.MethodGet, "/api/orders", "")), 3)
+	})
+	t.Run("a cursor is good in every process with the key, and only there", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		for range 2 {
+			require.Equal(t, http.StatusCreated, f.do(t, http.MethodPost, "/api/buy-stock", `{"user":"user1","stockname":"stock1","quantity":1}`).Code)
+		}
+		page := decode[struct{ Next *string }](t, f.do(t, http.MethodGet, "/api/orders?limit=1", ""))
+		require.NotNil(t, page.Next)
+		next := "/api/orders?limit=1&cursor=" + *page.Next
+
+		assert.Equal(t, http.StatusOK, newFixture(t).do(t, http.MethodGet, next, "").Code, "another process, the same key")
+		rec := newFixture(t, withCursorKey([]byte("another key"))).do(t, http.MethodGet, next, "")
+		require.Equal(t, http.StatusBadRequest, rec.Code)
+		assertProblem(t, rec, http.StatusBadRequest, "bad-cursor")
+		edited := []byte(*page.Next)
+		edited[len(edited)/2] ^= 1
+		rec = f.do(t, http.MethodGet, "/api/orders?limit=1&cursor="+string(edited), "")
+		require.Equal(t, http.StatusBadRequest, rec.Code)
+		assertProblem(t, rec, http.StatusBadRequest, "bad-cursor")
+	})
+	t.Run("an empty cursor is the first page", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		rec := f.do(t, http.MethodGet, "/api/orders?cursor=", "")
+		require.Equal(t, http.StatusOK, rec.Code)
+		assert.Nil(t, f.orders.lastQuery(t).After)
+	})
+}
+
+func listedUsers(t *testing.T, rec *httptest.ResponseRecorder) []string {
+	t.Helper()
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var users []string
+	for _, o := range decode[struct {
+		Results []struct{ User string } `json:"results"`
+	}](t, rec).Results {
+		users = append(users, o.User)
+	}
+	return users
+}
+
+func TestGetUser(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rec := f.do(t, http.MethodGet, "/api/users/user2", "")
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.JSONEq(t, `{"user":"user2","credit":10000}`, rec.Body.String())
+
+	for _, name := range []string{"nobody", "stock1", "a%20b", strings.Repeat("n", 10_000)} {
+		rec := f.do(t, http.MethodGet, "/api/users/"+name, "")
+		require.Equal(t, http.StatusNotFound, rec.Code, name)
+		assertProblem(t, rec, http.StatusNotFound, "unknown-user")
+		assert.Less(t, rec.Body.Len(), 512)
+	}
+
+	f.credits.err.set(ports.ErrUnavailable)
+	rec = f.do(t, http.MethodGet, "/api/users/user2", "")
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assertProblem(t, rec, http.StatusServiceUnavailable, "store-unavailable")
 }
 
 func TestStockPrices(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.prices.EXPECT().Series(gomock.Any(), "stock1").Return(series(5, 6), nil)
-	rec := f.do(t, http.MethodGet, "/api/stocks/STOCK1/prices", "")
+	f.tick(t, "stock3", 9*3600, 5)
+	f.tick(t, "stock3", 9*3600+60, 6)
+	rec := f.do(t, http.MethodGet, "/api/stocks/STOCK3/prices", "")
 	require.Equal(t, http.StatusOK, rec.Code)
-	assert.JSONEq(t, `{"stock":"stock1","time":["090000","090100"],"price":[5,6]}`, rec.Body.String())
+	assert.JSONEq(t, `{"stock":"stock3","time":["090000","090100"],"price":[5,6]}`, rec.Body.String())
 
-	f.prices.EXPECT().Series(gomock.Any(), "stock2").Return(series(), nil)
 	rec = f.do(t, http.MethodGet, "/api/stocks/stock2/prices", "")
 	require.Equal(t, http.StatusOK, rec.Code)
 	assert.JSONEq(t, `{"stock":"stock2","time":[],"price":[]}`, rec.Body.String())
 
 	rec = f.do(t, http.MethodGet, "/api/stocks/stock9/prices", "")
 	require.Equal(t, http.StatusNotFound, rec.Code)
-	assertProblem(t, rec, http.StatusNotFound)
+	assertProblem(t, rec, http.StatusNotFound, "unknown-stock")
 }
 
 func TestOperations(t *testing.T) {
@@ -401,14 +520,23 @@ func TestOperations(t *testing.T) {
 	f := newFixture(t)
 	assert.Equal(t, http.StatusOK, f.do(t, http.MethodGet, "/healthz", "").Code)
 	assert.Equal(t, http.StatusOK, f.do(t, http.MethodGet, "/readyz", "").Code)
+	for _, target := range []string{"/healthz", "/readyz"} {
+		rec := f.do(t, http.MethodHead, target, "")
+		assert.Equal(t, http.StatusOK, rec.Code, target)
+		assert.Empty(t, rec.Body.String(), target)
+		assert.Equal(t, "application/json", rec.Header().Get("Content-Type"), target)
+	}
 	f.do(t, http.MethodGet, "/api/stocks/stock9/prices", "")
 	rec := f.do(t, http.MethodGet, "/metrics", "")
 	require.Equal(t, http.StatusOK, rec.Code)
-	assert.Contains(t, rec.Body.String(), `stockd_http_request_duration_seconds_count{method="GET",route="/api/stocks/:stock/prices",status="404"} 1`)
+	assert.Contains(t, rec.Body.String(), `stockd_http_request_duration_seconds_count{code="404",method="GET",route="/api/stocks/:stock/prices"} 1`)
 	assert.Contains(t, rec.Body.String(), `stockd_orders_total{status="accepted"} 0`)
+	assert.Contains(t, rec.Body.String(), `stockd_orders_total{status="denied"} 0`)
+	assert.Contains(t, rec.Body.String(), `stockd_store_unavailable_total{route="/api/buy-stock"} 0`)
+	assert.Contains(t, rec.Body.String(), `stockd_http_panics_total 0`)
 	rec = f.do(t, http.MethodGet, "/nowhere", "")
 	require.Equal(t, http.StatusNotFound, rec.Code)
-	assertProblem(t, rec, http.StatusNotFound)
+	assertProblem(t, rec, http.StatusNotFound, "not-found")
 }
 
 func TestReadyzReportsTheFailingDependency(t *testing.T) {
@@ -425,4 +553,9 @@ func TestReadyzReportsTheFailingDependency(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	assert.JSONEq(t, `{"status":"unavailable","checks":{"redis":"store unavailable","postgres":"ok"}}`, rec.Body.String())
+
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodHead, "/readyz", nil))
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.Empty(t, rec.Body.String())
 }

@@ -1,7 +1,9 @@
 package http
 
 import (
+	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -10,26 +12,43 @@ import (
 	"stockd/domain"
 )
 
-// metrics are those of every server: latency, and 503s for a store outage.
+// metrics are those of every server: latency, 503s for a store outage,
+// and panics. Names and labels follow the Prometheus conventions (units in
+// names, `code` for the status as promhttp has it).
 type metrics struct {
 	latency     *prometheus.HistogramVec
 	storeErrors *prometheus.CounterVec
+	panics      prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "stockd_http_request_duration_seconds",
-			Help:    "Latency of HTTP requests by route, method and status.",
+			Help:    "Latency of HTTP requests by method, route and status code.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-		}, []string{"route", "method", "status"}),
+		}, []string{"method", "route", "code"}),
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stockd_store_unavailable_total",
 			Help: "Requests answered 503 because a backing store was unavailable, by route.",
 		}, []string{"route"}),
+		panics: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "stockd_http_panics_total",
+			Help: "Handler panics recovered and answered 500.",
+		}),
 	}
-	reg.MustRegister(m.latency, m.storeErrors)
+	reg.MustRegister(m.latency, m.storeErrors, m.panics)
 	return m
+}
+
+// initRoutes creates the store-error series of every API route at 0, so
+// that rate() works from the first scrape.
+func (m *metrics) initRoutes(routes []*echo.Route) {
+	for _, r := range routes {
+		if strings.HasPrefix(r.Path, "/api/") {
+			m.storeErrors.WithLabelValues(r.Path)
+		}
+	}
 }
 
 // newOrdersCounter counts judged orders by status, both present at 0 from
@@ -60,7 +79,18 @@ func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		m.latency.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+		m.latency.WithLabelValues(methodLabel(c.Request().Method), route, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
 		return err
 	}
+}
+
+// methodLabel keeps the method label bounded: a client may send any token
+// as a method, and each would be a new series.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
 }

@@ -4,8 +4,13 @@ package http
 
 import (
 	"context"
+	"crypto/rand"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -16,9 +21,6 @@ import (
 	"stockd/api"
 	"stockd/app"
 )
-
-// MaxBodyBytes bounds a request body.
-const MaxBodyBytes = 1 << 20
 
 // Check is one dependency /readyz asks about.
 type Check struct {
@@ -31,38 +33,51 @@ type Deps struct {
 	BuyStock   *app.BuyStock
 	ListOrders *app.ListOrders
 	GetPrices  *app.GetPrices
+	GetUser    *app.GetUser
 	Tokens     *app.Tokens // nil when AUTH=off
 	RateLimit  int         // requests per second per user (or address); 0 is off
-	Checks     []Check
-	Registry   *prometheus.Registry // where /metrics reads from and the server's metrics go
-	Logger     *slog.Logger
+	// CursorKey authenticates paging cursors. Every process serving the
+	// API must have the same one, or a cursor from one is refused by
+	// another; empty means a random key of this process alone.
+	CursorKey []byte
+	// CORSOrigins are the browser origins allowed to call the API from
+	// their pages; none (the default) answers OPTIONS with 405.
+	CORSOrigins []string
+	Checks      []Check
+	Registry    *prometheus.Registry // where /metrics reads from and the server's metrics go
+	Logger      *slog.Logger
 }
 
 // NewHandler builds the Echo router with every route of the API and the
 // operations routes.
 func NewHandler(d Deps) *echo.Echo {
-	e := newRouter(d.Checks, d.Registry, d.Logger)
-	h := &handlers{buy: d.BuyStock, list: d.ListOrders, prices: d.GetPrices, orders: newOrdersCounter(d.Registry)}
+	e, m := newRouter(d.Checks, d.Registry, d.Logger, d.CORSOrigins)
+	h := &handlers{buy: d.BuyStock, list: d.ListOrders, prices: d.GetPrices, users: d.GetUser,
+		cursors: newCursorCodec(cursorSecret(d.CursorKey, d.Logger)), orders: newOrdersCounter(d.Registry)}
 	// The guard is set per route: a group-wide middleware would make Echo
 	// answer 404 where the contract wants 405 (another method on a route).
-	guard := newGuard(d.Tokens, d.RateLimit).middleware
+	guard := newGuard(d.Tokens, d.RateLimit, time.Now).middleware
 	e.POST("/api/buy-stock", h.buyStock, guard)
 	e.GET("/api/orders", h.listOrders, guard)
+	e.GET("/api/users/:user", h.getUser, guard)
 	e.GET("/api/stocks/:stock/prices", h.stockPrices, guard)
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.OpenAPI) })
+	e.GET("/problems/:type", problemDocs)
+	m.initRoutes(e.Routes()) // after every route: their metric series start at 0
 	return e
 }
 
 // NewOpsHandler serves only /healthz, /readyz and /metrics: what the
 // standalone price updater exposes.
 func NewOpsHandler(checks []Check, reg *prometheus.Registry, log *slog.Logger) *echo.Echo {
-	return newRouter(checks, reg, log)
+	e, _ := newRouter(checks, reg, log, nil)
+	return e
 }
 
-// newRouter is the Echo instance every server shares: the error mapper,
-// request ids, metrics, access log, panic recovery, a deadline per request,
-// and the operations routes.
-func newRouter(checks []Check, reg *prometheus.Registry, log *slog.Logger) *echo.Echo {
+// newRouter is the Echo instance every server shares: request ids,
+// metrics, access log, panic recovery, CORS when origins are given, a
+// deadline per request, the error mapper, and the operations routes.
+func newRouter(checks []Check, reg *prometheus.Registry, log *slog.Logger, corsOrigins []string) (*echo.Echo, *metrics) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// The peer address, not X-Forwarded-For: a client must not pick the
@@ -72,16 +87,38 @@ func newRouter(checks []Check, reg *prometheus.Registry, log *slog.Logger) *echo
 	m := newMetrics(reg)
 	e.HTTPErrorHandler = errorHandler(log, m)
 
-	e.Use(middleware.RequestID())
+	e.Use(requestIDs)
 	e.Use(m.middleware)
 	e.Use(accessLog(log))
-	e.Use(middleware.Recover())
+	e.Use(recoverPanics(log, m.panics))
+	if len(corsOrigins) > 0 {
+		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOrigins:  corsOrigins,
+			AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost},
+			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "Idempotency-Key", echo.HeaderXRequestID},
+			ExposeHeaders: []string{echo.HeaderXRequestID, "Retry-After"},
+			MaxAge:        600,
+		}))
+	}
+	e.Use(allowHeader(len(corsOrigins) > 0))
 	e.Use(requestDeadline(RequestTimeout))
 
-	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/healthz", healthz)
+	e.HEAD("/healthz", healthz)
 	e.GET("/readyz", readyz(checks))
+	e.HEAD("/readyz", readyz(checks))
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
-	return e
+	return e, m
+}
+
+// cursorSecret is the configured key, or a random one for this process
+// alone, said in the log because paging across processes then fails.
+func cursorSecret(key []byte, log *slog.Logger) []byte {
+	if len(key) > 0 {
+		return key
+	}
+	log.Warn("no cursor key configured: paging cursors are valid in this process only")
+	return []byte(rand.Text())
 }
 
 // NewServer wraps handler in a server with timeouts, so that a slow or
@@ -112,6 +149,100 @@ func requestDeadline(d time.Duration) echo.MiddlewareFunc {
 	}
 }
 
+// maxRequestID bounds a client's X-Request-Id: a longer one, or one with
+// other characters than [A-Za-z0-9._-], is replaced by a generated one
+// rather than repeated in headers, bodies and logs.
+const maxRequestID = 64
+
+// requestIDs gives every request an id, the client's when it is short and
+// plain.
+func requestIDs(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !plainRequestID(id) {
+			id = rand.Text()
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
+
+func plainRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestID {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// recoverPanics turns a panic in a handler into a 500 problem with the
+// request id, logged with its stack and counted, so that one bad request
+// neither kills the process nor goes unnoticed.
+func recoverPanics(log *slog.Logger, panics prometheus.Counter) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) (err error) {
+			defer func() {
+				r := recover()
+				if r == nil {
+					return
+				}
+				if r == http.ErrAbortHandler {
+					panic(r) // net/http's way to abort a response: not a bug
+				}
+				panics.Inc()
+				log.ErrorContext(c.Request().Context(), "handler panicked", "panic", fmt.Sprint(r),
+					"request_id", requestID(c), "route", c.Path(), "stack", string(debug.Stack()))
+				err = fail(probInternal, "", fmt.Errorf("panic: %v", r))
+			}()
+			return next(c)
+		}
+	}
+}
+
+// allowHeader answers for the methods a route does not have: 405 with an
+// Allow header everywhere; OPTIONS is 405 too unless CORS is on, and Allow
+// then does not list it.
+func allowHeader(optionsAllowed bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			allow, ok := c.Get(echo.ContextKeyHeaderAllow).(string)
+			if !ok {
+				return next(c) // a route has this method
+			}
+			if !optionsAllowed {
+				allow = strings.Join(slices.DeleteFunc(strings.Split(allow, ", "),
+					func(m string) bool { return m == http.MethodOptions }), ", ")
+			}
+			var err error
+			if c.Request().Method == http.MethodOptions && !optionsAllowed {
+				err = fail(probMethod, "", nil)
+			} else {
+				err = next(c)
+			}
+			// After next: the router's own 405 handler sets its list.
+			c.Response().Header().Set(echo.HeaderAllow, allow)
+			return err
+		}
+	}
+}
+
+// respondJSON writes v, or for HEAD the same status and type without it.
+func respondJSON(c echo.Context, status int, v any) error {
+	if c.Request().Method == http.MethodHead {
+		c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+		return c.NoContent(status)
+	}
+	return c.JSON(status, v)
+}
+
+func healthz(c echo.Context) error {
+	return respondJSON(c, http.StatusOK, map[string]string{"status": "ok"})
+}
+
 func readyz(checks []Check) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
@@ -128,19 +259,32 @@ func readyz(checks []Check) echo.HandlerFunc {
 		if status != http.StatusOK {
 			word = "unavailable"
 		}
-		return c.JSON(status, map[string]any{"status": word, "checks": results})
+		return respondJSON(c, status, map[string]any{"status": word, "checks": results})
 	}
 }
 
+// maxLoggedURI bounds the uri field of the access log.
+const maxLoggedURI = 1024
+
+// accessLog writes one line per request. Its fields: request_id, method,
+// uri (cut to 1 KiB), route (the template, "" when none matched), status,
+// latency_ms (float milliseconds), remote_ip and bytes_out.
 func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogRoutePath: true,
+		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRoutePath: true,
+		LogRemoteIP: true, LogResponseSize: true,
 		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			uri := v.URI
+			if len(uri) > maxLoggedURI {
+				uri = uri[:maxLoggedURI] + "..."
+			}
 			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
-				slog.String("request_id", v.RequestID), slog.String("method", v.Method),
-				slog.String("uri", v.URI), slog.String("route", v.RoutePath),
-				slog.Int("status", v.Status), slog.Duration("latency", v.Latency))
+				slog.String("request_id", requestID(c)), slog.String("method", v.Method),
+				slog.String("uri", uri), slog.String("route", v.RoutePath),
+				slog.Int("status", v.Status),
+				slog.Float64("latency_ms", float64(v.Latency.Microseconds())/1000),
+				slog.String("remote_ip", v.RemoteIP), slog.Int64("bytes_out", v.ResponseSize))
 			return nil
 		},
 	})

@@ -200,8 +200,8 @@ func TestEndToEndOnMemory(t *testing.T) {
 		`stockd_orders_total{status="accepted"} 12`,
 		`stockd_orders_total{status="denied"} 10`,
 		`stockd_ticks_applied_total 4`,
-		`stockd_http_request_duration_seconds_bucket{method="POST",route="/api/buy-stock",status="201",le="+Inf"} 22`,
-		`stockd_http_request_duration_seconds_count{method="GET",route="/api/orders",status="200"}`,
+		`stockd_http_request_duration_seconds_bucket{code="201",method="POST",route="/api/buy-stock",le="+Inf"} 22`,
+		`stockd_http_request_duration_seconds_count{code="200",method="GET",route="/api/orders"}`,
 		`go_goroutines`,
 	} {
 		assert.Contains(t, string(metrics), want)

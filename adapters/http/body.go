@@ -1,0 +1,183 @@
+package http
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+)
+
+// MaxBodyBytes bounds a request body.
+const MaxBodyBytes = 1 << 20
+
+// buyRequest is the BuyStock body, every field present.
+type buyRequest struct {
+	User      string
+	Stockname string
+	Quantity  int64
+}
+
+// decodeBuyRequest accepts exactly one JSON object with the three fields
+// and their types, each once, and nothing after it, sent as
+// application/json. A form or text/plain body (what another site's page
+// can make a browser send) is refused before it is read.
+func decodeBuyRequest(r *http.Request) (buyRequest, error) {
+	if err := requireJSON(r.Header.Get(echo.HeaderContentType)); err != nil {
+		return buyRequest{}, err
+	}
+	body := &recordingReader{r: http.MaxBytesReader(nil, r.Body, MaxBodyBytes)}
+	req, err := parseBuyRequest(body)
+	if body.err != nil {
+		return buyRequest{}, readProblem(body.err)
+	}
+	return req, err
+}
+
+func requireJSON(contentType string) error {
+	media, _, err := mime.ParseMediaType(contentType)
+	if err != nil || media != "application/json" {
+		return fail(probMediaType, "", nil)
+	}
+	return nil
+}
+
+// recordingReader keeps the first error of the body other than its end,
+// so that a body that could not be read (too large, too slow, cut off) is
+// told from one that is not JSON.
+type recordingReader struct {
+	r   io.Reader
+	err error
+}
+
+func (b *recordingReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
+// readProblem words a failure to read the body. Its text (which names the
+// connection's addresses) goes to no client.
+func readProblem(err error) error {
+	var mbe *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(err, &mbe):
+		return fail(probTooLarge, "", err)
+	case errors.As(err, &ne) && ne.Timeout():
+		return fail(probTimeout, "", err)
+	}
+	return fail(probBadBody, "the body could not be read to its end", err)
+}
+
+// parseBuyRequest walks the JSON tokens itself rather than unmarshalling:
+// encoding/json silently keeps the last of two members with one name, and
+// a duplicated member is how a crafted body smuggles a second value past
+// a check. Values are scalars, so a nested object or array is refused at
+// its first token, whatever its depth.
+func parseBuyRequest(r io.Reader) (buyRequest, error) {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return buyRequest{}, badJSON(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return buyRequest{}, badBody("body must be a JSON object")
+	}
+	var req buyRequest
+	seen := make(map[string]bool, 3)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return buyRequest{}, badJSON(err)
+		}
+		name, _ := tok.(string) // json.Decoder yields member names as strings
+		if seen[name] {
+			return buyRequest{}, badBody(fmt.Sprintf("body: member %s appears more than once", quoteInput(name)))
+		}
+		seen[name] = true
+		value, err := dec.Token()
+		if err != nil {
+			return buyRequest{}, badJSON(err)
+		}
+		switch name {
+		case "user", "stockname":
+			s, ok := value.(string)
+			if !ok {
+				return buyRequest{}, badBody(fmt.Sprintf("body: %q must be a string, not %s", name, kindOf(value)))
+			}
+			if name == "user" {
+				req.User = s
+			} else {
+				req.Stockname = s
+			}
+		case "quantity":
+			n, ok := value.(json.Number)
+			q, err := strconv.ParseInt(string(n), 10, 64)
+			if !ok || err != nil {
+				return buyRequest{}, badBody(fmt.Sprintf(`body: "quantity" must be an integer from 1 to 9223372036854775807, not %s`, kindOf(value)))
+			}
+			req.Quantity = q
+		default:
+			return buyRequest{}, badBody(fmt.Sprintf("body: unknown member %s; the members are user, stockname and quantity", quoteInput(name)))
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return buyRequest{}, badJSON(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return buyRequest{}, badBody("body: data after the JSON object")
+	}
+	for _, name := range []string{"user", "stockname", "quantity"} {
+		if !seen[name] {
+			return buyRequest{}, badBody(fmt.Sprintf("body: %q is missing", name))
+		}
+	}
+	return req, nil
+}
+
+func badBody(detail string) error { return fail(probBadBody, detail, nil) }
+
+// badJSON rewords a decoding error for the client, in the API's terms
+// rather than Go's.
+func badJSON(err error) error {
+	var se *json.SyntaxError
+	switch {
+	case errors.Is(err, io.EOF):
+		return badBody("body is empty: want a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return badBody("body is not valid JSON: it ends too early")
+	case errors.As(err, &se):
+		return badBody(fmt.Sprintf("body is not valid JSON at byte %d: %s", se.Offset, se.Error()))
+	}
+	return fail(probBadBody, "", err)
+}
+
+// kindOf names a JSON value for an error, repeating at most a bounded
+// part of it.
+func kindOf(v json.Token) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case string:
+		return "a string"
+	case json.Number:
+		return "the number " + quoteInput(string(v))
+	case json.Delim:
+		if v == '[' {
+			return "an array"
+		}
+		return "an object"
+	}
+	return "another value"
+}

@@ -1,0 +1,69 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"stockd/domain"
+	"stockd/ports"
+)
+
+// CreditReader reads one user's credit: all GetUser needs of a credit
+// store (the memory and Redis credit stores have it).
+type CreditReader interface {
+	// Credit returns user's credit, or ports.ErrUserNotFound.
+	Credit(ctx context.Context, user string) (int64, error)
+}
+
+// User is what GetUser tells of a user.
+type User struct {
+	Name   string
+	Credit int64
+}
+
+// GetUser reads a user's credit.
+type GetUser struct {
+	stocks  domain.Stocks
+	credits CreditReader
+}
+
+// NewGetUser wires the use case; stocks are the names that are never user
+// names.
+func NewGetUser(stocks domain.Stocks, credits CreditReader) (*GetUser, error) {
+	if err := requireAll(map[string]any{"credit reader": credits}); err != nil {
+		return nil, err
+	}
+	return &GetUser{stocks: stocks, credits: credits}, nil
+}
+
+// Execute returns the user and its credit; ports.ErrUserNotFound for a
+// name that is not a user's, including one that cannot be (not a valid
+// user name, or a stock's name), so that the store is not asked about it.
+func (g *GetUser) Execute(ctx context.Context, name string) (User, error) {
+	if !validUserName(name) {
+		return User{}, ports.ErrUserNotFound
+	}
+	if _, err := g.stocks.Canonical(name); err == nil {
+		return User{}, ports.ErrUserNotFound
+	}
+	credit, err := g.credits.Credit(ctx, name)
+	if err != nil {
+		return User{}, fmt.Errorf("read credit: %w", err)
+	}
+	return User{Name: name, Credit: credit}, nil
+}
+
+// validUserName holds the contract's rule: 1 to 64 characters of
+// A-Z a-z 0-9 _ . @ -, starting with a letter or digit.
+func validUserName(name string) bool {
+	if len(name) < 1 || len(name) > 64 {
+		return false
+	}
+	for i, c := range []byte(name) {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '.' && c != '@' && c != '-') {
+			return false
+		}
+	}
+	return true
+}
