@@ -169,7 +169,7 @@ before(async () => {
   page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
   page.setDefaultTimeout(SETTLE_MS);
   page.on('request', (r) => requests.push(r.url()));
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${m.text()} ${m.location().url ?? ''}`.trim()); });
   page.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
 });
 
