@@ -189,9 +189,13 @@ func ReadFile(path string, stocks domain.Stocks) (*domain.TickBatch, error) {
 	return Read(f, path, stocks)
 }
 
-var _ ports.PriceSource = (*Source)(nil)
+var (
+	_ ports.PriceSource = (*Source)(nil)
+	_ ports.TickScanner = (*Source)(nil)
+)
 
-// Source is a price source that reads one file, whole, as one batch.
+// Source is one file: a price source that applies it whole, as one batch,
+// and a tick scanner that streams it.
 type Source struct {
 	path   string
 	stocks domain.Stocks
@@ -209,4 +213,20 @@ func (s *Source) Run(ctx context.Context, apply ports.ApplyBatch) error {
 		return err
 	}
 	return apply(ctx, batch)
+}
+
+// ScanTicks streams the file's ticks to each, in file order, stopping at
+// the first bad row or when ctx ends.
+func (s *Source) ScanTicks(ctx context.Context, each func(domain.Tick) error) error {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return Scan(f, s.path, s.stocks, func(t domain.Tick) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return each(t)
+	})
 }

@@ -14,6 +14,8 @@ import (
 	"stockd/adapters/memory"
 	"stockd/adapters/postgres"
 	"stockd/adapters/redis"
+	"stockd/app"
+	"stockd/internal/config"
 	"stockd/ports"
 )
 
@@ -35,26 +37,42 @@ func (s *stores) close() {
 	}
 }
 
+// errMemoryStore refuses a command whose whole work would be kept in a
+// memory store that ends with the command.
+var errMemoryStore = errors.New("PRICE_STORE=memory keeps nothing after this command ends; set PRICE_STORE=redis")
+
+// openForWrite opens the stores of a one-shot command that writes to the
+// price store, which must outlive the command.
+func openForWrite(ctx context.Context, cfg config.Config, log *slog.Logger, command string) (*stores, error) {
+	if cfg.PriceStore == config.PriceStoreMemory {
+		return nil, fmt.Errorf("%s: %w", command, errMemoryStore)
+	}
+	return openStores(ctx, cfg, log, false)
+}
+
 // openStores builds the stores of cfg. longRunning commands start even when
 // a server is down (readiness reports it); one-shot commands fail.
-func openStores(ctx context.Context, cfg Config, log *slog.Logger, longRunning bool) (*stores, error) {
+func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRunning bool) (*stores, error) {
 	st := &stores{clock: memory.SystemClock{}}
 	fail := func(err error) (*stores, error) {
 		st.close()
 		return nil, err
 	}
 	switch cfg.PriceStore {
-	case "memory":
+	case config.PriceStoreMemory:
 		credits := memory.NewCreditStore()
-		for _, u := range cfg.SeedUsers {
-			if err := credits.SetCredit(ctx, u.User, u.Credit); err != nil {
-				return nil, fmt.Errorf("SEED_USERS: %w", err)
-			}
-		}
 		st.prices, st.credits, st.keys = memory.NewPriceStore(), credits, memory.NewIdempotencyStore(st.clock)
 		st.tokens = memory.NewTokenStore()
-	case "redis":
-		client, err := redis.Open(cfg.RedisAddr)
+		seed, err := app.NewSeedUsers(credits)
+		if err == nil {
+			err = seed.Execute(ctx, cfg.SeedUsers)
+		}
+		if err != nil {
+			return fail(fmt.Errorf("SEED_USERS: %w", err))
+		}
+	case config.PriceStoreRedis:
+		// One seed until redis.Open takes the list (a cluster needs them all).
+		client, err := redis.Open(cfg.RedisAddrs[0])
 		if client == nil {
 			return fail(fmt.Errorf("REDIS_ADDR: %w", err))
 		}
@@ -63,16 +81,16 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger, longRunning b
 			if !longRunning {
 				return fail(err)
 			}
-			log.Warn("redis is unavailable; starting anyway and retrying", "addr", cfg.RedisAddr, "error", err)
+			log.Warn("redis is unavailable; starting anyway and retrying", "addr", cfg.RedisAddrs, "error", err)
 		}
 		st.prices, st.credits, st.keys = redis.NewPriceStore(client), redis.NewCreditStore(client), redis.NewIdempotencyStore(client)
 		st.tokens = redis.NewTokenStore(client)
 		st.checks = append(st.checks, httpapi.Check{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, client) }})
 	}
 	switch cfg.OrderStore {
-	case "memory":
+	case config.OrderStoreMemory:
 		st.orders = memory.NewOrderRepository()
-	case "postgres":
+	case config.OrderStorePostgres:
 		pool, err := postgres.Open(cfg.DatabaseURL)
 		if err != nil {
 			return fail(err)
@@ -101,8 +119,8 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger, longRunning b
 
 // openSource builds the price source of cfg; the Kafka consumer is closed
 // with st and reports to readiness.
-func openSource(cfg Config, st *stores, log *slog.Logger, reg prometheus.Registerer) (ports.PriceSource, error) {
-	if cfg.PriceSource == "csv" {
+func openSource(cfg config.Config, st *stores, log *slog.Logger, reg prometheus.Registerer) (ports.PriceSource, error) {
+	if cfg.PriceSource == config.PriceSourceCSV {
 		return csv.NewSource(cfg.PriceCSV, cfg.Stocks), nil
 	}
 	src, err := kafka.NewSource(kafka.SourceConfig{
