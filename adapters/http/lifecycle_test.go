@@ -109,7 +109,9 @@ func TestDebugHandlerServesPprof(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	ctx, cancel := context.WithCancel(t.Context())
 	served := make(chan error, 1)
-	go func() { served <- httpapi.Serve(ctx, addr, httpapi.DebugHandler(), httpapi.ServeOptions{Logger: quietLog}) }()
+	go func() {
+		served <- httpapi.Serve(ctx, addr, httpapi.DebugHandler(), httpapi.ServeOptions{Logger: quietLog})
+	}()
 	require.Eventually(t, func() bool {
 		resp, err := http.Get("http://" + addr + "/debug/pprof/goroutine?debug=1")
 		if err != nil {
