@@ -31,3 +31,11 @@ type TickScanner interface {
 	// each.
 	ScanTicks(ctx context.Context, each func(domain.Tick) error) error
 }
+
+// PriceMerger is where the price updater writes: the one call of
+// PriceStore that ingesting needs.
+type PriceMerger interface {
+	// Merge folds each stock's history into its stored series, atomically
+	// per stock (see PriceStore).
+	Merge(ctx context.Context, histories map[string]*domain.PriceHistory) error
+}
