@@ -2,7 +2,6 @@ package http_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -33,7 +32,7 @@ func status(t *testing.T, url string) int {
 // listener closes is answered; then Serve returns nil.
 func TestServeDrains(t *testing.T) {
 	t.Parallel()
-	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	addr := testenv.FreeAddr(t)
 	base := "http://" + addr
 	draining := &httpapi.Draining{}
 	ops := httpapi.NewOpsHandler([]httpapi.Check{draining.Check()}, prometheus.NewRegistry(), quietLog)
@@ -86,7 +85,7 @@ func TestServeDrains(t *testing.T) {
 
 func TestServeWithoutDelayStopsAtOnce(t *testing.T) {
 	t.Parallel()
-	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	addr := testenv.FreeAddr(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	require.NoError(t, httpapi.Serve(ctx, addr, http.NotFoundHandler(), httpapi.ServeOptions{Logger: quietLog}))
@@ -106,7 +105,7 @@ func TestServeReportsAListenerThatCannotStart(t *testing.T) {
 // API has none is checked where the API is assembled (cmd/stockd).
 func TestDebugHandlerServesPprof(t *testing.T) {
 	t.Parallel()
-	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	addr := testenv.FreeAddr(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	served := make(chan error, 1)
 	go func() {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -302,6 +303,26 @@ func TestPoisonRecordsGoToTheDeadLetterTopic(t *testing.T) {
 	}))
 	assert.Equal(t, int64(n), seen.Load())
 	assert.Equal(t, float64(len(poison)), testutil.ToFloat64(findCounter(t, reg, "stockd_kafka_invalid_records_total")))
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
+	require.NoError(t, err)
+	assert.Empty(t, problems, "the metrics follow the Prometheus conventions")
+	partitions := map[string]bool{}
+	for _, mf := range mfs {
+		if mf.GetName() != "stockd_kafka_consumer_lag_records" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			assert.Equal(t, e.topic, labels["topic"])
+			partitions[labels["partition"]] = true
+		}
+	}
+	assert.Len(t, partitions, kafka.DefaultPartitions, "a lag series for every partition held")
 
 	want := csvSeries(t, path)
 	got := storeSeries(t, store)

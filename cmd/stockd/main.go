@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -27,6 +25,7 @@ import (
 	"stockd/adapters/kafka"
 	"stockd/adapters/postgres"
 	"stockd/app"
+	"stockd/internal/build"
 	"stockd/internal/config"
 )
 
@@ -61,8 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_, _ = fmt.Fprint(stdout, config.Help())
 		return err
 	case cmd == "version" || cmd == "--version":
-		v, revision := buildInfo()
-		_, err := fmt.Fprintf(stdout, "stockd %s (%s, revision %s)\n", v, runtime.Version(), revision)
+		_, err := fmt.Fprintln(stdout, build.Read(version))
 		return err
 	}
 	cfg, err := config.Parse(getenv)
@@ -119,37 +117,11 @@ Commands:
 Environment (default):
 `
 
-// buildInfo is the version the linker was given, else the module's, and
-// the VCS revision when the build recorded one.
-func buildInfo() (v, revision string) {
-	v, revision = version, "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v == "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				revision = s.Value
-			}
-		}
-	}
-	if v == "" {
-		v = "devel"
-	}
-	return v, revision
-}
-
 // newRegistry is the metrics registry of a process: the Go runtime, the
-// process, and stockd_build_info, which says which build runs.
+// process, and the build.
 func newRegistry() *prometheus.Registry {
-	v, revision := buildInfo()
-	info := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "stockd_build_info", Help: "Always 1; its labels say which build is running.",
-		ConstLabels: prometheus.Labels{"version": v, "goversion": runtime.Version(), "revision": revision},
-	})
-	info.Set(1)
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), info)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), build.Read(version).Collector())
 	return reg
 }
 
