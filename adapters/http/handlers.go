@@ -19,7 +19,7 @@ type handlers struct {
 	list    *app.ListOrders
 	prices  *app.GetPrices
 	users   *app.GetUser
-	cursors *cursorCodec
+	cursors *cursorCodecs
 	orders  *prometheus.CounterVec // judged orders by status
 }
 
@@ -99,8 +99,12 @@ func (h *handlers) listOrders(c echo.Context) error {
 		}
 		q.Limit = n
 	}
+	cursors, err := h.cursors.get(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	if s := c.QueryParam("cursor"); s != "" {
-		cur, err := h.cursors.decode(s)
+		cur, err := cursors.decode(s)
 		if err != nil {
 			return fail(probBadCursor, "", err)
 		}
@@ -115,7 +119,7 @@ func (h *handlers) listOrders(c echo.Context) error {
 		resp.Results[i] = toOrderJSON(o)
 	}
 	if page.Next != nil {
-		s := h.cursors.encode(*page.Next)
+		s := cursors.encode(*page.Next)
 		resp.Next = &s
 	}
 	return c.JSON(http.StatusOK, resp)
