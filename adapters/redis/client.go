@@ -34,7 +34,7 @@ func Open(addr string) (rueidis.Client, error) {
 	client, err := rueidis.NewClient(rueidis.ClientOption{
 		InitAddress:       []string{addr},
 		ForceSingleClient: true, // one server; and it keeps the client when the dial fails
-		DisableCache:      true,
+		DisableCache:      false,
 		// An outage must fail requests fast (503), not retry them until
 		// the client gives up; callers that want retries (the updater) do
 		// them with their own backoff.
