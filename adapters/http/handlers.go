@@ -22,7 +22,6 @@ import (
 type handlers struct {
 	buy    *app.BuyStock
 	list   *app.ListOrders
-	prices *app.GetPrices
 	orders *prometheus.CounterVec // judged orders by status
 }
 
@@ -204,25 +203,4 @@ func decodeCursor(s string) (app.Cursor, error) {
 		AsOf:  time.Unix(0, cj.AsOf).UTC(),
 		After: domain.OrderPosition{CreatedAt: time.UnixMicro(cj.CreatedAt).UTC(), ID: cj.ID},
 	}, nil
-}
-
-type pricesResponse struct {
-	Stock string   `json:"stock"`
-	Time  []string `json:"time"`
-	Price []int64  `json:"price"`
-}
-
-func (h *handlers) stockPrices(c echo.Context) error {
-	stock, s, err := h.prices.Execute(c.Request().Context(), c.Param("stock"))
-	if errors.Is(err, domain.ErrUnknownStock) {
-		return withStatus(http.StatusNotFound, err)
-	}
-	if err != nil {
-		return err
-	}
-	resp := pricesResponse{Stock: stock, Time: make([]string, len(s.Minutes)), Price: s.Prices}
-	for i, m := range s.Minutes {
-		resp.Time[i] = m.String()
-	}
-	return c.JSON(http.StatusOK, resp)
 }

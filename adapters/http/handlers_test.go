@@ -384,12 +384,12 @@ func TestStockPrices(t *testing.T) {
 	f.prices.EXPECT().Series(gomock.Any(), "stock1").Return(series(5, 6), nil)
 	rec := f.do(t, http.MethodGet, "/api/stocks/STOCK1/prices", "")
 	require.Equal(t, http.StatusOK, rec.Code)
-	assert.JSONEq(t, `{"stock":"stock1","time":["090000","090100"],"price":[5,6]}`, rec.Body.String())
+	assert.JSONEq(t, `{"stock":"stock1","time":["090000","090100"],"price":[5,6],"open":[5,6],"high":[5,6],"low":[5,6]}`, rec.Body.String())
 
 	f.prices.EXPECT().Series(gomock.Any(), "stock2").Return(series(), nil)
 	rec = f.do(t, http.MethodGet, "/api/stocks/stock2/prices", "")
 	require.Equal(t, http.StatusOK, rec.Code)
-	assert.JSONEq(t, `{"stock":"stock2","time":[],"price":[]}`, rec.Body.String())
+	assert.JSONEq(t, `{"stock":"stock2","time":[],"price":[],"open":[],"high":[],"low":[]}`, rec.Body.String())
 
 	rec = f.do(t, http.MethodGet, "/api/stocks/stock9/prices", "")
 	require.Equal(t, http.StatusNotFound, rec.Code)

@@ -36,19 +36,29 @@ type Deps struct {
 	Checks     []Check
 	Registry   *prometheus.Registry // where /metrics reads from and the server's metrics go
 	Logger     *slog.Logger
+
+	// ListStocks serves GET /api/stocks and WatchPrices the live stream;
+	// StreamPing is how often a quiet stream sends a comment (0 is
+	// DefaultStreamPing).
+	ListStocks  *app.ListStocks
+	WatchPrices *app.WatchPrices
+	StreamPing  time.Duration
 }
 
 // NewHandler builds the Echo router with every route of the API and the
 // operations routes.
 func NewHandler(d Deps) *echo.Echo {
 	e := newRouter(d.Checks, d.Registry, d.Logger)
-	h := &handlers{buy: d.BuyStock, list: d.ListOrders, prices: d.GetPrices, orders: newOrdersCounter(d.Registry)}
+	h := &handlers{buy: d.BuyStock, list: d.ListOrders, orders: newOrdersCounter(d.Registry)}
+	p := newPriceHandlers(d)
 	// The guard is set per route: a group-wide middleware would make Echo
 	// answer 404 where the contract wants 405 (another method on a route).
 	guard := newGuard(d.Tokens, d.RateLimit).middleware
 	e.POST("/api/buy-stock", h.buyStock, guard)
 	e.GET("/api/orders", h.listOrders, guard)
-	e.GET("/api/stocks/:stock/prices", h.stockPrices, guard)
+	e.GET("/api/stocks", p.listStocks, guard)
+	e.GET("/api/stocks/:stock/prices", p.stockPrices, guard)
+	e.GET("/api/stocks/:stock/stream", p.stream, guard)
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.OpenAPI) })
 	return e
 }
