@@ -171,7 +171,7 @@ func TestStream(t *testing.T) {
 	assert.Equal(t, sseEvent{data: ": ping"}, ping)
 
 	b := domain.NewTickBatch()
-	b.Add(domain.Tick{Stock: "stock1", At: 9*3600 + 70, Price: 95})  // 09:01 gets its own tick
+	b.Add(domain.Tick{Stock: "stock1", At: 9*3600 + 70, Price: 95})   // 09:01 gets its own tick
 	b.Add(domain.Tick{Stock: "stock1", At: 9*3600 + 200, Price: 130}) // 09:03 is new
 	b.Add(domain.Tick{Stock: "stock2", At: 9 * 3600, Price: 7})       // another stock: not on this stream
 	require.NoError(t, s.prices.Merge(t.Context(), b.Histories()))
