@@ -87,14 +87,29 @@ func (s MinuteSeries) Candle(i int) MinuteCandle {
 // other values, ascending: what a merge that turned old into s changed,
 // carried minutes included.
 func (s MinuteSeries) ChangedFrom(old MinuteSeries) []MinuteCandle {
-	before := make(map[TimeOfDay]MinuteCandle, old.Len())
-	for i := range old.Minutes {
-		before[old.Minutes[i]] = old.Candle(i)
+	var before map[TimeOfDay]int // only for an old series with holes
+	find := func(m TimeOfDay) (int, bool) {
+		if old.Len() == 0 {
+			return 0, false
+		}
+		// A rendered series has one entry a minute: try the index that
+		// gives, and look further only if old is shaped otherwise.
+		if j := int(m-old.Minutes[0]) / 60; j >= 0 && j < old.Len() && old.Minutes[j] == m {
+			return j, true
+		}
+		if before == nil {
+			before = make(map[TimeOfDay]int, old.Len())
+			for j, om := range old.Minutes {
+				before[om] = j
+			}
+		}
+		j, ok := before[m]
+		return j, ok
 	}
 	var changed []MinuteCandle
 	for i := range s.Minutes {
 		c := s.Candle(i)
-		if b, ok := before[c.Minute]; !ok || b != c {
+		if j, ok := find(c.Minute); !ok || old.Candle(j) != c {
 			changed = append(changed, c)
 		}
 	}

@@ -197,3 +197,19 @@ func series(t *testing.T, prices ...int64) domain.MinuteSeries {
 	}
 	return h.Series()
 }
+
+// TestChangedFromAnyShape: an old series with holes or unordered entries
+// (not one this service rendered) is compared minute by minute too.
+func TestChangedFromAnyShape(t *testing.T) {
+	t.Parallel()
+	s := series(t, 10, 20, 30)
+	old := domain.MinuteSeries{Minutes: []domain.TimeOfDay{at(t, "090200"), at(t, "090000")}, Prices: []int64{30, 11}}
+	got := s.ChangedFrom(old)
+	want := []domain.MinuteCandle{
+		{Minute: at(t, "090000"), Open: 10, High: 10, Low: 10, Close: 10},
+		{Minute: at(t, "090100"), Open: 20, High: 20, Low: 20, Close: 20},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("changed = %+v, want %+v", got, want)
+	}
+}
