@@ -48,7 +48,6 @@ func (p *priceHandlers) stream(c echo.Context) error {
 	h.Set("X-Accel-Buffering", "no") // nginx would buffer the events
 	res.WriteHeader(http.StatusOK)
 
-	buf := make([]byte, 0, 256+len(series))
 	send := func(b []byte) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteWait))
 		if _, err := res.Write(b); err != nil {
@@ -56,10 +55,12 @@ func (p *priceHandlers) stream(c echo.Context) error {
 		}
 		return rc.Flush() == nil
 	}
-	buf = append(append(append(buf, "event: series\ndata: "...), series...), "\n\n"...)
-	if !send(buf) {
+	// The series is sent and not kept: a stream held for hours holds only
+	// what its minute events need.
+	if !send(append(append([]byte("event: series\ndata: "), series...), "\n\n"...)) {
 		return nil
 	}
+	var buf []byte
 	ping := time.NewTicker(p.ping)
 	defer ping.Stop()
 	for {
