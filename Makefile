@@ -7,7 +7,7 @@ PKGS      := ./...
 RACE      ?= -race
 FUZZTIME  ?= 10s
 
-.PHONY: run build test test-unit test-integration check fuzz generate price-data bench up down clean
+.PHONY: run build test test-unit test-integration check fuzz generate price-data bench loadtest up down clean
 
 ## run: the whole service on in-memory adapters, no server needed (:8080)
 run:
@@ -54,6 +54,10 @@ price-data:
 ## bench: the benchmarks (numbers go in notes, never in assertions)
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
+
+## loadtest: throughput and latency against throwaway servers (docs/performance.md); LOADTEST_QUICK=1 for a smoke run
+loadtest:
+	bash scripts/loadtest.sh
 
 ## up / down: the whole stack in Docker (compose.yaml)
 up:

@@ -55,9 +55,9 @@ func newWorld(t *testing.T) *world {
 	w.keys = memory.NewIdempotencyStore(w.clock)
 	stocks, err := domain.NewStocks([]string{"stock1", "stock2"})
 	require.NoError(t, err)
-	w.buy, err = app.NewBuyStock(stocks, w.prices, w.credits, w.orders, w.keys, w.clock)
+	w.buy, err = app.NewBuyStock(stocks, w.prices, w.credits, w.credits, w.orders, w.keys, w.clock)
 	require.NoError(t, err)
-	w.settle, err = app.NewSettlePendingOrders(w.credits, w.orders, w.keys, w.clock, 30*time.Second)
+	w.settle, err = app.NewSettlePendingOrders(w.credits, w.orders, w.keys, w.clock, 30*time.Second, nil)
 	require.NoError(t, err)
 	w.list, err = app.NewListOrders(w.orders, w.clock, time.UTC)
 	require.NoError(t, err)
@@ -192,12 +192,12 @@ type lossyCredits struct {
 	lose atomic.Bool
 }
 
-func (l *lossyCredits) UpdateCredit(ctx context.Context, user string, decide func(int64) (ports.CreditChange, error)) (ports.CreditChange, error) {
-	change, err := l.CreditStore.UpdateCredit(ctx, user, decide)
+func (l *lossyCredits) Debit(ctx context.Context, req ports.DebitRequest) (ports.DebitResult, error) {
+	res, err := l.CreditStore.Debit(ctx, req)
 	if err == nil && l.lose.Load() {
-		return ports.CreditChange{}, fmt.Errorf("%w: connection reset", ports.ErrOutcomeUnknown)
+		return ports.DebitResult{}, fmt.Errorf("%w: connection reset", ports.ErrOutcomeUnknown)
 	}
-	return change, err
+	return res, err
 }
 
 // TestLostReplyNeverDebitsTwice: the debit happened but its reply was lost;
@@ -209,7 +209,7 @@ func TestLostReplyNeverDebitsTwice(t *testing.T) {
 	credits.lose.Store(true)
 	stocks, err := domain.NewStocks([]string{"stock1"})
 	require.NoError(t, err)
-	buy, err := app.NewBuyStock(stocks, w.prices, credits, w.orders, w.keys, w.clock)
+	buy, err := app.NewBuyStock(stocks, w.prices, credits, credits, w.orders, w.keys, w.clock)
 	require.NoError(t, err)
 	cmd := app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 1, IdempotencyKey: "k"}
 	_, err = buy.Execute(t.Context(), cmd)
@@ -259,7 +259,7 @@ func TestListOrdersPagesKeepTheirDay(t *testing.T) {
 }
 
 func TestConstructorsRefuseNil(t *testing.T) {
-	_, err := app.NewBuyStock(domain.Stocks{}, nil, nil, nil, nil, nil)
+	_, err := app.NewBuyStock(domain.Stocks{}, nil, nil, nil, nil, nil, nil)
 	require.Error(t, err)
 	var nilStore *memory.PriceStore
 	_, err = app.NewGetPrices(domain.Stocks{}, nilStore)

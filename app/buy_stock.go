@@ -15,8 +15,10 @@ import (
 )
 
 // How long an idempotency key is remembered. A reservation lasts as long as
-// an outcome: a key whose request crashed midway stays "in progress" rather
-// than letting a retry debit twice.
+// an outcome: a key whose request crashed midway stays "in progress" until
+// the settler settles its order or proves there was none (see
+// SettlePendingOrders.FreeStuckKeys), rather than letting a retry debit
+// twice.
 const idempotencyTTL = 24 * time.Hour
 
 // BuyStockCommand asks to buy Quantity shares of Stock for User.
@@ -38,18 +40,20 @@ type BuyStockResult struct {
 type BuyStock struct {
 	stocks  domain.Stocks
 	prices  ports.PriceStore
-	credits ports.CreditStore
+	debits  ports.Debiter
+	pending ports.PendingOrders
 	orders  ports.OrderRepository
-	keys    ports.IdempotencyStore
+	keys    ports.IdempotencyKeys
 	clock   ports.Clock
 }
 
-// NewBuyStock wires the use case.
-func NewBuyStock(stocks domain.Stocks, prices ports.PriceStore, credits ports.CreditStore, orders ports.OrderRepository, keys ports.IdempotencyStore, clock ports.Clock) (*BuyStock, error) {
-	if err := requireAll(map[string]any{"price store": prices, "credit store": credits, "order repository": orders, "idempotency store": keys, "clock": clock}); err != nil {
+// NewBuyStock wires the use case. debits and pending are usually one
+// credit store.
+func NewBuyStock(stocks domain.Stocks, prices ports.PriceStore, debits ports.Debiter, pending ports.PendingOrders, orders ports.OrderRepository, keys ports.IdempotencyKeys, clock ports.Clock) (*BuyStock, error) {
+	if err := requireAll(map[string]any{"price store": prices, "debiter": debits, "pending orders": pending, "order repository": orders, "idempotency store": keys, "clock": clock}); err != nil {
 		return nil, err
 	}
-	return &BuyStock{stocks: stocks, prices: prices, credits: credits, orders: orders, keys: keys, clock: clock}, nil
+	return &BuyStock{stocks: stocks, prices: prices, debits: debits, pending: pending, orders: orders, keys: keys, clock: clock}, nil
 }
 
 // Execute judges and records one order. A denied order is a result, not an
@@ -57,13 +61,21 @@ func NewBuyStock(stocks domain.Stocks, prices ports.PriceStore, credits ports.Cr
 // the order is kept as pending and ErrOrderPending is returned if it could
 // not be recorded.
 func (b *BuyStock) Execute(ctx context.Context, cmd BuyStockCommand) (BuyStockResult, error) {
-	stock, err := b.validate(&cmd)
+	buy, err := b.validate(cmd)
 	if err != nil {
 		return BuyStockResult{}, err
 	}
-	fingerprint := fingerprintOf(cmd.User, stock, cmd.Quantity)
+	// The order key exists before the reservation, which records it: the
+	// settler can then tell whether the request ever debited or recorded.
+	key, err := newOrderKey()
+	if err != nil {
+		return BuyStockResult{}, err
+	}
+	now := b.clock.Now()
+	fingerprint := fingerprintOf(buy.User(), buy.Stock(), buy.Quantity())
 	if cmd.IdempotencyKey != "" {
-		replay, err := b.keys.Reserve(ctx, cmd.IdempotencyKey, fingerprint, idempotencyTTL)
+		r := ports.Reservation{User: buy.User(), Key: cmd.IdempotencyKey, Fingerprint: fingerprint, OrderKey: key, ReservedAt: now}
+		replay, err := b.keys.Reserve(ctx, r, idempotencyTTL)
 		if err != nil {
 			return BuyStockResult{}, err
 		}
@@ -71,85 +83,85 @@ func (b *BuyStock) Execute(ctx context.Context, cmd BuyStockCommand) (BuyStockRe
 			return BuyStockResult{Order: replay.Order, Credit: replay.Credit}, nil
 		}
 	}
-	res, changed, err := b.judge(ctx, cmd, stock, fingerprint)
+	res, changed, err := b.judge(ctx, buy, key, now, cmd.IdempotencyKey, fingerprint)
 	if err != nil {
 		if cmd.IdempotencyKey != "" && !changed {
 			// Nothing happened: free the key so that a retry can run.
-			if rerr := b.keys.Release(context.WithoutCancel(ctx), cmd.IdempotencyKey); rerr != nil {
+			if rerr := b.keys.Release(context.WithoutCancel(ctx), buy.User(), cmd.IdempotencyKey); rerr != nil {
 				err = errors.Join(err, fmt.Errorf("release idempotency key: %w", rerr))
 			}
 		}
 		return BuyStockResult{}, err
 	}
-	if cmd.IdempotencyKey != "" {
-		// The order is recorded. Should this write fail, only the replay
-		// record is missing, and the reservation still blocks a second
-		// debit: the client gets its result now and a 409 on retry.
-		_ = b.keys.Complete(context.WithoutCancel(ctx), cmd.IdempotencyKey, fingerprint, ports.Outcome(res), idempotencyTTL)
-	}
 	return res, nil
 }
 
-func (b *BuyStock) validate(cmd *BuyStockCommand) (string, error) {
-	if cmd.User == "" {
-		return "", domain.ErrBadUser
+// validate checks the command before anything is read: the rules of a buy
+// are the domain's (NewBuy); that a stock's name is nobody's is this use
+// case's, since only it knows both.
+func (b *BuyStock) validate(cmd BuyStockCommand) (domain.Buy, error) {
+	stock, err := b.stocks.Canonical(cmd.Stock)
+	if err != nil {
+		return domain.Buy{}, err
 	}
-	if cmd.Quantity < 1 {
-		return "", domain.ErrBadQuantity
+	buy, err := domain.NewBuy(cmd.User, stock, cmd.Quantity)
+	if err != nil {
+		return domain.Buy{}, err
 	}
-	return b.stocks.Canonical(cmd.Stock)
+	if _, err := b.stocks.Canonical(cmd.User); err == nil {
+		return domain.Buy{}, fmt.Errorf("%w: %s is a stock", ports.ErrUserNotFound, cmd.User)
+	}
+	return buy, nil
 }
 
 // judge runs the order; changed reports whether any state was written
 // before a failure.
-func (b *BuyStock) judge(ctx context.Context, cmd BuyStockCommand, stock, fingerprint string) (res BuyStockResult, changed bool, err error) {
-	series, err := b.prices.Series(ctx, stock)
+func (b *BuyStock) judge(ctx context.Context, buy domain.Buy, key string, now time.Time, idemKey, fingerprint string) (res BuyStockResult, changed bool, err error) {
+	price, ok, err := b.prices.Latest(ctx, buy.Stock())
 	if err != nil {
-		return res, false, fmt.Errorf("read price of %s: %w", stock, err)
+		return res, false, fmt.Errorf("read price of %s: %w", buy.Stock(), err)
 	}
-	price, ok := series.Latest()
 	if !ok {
-		return res, false, fmt.Errorf("%w: %s", ErrNoPrice, stock)
+		return res, false, fmt.Errorf("%w: %s", ErrNoPrice, buy.Stock())
 	}
-	key, err := newOrderKey()
+	order, err := buy.At(key, price, now)
 	if err != nil {
 		return res, false, err
 	}
-	now := b.clock.Now()
-	var order domain.Order
-	change, err := b.credits.UpdateCredit(ctx, cmd.User, func(credit int64) (ports.CreditChange, error) {
-		j := domain.Judge(credit, price, cmd.Quantity)
-		o, err := domain.NewOrder(key, cmd.User, stock, j.Status, price, cmd.Quantity, now)
-		if err != nil {
-			return ports.CreditChange{}, err
-		}
-		order = o
-		if j.Status != domain.Accepted {
-			return ports.CreditChange{Credit: credit}, nil
-		}
-		return ports.CreditChange{Credit: j.CreditLeft, Pending: &ports.PendingOrder{
-			Order: o, CreditLeft: j.CreditLeft, IdempotencyKey: cmd.IdempotencyKey, Fingerprint: fingerprint,
-		}}, nil
-	})
+	debit, err := b.debits.Debit(ctx, ports.DebitRequest{Order: order, IdempotencyKey: idemKey, Fingerprint: fingerprint})
 	if err != nil {
 		// A debit that may have happened keeps the idempotency key
 		// reserved: if it did, the settler records its pending order and
-		// completes the key; a retry must not debit a second time.
-		return res, errors.Is(err, ports.ErrOutcomeUnknown), fmt.Errorf("update credit of %s: %w", cmd.User, err)
+		// completes the key; if not, the settler frees the key.
+		return res, errors.Is(err, ports.ErrOutcomeUnknown), fmt.Errorf("debit %s: %w", buy.User(), err)
 	}
-	saved, err := b.orders.Save(ctx, order)
+	accepted := debit.Order.Status() == domain.Accepted
+	saved, err := b.orders.Save(ctx, debit.Order)
 	if err != nil {
-		if change.Pending != nil {
+		if accepted {
 			return res, true, fmt.Errorf("%w: %w", ErrOrderPending, err)
 		}
 		return res, false, fmt.Errorf("save order: %w", err)
 	}
-	if change.Pending != nil {
-		// The order is safe in the repository; forgetting the outbox
-		// record can wait for the settler if this fails.
-		_ = b.credits.SettlePending(context.WithoutCancel(ctx), key)
+	res = BuyStockResult{Order: saved, Credit: debit.Credit}
+	bg := context.WithoutCancel(ctx)
+	if idemKey != "" {
+		// The order is recorded. Should this write fail, only the replay
+		// record is missing: the pending record stays so that the settler
+		// completes the key, and the reservation blocks a second debit
+		// meanwhile. The client gets its result now and a 409 on retry.
+		if err := b.keys.Complete(bg, buy.User(), idemKey, fingerprint, ports.Outcome(res), idempotencyTTL); err != nil {
+			return res, false, nil
+		}
 	}
-	return BuyStockResult{Order: saved, Credit: change.Credit}, false, nil
+	if accepted {
+		// The order is safe in the repository; forgetting the outbox
+		// record can wait for the settler if this fails. It is one HDEL
+		// that rueidis pipelines with the concurrent requests' commands on
+		// the same connection, which is the batch the settler would make.
+		_ = b.pending.SettlePending(bg, buy.User(), key)
+	}
+	return res, false, nil
 }
 
 func fingerprintOf(user, stock string, quantity int64) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"stockd/ports"
@@ -13,32 +14,74 @@ import (
 // whose recording was interrupted (a crash, an order store outage): it
 // records each one (idempotently, by order key), completes its idempotency
 // record, then forgets it. Money never leaves a credit without its order.
+// It also frees idempotency keys that no request will finish and that
+// certainly paid nothing (FreeStuckKeys).
 type SettlePendingOrders struct {
-	credits ports.CreditStore
+	pending ports.PendingOrders
 	orders  ports.OrderRepository
 	keys    ports.IdempotencyStore
 	clock   ports.Clock
 	grace   time.Duration
+	log     *slog.Logger
 }
 
-// NewSettlePendingOrders wires the settler. Orders younger than grace are
-// left to the request that is still recording them.
-func NewSettlePendingOrders(credits ports.CreditStore, orders ports.OrderRepository, keys ports.IdempotencyStore, clock ports.Clock, grace time.Duration) (*SettlePendingOrders, error) {
-	if err := requireAll(map[string]any{"credit store": credits, "order repository": orders, "idempotency store": keys, "clock": clock}); err != nil {
+// NewSettlePendingOrders wires the settler. Orders and reservations younger
+// than grace are left to the request that is still working on them. log
+// hears of each round's work and failures (nil: silent).
+func NewSettlePendingOrders(pending ports.PendingOrders, orders ports.OrderRepository, keys ports.IdempotencyStore, clock ports.Clock, grace time.Duration, log *slog.Logger) (*SettlePendingOrders, error) {
+	if err := requireAll(map[string]any{"pending orders": pending, "order repository": orders, "idempotency store": keys, "clock": clock}); err != nil {
 		return nil, err
 	}
-	return &SettlePendingOrders{credits: credits, orders: orders, keys: keys, clock: clock, grace: grace}, nil
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &SettlePendingOrders{pending: pending, orders: orders, keys: keys, clock: clock, grace: grace, log: log}, nil
+}
+
+// Run settles at once and then every interval until ctx ends, when it
+// returns nil. A failed round (an outage) is logged and tried again at the
+// next tick: the work is idempotent and nothing is lost by waiting.
+func (s *SettlePendingOrders) Run(ctx context.Context, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		s.round(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (s *SettlePendingOrders) round(ctx context.Context) {
+	n, err := s.Execute(ctx)
+	if n > 0 {
+		s.log.Info("pending orders recorded", "orders", n)
+	}
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("settling pending orders", "error", err)
+	}
+	freed, err := s.FreeStuckKeys(ctx)
+	if freed > 0 {
+		s.log.Info("stuck idempotency keys freed", "keys", freed)
+	}
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("freeing stuck idempotency keys", "error", err)
+	}
 }
 
 // Execute settles every pending order older than the grace period and
-// returns how many it settled.
+// returns how many it settled. The records of one user are forgotten in
+// one batch at the end.
 func (s *SettlePendingOrders) Execute(ctx context.Context) (int, error) {
-	pending, err := s.credits.PendingOrders(ctx)
+	pending, err := s.pending.PendingOrders(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("list pending orders: %w", err)
 	}
 	cutoff := s.clock.Now().Add(-s.grace)
-	settled := 0
+	done := map[string][]string{} // user -> order keys recorded and completed
+	var users []string
 	var errs []error
 	for _, p := range pending {
 		if p.Order.CreatedAt().After(cutoff) {
@@ -51,16 +94,73 @@ func (s *SettlePendingOrders) Execute(ctx context.Context) (int, error) {
 		}
 		if p.IdempotencyKey != "" {
 			out := ports.Outcome{Order: saved, Credit: p.CreditLeft}
-			if err := s.keys.Complete(ctx, p.IdempotencyKey, p.Fingerprint, out, idempotencyTTL); err != nil {
+			if err := s.keys.Complete(ctx, p.Order.User(), p.IdempotencyKey, p.Fingerprint, out, idempotencyTTL); err != nil {
 				errs = append(errs, fmt.Errorf("complete idempotency key of order %s: %w", p.Order.Key(), err))
 				continue
 			}
 		}
-		if err := s.credits.SettlePending(ctx, p.Order.Key()); err != nil {
-			errs = append(errs, fmt.Errorf("settle order %s: %w", p.Order.Key(), err))
+		user := p.Order.User()
+		if done[user] == nil {
+			users = append(users, user)
+		}
+		done[user] = append(done[user], p.Order.Key())
+	}
+	settled := 0
+	for _, user := range users {
+		if err := s.pending.SettlePending(ctx, user, done[user]...); err != nil {
+			errs = append(errs, fmt.Errorf("settle orders of %s: %w", user, err))
 			continue
 		}
-		settled++
+		settled += len(done[user])
 	}
 	return settled, errors.Join(errs...)
+}
+
+// FreeStuckKeys frees the idempotency keys reserved before the grace
+// period whose request certainly paid nothing: no pending order holds its
+// order key, and the order repository has no order under it. Such a key
+// was left by a request that failed before its debit (or whose debit never
+// ran) and could not release it; without this it would answer "in
+// progress" until it expires. A key with a pending order is completed by
+// Execute; a key whose order was recorded but not completed stays
+// reserved, since its outcome (the credit left) is not known.
+func (s *SettlePendingOrders) FreeStuckKeys(ctx context.Context) (int, error) {
+	stuck, err := s.keys.InFlight(ctx, s.clock.Now().Add(-s.grace))
+	if err != nil {
+		return 0, fmt.Errorf("list reserved idempotency keys: %w", err)
+	}
+	if len(stuck) == 0 {
+		return 0, nil
+	}
+	pending, err := s.pending.PendingOrders(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("list pending orders: %w", err)
+	}
+	debited := make(map[string]bool, len(pending))
+	for _, p := range pending {
+		debited[p.Order.Key()] = true
+	}
+	freed := 0
+	var errs []error
+	for _, r := range stuck {
+		if debited[r.OrderKey] {
+			continue
+		}
+		switch _, err := s.orders.ByKey(ctx, r.OrderKey); {
+		case err == nil:
+			continue
+		case !errors.Is(err, ports.ErrOrderNotFound):
+			errs = append(errs, fmt.Errorf("look up order %s: %w", r.OrderKey, err))
+			continue
+		}
+		ok, err := s.keys.Free(ctx, r)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("free idempotency key of order %s: %w", r.OrderKey, err))
+			continue
+		}
+		if ok {
+			freed++
+		}
+	}
+	return freed, errors.Join(errs...)
 }

@@ -29,7 +29,7 @@ func ParseStatus(s string) (Status, error) {
 // Errors of order input. Callers map them to their own words (HTTP 422).
 var (
 	ErrBadQuantity = errors.New("quantity must be at least 1")
-	ErrBadUser     = errors.New("user name must not be empty")
+	ErrBadUser     = errors.New("bad user name")
 	ErrBadCredit   = errors.New("credit must be a non-negative integer")
 )
 
@@ -69,29 +69,101 @@ type Order struct {
 
 // NewOrder builds a freshly judged order, not yet stored (its ID is 0). key
 // identifies it across stores and retries; createdAt is cut to
-// CreatedAtPrecision.
+// CreatedAtPrecision. The user name is only required to be non-empty: the
+// stricter rule of ValidateUserName is for new buys, and a row written by
+// another tool is still an order.
 func NewOrder(key, user, stock string, status Status, price, quantity int64, createdAt time.Time) (Order, error) {
+	if status != Accepted && status != Denied {
+		return Order{}, fmt.Errorf("unknown order status %q", status)
+	}
+	if user == "" {
+		return Order{}, fmt.Errorf("%w: empty", ErrBadUser)
+	}
+	b, err := newBuyOrder(key, Buy{user: user, stock: stock, quantity: quantity}, price, createdAt)
+	if err != nil {
+		return Order{}, err
+	}
+	return b.Judged(status), nil
+}
+
+// Buy is a request to buy quantity shares of stock for user, checked
+// before anything is read or written.
+type Buy struct {
+	user     string
+	stock    string
+	quantity int64
+}
+
+// NewBuy checks a request to buy: a user name of the contract (see
+// ValidateUserName), a stock name, a quantity of at least 1.
+func NewBuy(user, stock string, quantity int64) (Buy, error) {
+	if err := ValidateUserName(user); err != nil {
+		return Buy{}, err
+	}
+	if stock == "" {
+		return Buy{}, fmt.Errorf("%w: empty name", ErrUnknownStock)
+	}
+	if quantity < 1 {
+		return Buy{}, ErrBadQuantity
+	}
+	return Buy{user: user, stock: stock, quantity: quantity}, nil
+}
+
+// User is who buys.
+func (b Buy) User() string { return b.user }
+
+// Stock is what is bought.
+func (b Buy) Stock() string { return b.stock }
+
+// Quantity is how many shares.
+func (b Buy) Quantity() int64 { return b.quantity }
+
+// At prices the buy: the order to judge, identified by key, at the unit
+// price, created at createdAt (cut to CreatedAtPrecision).
+func (b Buy) At(key string, price int64, createdAt time.Time) (BuyOrder, error) {
+	if _, err := NewBuy(b.user, b.stock, b.quantity); err != nil {
+		return BuyOrder{}, err // the zero Buy
+	}
+	return newBuyOrder(key, b, price, createdAt)
+}
+
+func newBuyOrder(key string, b Buy, price int64, createdAt time.Time) (BuyOrder, error) {
 	switch {
 	case key == "":
-		return Order{}, errors.New("order key must not be empty")
-	case user == "":
-		return Order{}, ErrBadUser
-	case stock == "":
-		return Order{}, fmt.Errorf("%w: empty name", ErrUnknownStock)
-	case status != Accepted && status != Denied:
-		return Order{}, fmt.Errorf("unknown order status %q", status)
+		return BuyOrder{}, errors.New("order key must not be empty")
+	case b.stock == "":
+		return BuyOrder{}, fmt.Errorf("%w: empty name", ErrUnknownStock)
 	case price <= 0:
-		return Order{}, fmt.Errorf("%w: %d", ErrBadPrice, price)
-	case quantity <= 0:
-		return Order{}, ErrBadQuantity
+		return BuyOrder{}, fmt.Errorf("%w: %d", ErrBadPrice, price)
+	case b.quantity <= 0:
+		return BuyOrder{}, ErrBadQuantity
 	case createdAt.IsZero():
-		return Order{}, errors.New("order creation time must be set")
+		return BuyOrder{}, errors.New("order creation time must be set")
 	}
+	return BuyOrder{key: key, Buy: b, price: price, createdAt: createdAt.Truncate(CreatedAtPrecision).UTC()}, nil
+}
+
+// BuyOrder is a priced buy waiting for its verdict (see Account.Buy).
+type BuyOrder struct {
+	Buy
+	key       string
+	price     int64
+	createdAt time.Time
+}
+
+// Key identifies the order across stores and retries.
+func (o BuyOrder) Key() string { return o.key }
+
+// Price is the unit price the order is judged at.
+func (o BuyOrder) Price() int64 { return o.price }
+
+// Judged is the order with its verdict. Only Judge decides a verdict: this
+// is for stores that translate Judge (a Redis script) and for tests.
+func (o BuyOrder) Judged(status Status) Order {
 	return Order{
-		key: key, user: user, stock: stock, status: status,
-		price: price, quantity: quantity,
-		createdAt: createdAt.Truncate(CreatedAtPrecision).UTC(),
-	}, nil
+		key: o.key, user: o.user, stock: o.stock, status: status,
+		price: o.price, quantity: o.quantity, createdAt: o.createdAt,
+	}
 }
 
 // OrderFromStore rebuilds an order loaded from a store, with its ID.

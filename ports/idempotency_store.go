@@ -24,16 +24,43 @@ type Outcome struct {
 	Credit int64
 }
 
-// IdempotencyStore remembers, per idempotency key, the request that first
-// used it and what it returned.
-type IdempotencyStore interface {
-	// Reserve claims key for the request with fingerprint, for ttl. It
-	// returns the recorded outcome when that request already finished,
-	// ErrKeyInFlight when it has not, ErrKeyReused when the key belongs to
-	// another request, and (nil, nil) when the key is now reserved.
-	Reserve(ctx context.Context, key, fingerprint string, ttl time.Duration) (*Outcome, error)
+// Reservation is an idempotency key claimed by a request that has not
+// finished. Keys are scoped by user: one user's key never meets another's.
+// OrderKey is the key of the order the request will judge, so that the
+// settler can tell whether it was ever debited or recorded.
+type Reservation struct {
+	User        string
+	Key         string
+	Fingerprint string
+	OrderKey    string
+	ReservedAt  time.Time
+}
+
+// IdempotencyKeys is what a buy does with its key.
+type IdempotencyKeys interface {
+	// Reserve claims r.Key of r.User for the request with r.Fingerprint,
+	// for ttl. It returns the recorded outcome when that request already
+	// finished, ErrKeyInFlight when it has not, ErrKeyReused when the key
+	// belongs to another request, and (nil, nil) when the key is now
+	// reserved.
+	Reserve(ctx context.Context, r Reservation, ttl time.Duration) (*Outcome, error)
 	// Complete records the outcome of the request that reserved key.
-	Complete(ctx context.Context, key, fingerprint string, outcome Outcome, ttl time.Duration) error
+	Complete(ctx context.Context, user, key, fingerprint string, outcome Outcome, ttl time.Duration) error
 	// Release frees a reserved key whose request changed nothing.
-	Release(ctx context.Context, key string) error
+	Release(ctx context.Context, user, key string) error
+}
+
+// IdempotencyStore remembers, per user and idempotency key, the request
+// that first used it and what it returned; the settler also finds the
+// reservations that no request will finish.
+type IdempotencyStore interface {
+	IdempotencyKeys
+	// InFlight lists the reservations made before reservedBefore that are
+	// still in flight.
+	InFlight(ctx context.Context, reservedBefore time.Time) ([]Reservation, error)
+	// Free deletes r's key if it is still reserved for r.OrderKey and, in
+	// a store that also holds the pending orders, no pending order has
+	// that key (checked in the same atomic step). It reports whether it
+	// freed the key.
+	Free(ctx context.Context, r Reservation) (bool, error)
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 )
 
-//go:generate go tool mockgen -destination=portsmock/token_store.go -package=portsmock stockd/ports TokenStore
-
 // ErrUnknownToken reports a token hash that no user holds.
 var ErrUnknownToken = errors.New("unknown token")
 

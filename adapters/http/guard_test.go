@@ -40,7 +40,7 @@ func newMemoryServer(t *testing.T, tokens bool, perSecond int) *memoryServer {
 	require.NoError(t, credits.SetCredit(t.Context(), "user1", 10000))
 	require.NoError(t, credits.SetCredit(t.Context(), "user2", 10000))
 	clock := memory.SystemClock{}
-	buy, err := app.NewBuyStock(stocks, prices, credits, orders, memory.NewIdempotencyStore(clock), clock)
+	buy, err := app.NewBuyStock(stocks, prices, credits, credits, orders, memory.NewIdempotencyStore(clock), clock)
 	require.NoError(t, err)
 	list, err := app.NewListOrders(orders, clock, time.UTC)
 	require.NoError(t, err)

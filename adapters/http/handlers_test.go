@@ -49,7 +49,7 @@ func newFixture(t *testing.T) *fixture {
 	clock.EXPECT().Now().Return(now).AnyTimes()
 	stocks, err := domain.NewStocks([]string{"stock1", "stock2"})
 	require.NoError(t, err)
-	buy, err := app.NewBuyStock(stocks, f.prices, f.credits, f.orders, f.keys, clock)
+	buy, err := app.NewBuyStock(stocks, latestFromSeries{f.prices}, f.credits, f.credits, f.orders, f.keys, clock)
 	require.NoError(t, err)
 	list, err := app.NewListOrders(f.orders, clock, time.UTC)
 	require.NoError(t, err)
@@ -61,6 +61,24 @@ func newFixture(t *testing.T) *fixture {
 		Checks: []httpapi.Check{{Name: "prices", Ping: func(context.Context) error { return nil }}},
 	})
 	return f
+}
+
+// latestFromSeries answers Latest from the mocked Series, so that the
+// buy tests set one expectation for the price.
+type latestFromSeries struct{ ports.PriceStore }
+
+func (l latestFromSeries) Latest(ctx context.Context, stock string) (int64, bool, error) {
+	s, err := l.Series(ctx, stock)
+	if err != nil {
+		return 0, false, err
+	}
+	p, ok := s.Latest()
+	return p, ok, nil
+}
+
+// keyIs matches a reservation of the idempotency key.
+func keyIs(key string) gomock.Matcher {
+	return gomock.Cond(func(r ports.Reservation) bool { return r.Key == key })
 }
 
 func (f *fixture) do(t *testing.T, method, target, body string, header ...string) *httptest.ResponseRecorder {
@@ -85,9 +103,14 @@ func series(prices ...int64) domain.MinuteSeries {
 // expectJudgement makes the credit store run the use case's decision on
 // credit, and the repository store the order as id 7.
 func (f *fixture) expectJudgement(credit int64) {
-	f.credits.EXPECT().UpdateCredit(gomock.Any(), "user2", gomock.Any()).DoAndReturn(
-		func(_ context.Context, _ string, decide func(int64) (ports.CreditChange, error)) (ports.CreditChange, error) {
-			return decide(credit)
+	f.credits.EXPECT().Debit(gomock.Any(), gomock.Any()).DoAndReturn(
+		func(_ context.Context, req ports.DebitRequest) (ports.DebitResult, error) {
+			acc, err := domain.NewAccount(credit)
+			if err != nil {
+				return ports.DebitResult{}, err
+			}
+			o, _ := acc.Buy(req.Order)
+			return ports.DebitResult{Order: o, Credit: acc.Credit()}, nil
 		})
 	f.orders.EXPECT().Save(gomock.Any(), gomock.Any()).DoAndReturn(
 		func(_ context.Context, o domain.Order) (domain.Order, error) { return o.WithID(7), nil })
@@ -119,7 +142,7 @@ func TestBuyStockAccepts(t *testing.T) {
 	f := newFixture(t)
 	f.prices.EXPECT().Series(gomock.Any(), "stock1").Return(series(1000, 1054), nil)
 	f.expectJudgement(150000)
-	f.credits.EXPECT().SettlePending(gomock.Any(), gomock.Any()).Return(nil)
+	f.credits.EXPECT().SettlePending(gomock.Any(), "user2", gomock.Any()).Return(nil)
 
 	rec := f.do(t, http.MethodPost, "/api/buy-stock", `{"user":"user2","stockname":"Stock1","quantity":100}`)
 	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
@@ -217,7 +240,7 @@ func TestBuyStockStoreOutcomes(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
 		f.prices.EXPECT().Series(gomock.Any(), "stock1").Return(series(5), nil)
-		f.credits.EXPECT().UpdateCredit(gomock.Any(), "user2", gomock.Any()).Return(ports.CreditChange{}, ports.ErrUserNotFound)
+		f.credits.EXPECT().Debit(gomock.Any(), gomock.Any()).Return(ports.DebitResult{}, ports.ErrUserNotFound)
 		rec := f.do(t, http.MethodPost, "/api/buy-stock", body)
 		require.Equal(t, http.StatusUnprocessableEntity, rec.Code)
 		assertProblem(t, rec, http.StatusUnprocessableEntity)
@@ -235,11 +258,9 @@ func TestBuyStockStoreOutcomes(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
 		f.prices.EXPECT().Series(gomock.Any(), "stock1").Return(series(5), nil)
-		f.credits.EXPECT().UpdateCredit(gomock.Any(), "user2", gomock.Any()).DoAndReturn(
-			func(_ context.Context, _ string, decide func(int64) (ports.CreditChange, error)) (ports.CreditChange, error) {
-				c, err := decide(100)
-				require.NotNil(t, c.Pending, "an accepted order must be written with its debit")
-				return c, err
+		f.credits.EXPECT().Debit(gomock.Any(), gomock.Any()).DoAndReturn(
+			func(_ context.Context, req ports.DebitRequest) (ports.DebitResult, error) {
+				return ports.DebitResult{Order: req.Order.Judged(domain.Accepted), Credit: 95}, nil
 			})
 		f.orders.EXPECT().Save(gomock.Any(), gomock.Any()).Return(domain.Order{}, ports.ErrUnavailable)
 		// No SettlePending: the pending record must stay for the settler.
@@ -265,7 +286,7 @@ func TestBuyStockIdempotencyKey(t *testing.T) {
 		f := newFixture(t)
 		o, err := domain.OrderFromStore(3, "k", "user2", "stock1", domain.Accepted, 5, 1, now)
 		require.NoError(t, err)
-		f.keys.EXPECT().Reserve(gomock.Any(), "abc", gomock.Any(), gomock.Any()).Return(&ports.Outcome{Order: o, Credit: 95}, nil)
+		f.keys.EXPECT().Reserve(gomock.Any(), keyIs("abc"), gomock.Any()).Return(&ports.Outcome{Order: o, Credit: 95}, nil)
 		rec := f.do(t, http.MethodPost, "/api/buy-stock", body, "Idempotency-Key", "abc")
 		require.Equal(t, http.StatusCreated, rec.Code)
 		got := decode[buyResponse](t, rec)
@@ -275,19 +296,19 @@ func TestBuyStockIdempotencyKey(t *testing.T) {
 	t.Run("key reused with another body", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.keys.EXPECT().Reserve(gomock.Any(), "abc", gomock.Any(), gomock.Any()).Return(nil, ports.ErrKeyReused)
+		f.keys.EXPECT().Reserve(gomock.Any(), keyIs("abc"), gomock.Any()).Return(nil, ports.ErrKeyReused)
 		rec := f.do(t, http.MethodPost, "/api/buy-stock", body, "Idempotency-Key", "abc")
 		require.Equal(t, http.StatusUnprocessableEntity, rec.Code)
 	})
 	t.Run("first use records the outcome", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.keys.EXPECT().Reserve(gomock.Any(), "abc", gomock.Any(), gomock.Any()).Return(nil, nil)
+		f.keys.EXPECT().Reserve(gomock.Any(), keyIs("abc"), gomock.Any()).Return(nil, nil)
 		f.prices.EXPECT().Series(gomock.Any(), "stock1").Return(series(5), nil)
 		f.expectJudgement(100)
-		f.credits.EXPECT().SettlePending(gomock.Any(), gomock.Any()).Return(nil)
-		f.keys.EXPECT().Complete(gomock.Any(), "abc", gomock.Any(), gomock.Any(), gomock.Any()).DoAndReturn(
-			func(_ context.Context, _, _ string, out ports.Outcome, _ time.Duration) error {
+		f.credits.EXPECT().SettlePending(gomock.Any(), "user2", gomock.Any()).Return(nil)
+		f.keys.EXPECT().Complete(gomock.Any(), "user2", "abc", gomock.Any(), gomock.Any(), gomock.Any()).DoAndReturn(
+			func(_ context.Context, _, _, _ string, out ports.Outcome, _ time.Duration) error {
 				assert.Equal(t, int64(7), out.Order.ID())
 				assert.Equal(t, int64(95), out.Credit)
 				return nil
@@ -298,9 +319,9 @@ func TestBuyStockIdempotencyKey(t *testing.T) {
 	t.Run("a failure before any change releases the key", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.keys.EXPECT().Reserve(gomock.Any(), "abc", gomock.Any(), gomock.Any()).Return(nil, nil)
+		f.keys.EXPECT().Reserve(gomock.Any(), keyIs("abc"), gomock.Any()).Return(nil, nil)
 		f.prices.EXPECT().Series(gomock.Any(), "stock1").Return(series(), nil)
-		f.keys.EXPECT().Release(gomock.Any(), "abc").Return(nil)
+		f.keys.EXPECT().Release(gomock.Any(), "user2", "abc").Return(nil)
 		rec := f.do(t, http.MethodPost, "/api/buy-stock", body, "Idempotency-Key", "abc")
 		require.Equal(t, http.StatusConflict, rec.Code)
 	})

@@ -12,60 +12,61 @@ import (
 
 var _ ports.CreditStore = (*CreditStore)(nil)
 
-// CreditStore keeps user credit and pending orders in memory; one mutex
-// makes every update atomic.
+// CreditStore keeps user accounts and pending orders in memory; one mutex
+// makes every debit atomic.
 type CreditStore struct {
-	mu      sync.Mutex
-	credit  map[string]int64
-	pending map[string]ports.PendingOrder
+	mu       sync.Mutex
+	accounts map[string]domain.Account
+	pending  map[string]ports.PendingOrder
 }
 
 // NewCreditStore returns an empty store.
 func NewCreditStore() *CreditStore {
-	return &CreditStore{credit: make(map[string]int64), pending: make(map[string]ports.PendingOrder)}
+	return &CreditStore{accounts: make(map[string]domain.Account), pending: make(map[string]ports.PendingOrder)}
 }
 
-// UpdateCredit applies decide under the lock.
-func (s *CreditStore) UpdateCredit(_ context.Context, user string, decide func(int64) (ports.CreditChange, error)) (ports.CreditChange, error) {
+// Debit lets the user's account judge the order, under the lock. The
+// idempotency reservation lives in another store here: one process holds
+// both, and a request outlives the settler's grace period only if it
+// stalls, so the fence of Debiter is the Redis adapter's (see there).
+func (s *CreditStore) Debit(_ context.Context, req ports.DebitRequest) (ports.DebitResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	credit, ok := s.credit[user]
+	user := req.Order.User()
+	acc, ok := s.accounts[user]
 	if !ok {
-		return ports.CreditChange{}, ports.ErrUserNotFound
+		return ports.DebitResult{}, ports.ErrUserNotFound
 	}
-	change, err := decide(credit)
-	if err != nil {
-		return ports.CreditChange{}, err
+	order, j := acc.Buy(req.Order)
+	s.accounts[user] = acc
+	if j.Status == domain.Accepted {
+		s.pending[order.Key()] = ports.PendingOrder{
+			Order: order, CreditLeft: acc.Credit(), IdempotencyKey: req.IdempotencyKey, Fingerprint: req.Fingerprint,
+		}
 	}
-	if change.Credit < 0 {
-		return ports.CreditChange{}, domain.ErrBadCredit
-	}
-	s.credit[user] = change.Credit
-	if change.Pending != nil {
-		s.pending[change.Pending.Order.Key()] = *change.Pending
-	}
-	return change, nil
+	return ports.DebitResult{Order: order, Credit: acc.Credit()}, nil
 }
 
 // Credit returns user's credit.
 func (s *CreditStore) Credit(_ context.Context, user string) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	credit, ok := s.credit[user]
+	acc, ok := s.accounts[user]
 	if !ok {
 		return 0, ports.ErrUserNotFound
 	}
-	return credit, nil
+	return acc.Credit(), nil
 }
 
 // SetCredit creates or overwrites user's credit.
 func (s *CreditStore) SetCredit(_ context.Context, user string, credit int64) error {
-	if credit < 0 {
-		return domain.ErrBadCredit
+	acc, err := domain.NewAccount(credit)
+	if err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.credit[user] = credit
+	s.accounts[user] = acc
 	return nil
 }
 
@@ -83,10 +84,14 @@ func (s *CreditStore) PendingOrders(context.Context) ([]ports.PendingOrder, erro
 	return out, nil
 }
 
-// SettlePending forgets a pending order.
-func (s *CreditStore) SettlePending(_ context.Context, orderKey string) error {
+// SettlePending forgets user's pending orders with these keys.
+func (s *CreditStore) SettlePending(_ context.Context, user string, orderKeys ...string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.pending, orderKey)
+	for _, k := range orderKeys {
+		if p, ok := s.pending[k]; ok && p.Order.User() == user {
+			delete(s.pending, k)
+		}
+	}
 	return nil
 }

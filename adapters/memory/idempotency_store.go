@@ -1,7 +1,9 @@
 package memory
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -11,58 +13,97 @@ import (
 var _ ports.IdempotencyStore = (*IdempotencyStore)(nil)
 
 type idempotencyRecord struct {
-	fingerprint string
+	reservation ports.Reservation
 	outcome     *ports.Outcome
 	expires     time.Time
 }
+
+// scopedKey is an idempotency key in its user's scope.
+type scopedKey struct{ user, key string }
 
 // IdempotencyStore keeps idempotency records in memory, forgetting them
 // when they expire.
 type IdempotencyStore struct {
 	mu      sync.Mutex
 	clock   ports.Clock
-	records map[string]idempotencyRecord
+	records map[scopedKey]idempotencyRecord
 }
 
 // NewIdempotencyStore returns an empty store that reads expiry off clock.
 func NewIdempotencyStore(clock ports.Clock) *IdempotencyStore {
-	return &IdempotencyStore{clock: clock, records: make(map[string]idempotencyRecord)}
+	return &IdempotencyStore{clock: clock, records: make(map[scopedKey]idempotencyRecord)}
 }
 
-// Reserve claims key unless a live record holds it.
-func (s *IdempotencyStore) Reserve(_ context.Context, key, fingerprint string, ttl time.Duration) (*ports.Outcome, error) {
+// Reserve claims the key unless a live record holds it.
+func (s *IdempotencyStore) Reserve(_ context.Context, r ports.Reservation, ttl time.Duration) (*ports.Outcome, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock.Now()
-	if r, ok := s.records[key]; ok && now.Before(r.expires) {
+	k := scopedKey{r.User, r.Key}
+	if rec, ok := s.records[k]; ok && now.Before(rec.expires) {
 		switch {
-		case r.fingerprint != fingerprint:
+		case rec.reservation.Fingerprint != r.Fingerprint:
 			return nil, ports.ErrKeyReused
-		case r.outcome == nil:
+		case rec.outcome == nil:
 			return nil, ports.ErrKeyInFlight
 		}
-		out := *r.outcome
+		out := *rec.outcome
 		return &out, nil
 	}
 	s.sweep(now)
-	s.records[key] = idempotencyRecord{fingerprint: fingerprint, expires: now.Add(ttl)}
+	s.records[k] = idempotencyRecord{reservation: r, expires: now.Add(ttl)}
 	return nil, nil
 }
 
-// Complete records the outcome under key.
-func (s *IdempotencyStore) Complete(_ context.Context, key, fingerprint string, outcome ports.Outcome, ttl time.Duration) error {
+// Complete records the outcome under the key.
+func (s *IdempotencyStore) Complete(_ context.Context, user, key, fingerprint string, outcome ports.Outcome, ttl time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.records[key] = idempotencyRecord{fingerprint: fingerprint, outcome: &outcome, expires: s.clock.Now().Add(ttl)}
+	s.records[scopedKey{user, key}] = idempotencyRecord{
+		reservation: ports.Reservation{User: user, Key: key, Fingerprint: fingerprint},
+		outcome:     &outcome, expires: s.clock.Now().Add(ttl),
+	}
 	return nil
 }
 
-// Release forgets key.
-func (s *IdempotencyStore) Release(_ context.Context, key string) error {
+// Release forgets the key.
+func (s *IdempotencyStore) Release(_ context.Context, user, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.records, key)
+	delete(s.records, scopedKey{user, key})
 	return nil
+}
+
+// InFlight lists live reservations made before reservedBefore, oldest
+// first.
+func (s *IdempotencyStore) InFlight(_ context.Context, reservedBefore time.Time) ([]ports.Reservation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	var out []ports.Reservation
+	for _, rec := range s.records {
+		if rec.outcome == nil && now.Before(rec.expires) && rec.reservation.ReservedAt.Before(reservedBefore) {
+			out = append(out, rec.reservation)
+		}
+	}
+	slices.SortFunc(out, func(a, b ports.Reservation) int {
+		return cmp.Or(a.ReservedAt.Compare(b.ReservedAt), cmp.Compare(a.User, b.User), cmp.Compare(a.Key, b.Key))
+	})
+	return out, nil
+}
+
+// Free deletes r's key if it is still reserved for r.OrderKey. Pending
+// orders live in the CreditStore here; the settler checks them first.
+func (s *IdempotencyStore) Free(_ context.Context, r ports.Reservation) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := scopedKey{r.User, r.Key}
+	rec, ok := s.records[k]
+	if !ok || rec.outcome != nil || rec.reservation.OrderKey != r.OrderKey {
+		return false, nil
+	}
+	delete(s.records, k)
+	return true, nil
 }
 
 // sweep drops expired records once the map has grown, so that memory stays

@@ -41,12 +41,20 @@ func (c *fakeClock) Now() time.Time { return c.now }
 func TestIdempotencyRecordsExpire(t *testing.T) {
 	clock := &fakeClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
 	s := memory.NewIdempotencyStore(clock)
-	_, err := s.Reserve(t.Context(), "k", "fp", time.Minute)
+	r := ports.Reservation{User: "u", Key: "k", Fingerprint: "fp", OrderKey: "o1", ReservedAt: clock.now}
+	_, err := s.Reserve(t.Context(), r, time.Minute)
 	require.NoError(t, err)
-	_, err = s.Reserve(t.Context(), "k", "other", time.Minute)
+	r.Fingerprint = "other"
+	_, err = s.Reserve(t.Context(), r, time.Minute)
 	require.ErrorIs(t, err, ports.ErrKeyReused)
+	stuck, err := s.InFlight(t.Context(), clock.now.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Len(t, stuck, 1)
 	clock.now = clock.now.Add(time.Minute)
-	out, err := s.Reserve(t.Context(), "k", "other", time.Minute)
+	stuck, err = s.InFlight(t.Context(), clock.now.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Empty(t, stuck, "an expired reservation is not in flight")
+	out, err := s.Reserve(t.Context(), r, time.Minute)
 	require.NoError(t, err)
 	assert.Nil(t, out)
 }

@@ -1,4 +1,4 @@
 package postgres
 
 // ListingSQLForTest exposes the listing query to the plan test.
-func ListingSQLForTest(cursor bool) string { return listingSQL(cursor) }
+func ListingSQLForTest(cursor, user bool) string { return listingSQL(cursor, user) }

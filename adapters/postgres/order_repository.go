@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,33 +17,133 @@ import (
 
 var _ ports.OrderRepository = (*OrderRepository)(nil)
 
-// OrderRepository keeps orders in the orders table.
+// OrderRepository keeps orders in the orders table. Concurrent saves are
+// committed together (see groupCommit): one INSERT of many rows per flush.
 type OrderRepository struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	saves groupCommit
 }
 
 // NewOrderRepository returns a repository on pool.
-func NewOrderRepository(pool *pgxpool.Pool) *OrderRepository { return &OrderRepository{pool: pool} }
+func NewOrderRepository(pool *pgxpool.Pool) *OrderRepository {
+	r := &OrderRepository{pool: pool}
+	r.saves.flush = r.flush
+	return r
+}
 
 const orderColumns = `id, order_key, "user", stock, status, price, quantity, creation_date`
 
 // Save inserts o once per order key; a key already stored returns the
-// stored row, so a retried or recovered insert cannot record twice.
+// stored row, so a retried or recovered insert cannot record twice. It
+// returns once the transaction holding o has committed, together with the
+// other saves that arrived meanwhile. When that transaction fails, every
+// save in it fails (with ports.ErrUnavailable when the server went away):
+// none of them may count as recorded.
 func (r *OrderRepository) Save(ctx context.Context, o domain.Order) (domain.Order, error) {
+	return r.saves.save(ctx, o)
+}
+
+// Rows are sent as one array per column, so that one statement of the same
+// text carries any number of them.
+const insertOrders = `
+	INSERT INTO orders (order_key, "user", stock, status, price, quantity, creation_date)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::timestamptz[])
+	ON CONFLICT (order_key) DO NOTHING
+	RETURNING order_key, id`
+
+// insert stores orders in one statement (its own transaction) and returns
+// them as stored, in the same order. A key given twice, or already stored,
+// is stored once; every order with that key gets the stored one.
+func (r *OrderRepository) insert(ctx context.Context, orders []domain.Order) ([]domain.Order, error) {
+	// The first order of each key, in key order: two batches that share
+	// keys then lock them in the same order and cannot deadlock.
+	first := map[string]domain.Order{}
+	for _, o := range orders {
+		if _, ok := first[o.Key()]; !ok {
+			first[o.Key()] = o
+		}
+	}
+	keys := slices.Sorted(maps.Keys(first))
+	n := len(keys)
+	users, stocks, statuses := make([]string, n), make([]string, n), make([]string, n)
+	prices, quantities, created := make([]int64, n), make([]int64, n), make([]time.Time, n)
+	for i, k := range keys {
+		o := first[k]
+		users[i], stocks[i], statuses[i] = o.User(), o.Stock(), string(o.Status())
+		prices[i], quantities[i], created[i] = o.Price(), o.Quantity(), o.CreatedAt()
+	}
+	rows, err := r.pool.Query(ctx, insertOrders, keys, users, stocks, statuses, prices, quantities, created)
+	if err != nil {
+		return nil, fmt.Errorf("insert orders: %w", translate(err))
+	}
+	stored := map[string]domain.Order{}
+	var key string
 	var id int64
-	err := r.pool.QueryRow(ctx, `
-		INSERT INTO orders (order_key, "user", stock, status, price, quantity, creation_date)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (order_key) DO NOTHING
-		RETURNING id`,
-		o.Key(), o.User(), o.Stock(), string(o.Status()), o.Price(), o.Quantity(), o.CreatedAt()).Scan(&id)
-	if err == nil {
-		return o.WithID(id), nil
+	_, err = pgx.ForEachRow(rows, []any{&key, &id}, func() error {
+		stored[key] = first[key].WithID(id)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("insert orders: %w", translate(err))
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return domain.Order{}, fmt.Errorf("insert order: %w", translate(err))
+	if len(stored) < n {
+		// Keys stored before: read them (committed, since the insert
+		// waited for any transaction still holding them).
+		var missing []string
+		for _, k := range keys {
+			if _, ok := stored[k]; !ok {
+				missing = append(missing, k)
+			}
+		}
+		rows, err := r.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE order_key = ANY($1)`, missing)
+		if err != nil {
+			return nil, fmt.Errorf("read stored orders: %w", translate(err))
+		}
+		found, err := pgx.CollectRows(rows, scanOrder)
+		if err != nil {
+			return nil, fmt.Errorf("read stored orders: %w", translate(err))
+		}
+		for _, o := range found {
+			stored[o.Key()] = o
+		}
 	}
-	return r.ByKey(ctx, o.Key())
+	out := make([]domain.Order, len(orders))
+	for i, o := range orders {
+		s, ok := stored[o.Key()]
+		if !ok {
+			return nil, fmt.Errorf("order %s was neither inserted nor found", o.Key())
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// flush is the flush of the group commit. An outage fails the whole
+// batch; a refusal (a constraint, a deadlock) is retried order by order, so
+// that one order cannot fail the others.
+func (r *OrderRepository) flush(ctx context.Context, orders []domain.Order) []savedOrder {
+	out := make([]savedOrder, len(orders))
+	saved, err := r.insert(ctx, orders)
+	switch {
+	case err == nil:
+		for i, o := range saved {
+			out[i].order = o
+		}
+	case len(orders) == 1 || errors.Is(err, ports.ErrUnavailable) || ctx.Err() != nil:
+		for i := range out {
+			out[i].err = err
+		}
+	default:
+		for i := range orders {
+			saved, err := r.insert(ctx, orders[i:i+1])
+			if err != nil {
+				out[i].err = err
+				continue
+			}
+			out[i].order = saved[0]
+		}
+	}
+	return out
 }
 
 // ByKey reads the order saved under key.
@@ -62,19 +164,31 @@ func (r *OrderRepository) ByKey(ctx context.Context, key string) (domain.Order, 
 
 // The listing is domain.Visibility translated: accepted orders, or denied
 // orders of at least MinVisibleDeniedQuantity created in [$1, $2); newest
-// first; only user $4's when $4 is not empty. Each branch reads its own
-// partial index (see the migration) in order, stops after $3 rows, and the
-// two are merged. The cursor variant continues strictly after the row
-// ($5, $6).
-var (
-	listFirstPage = listingSQL(false)
-	listNextPage  = listingSQL(true)
-)
+// first. Each branch reads its own index in order (see the migrations),
+// stops after $3 rows, and the two are merged: the partial indexes for
+// everyone's orders, orders_user_listing for one user's. The user variant
+// adds the user ($4); the cursor variant continues strictly after a row
+// (the next two). One user's listing is a statement of its own rather than
+// a "$4 = ” OR" condition, which a cached generic plan could not answer
+// from the user's index.
+var listings = func() map[[2]bool]string {
+	m := map[[2]bool]string{}
+	for _, cursor := range []bool{false, true} {
+		for _, user := range []bool{false, true} {
+			m[[2]bool{cursor, user}] = listingSQL(cursor, user)
+		}
+	}
+	return m
+}()
 
-func listingSQL(cursor bool) string {
-	after := ` AND ($4 = '' OR "user" = $4)`
+func listingSQL(cursor, user bool) string {
+	after, n := "", 3
+	if user {
+		n++
+		after += fmt.Sprintf(` AND "user" = $%d`, n)
+	}
 	if cursor {
-		after += ` AND (creation_date, id) < ($5, $6)`
+		after += fmt.Sprintf(` AND (creation_date, id) < ($%d, $%d)`, n+1, n+2)
 	}
 	return fmt.Sprintf(`
 		(SELECT %[1]s FROM orders
@@ -91,14 +205,14 @@ func listingSQL(cursor bool) string {
 
 // List returns one stretch of the listing.
 func (r *OrderRepository) List(ctx context.Context, q domain.OrderQuery) ([]domain.Order, error) {
-	var rows pgx.Rows
-	var err error
-	if q.After == nil {
-		rows, err = r.pool.Query(ctx, listFirstPage, q.Visibility.DayStart, q.Visibility.DayEnd, q.Limit, q.User)
-	} else {
-		rows, err = r.pool.Query(ctx, listNextPage, q.Visibility.DayStart, q.Visibility.DayEnd, q.Limit, q.User,
-			q.After.CreatedAt, q.After.ID)
+	args := []any{q.Visibility.DayStart, q.Visibility.DayEnd, q.Limit}
+	if q.User != "" {
+		args = append(args, q.User)
 	}
+	if q.After != nil {
+		args = append(args, q.After.CreatedAt, q.After.ID)
+	}
+	rows, err := r.pool.Query(ctx, listings[[2]bool{q.After != nil, q.User != ""}], args...)
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", translate(err))
 	}

@@ -23,6 +23,38 @@ import (
 // ErrSchemaBehind reports a database whose migrations are not all applied.
 var ErrSchemaBehind = errors.New("the database schema is behind: run `stockd migrate`")
 
+// ErrNoDatabase reports that the database of DATABASE_URL does not exist
+// (SQLSTATE 3D000): a server that answers this is up, and waiting will not
+// help. An error that is ErrNoDatabase is also ErrSchemaBehind (no
+// migration is applied), so whoever refuses a schema that is behind
+// refuses a missing database too.
+var ErrNoDatabase = errors.New("the database does not exist: run `stockd migrate`")
+
+// noDatabaseError is ErrNoDatabase for one database name.
+type noDatabaseError struct{ name string }
+
+func (e noDatabaseError) Error() string {
+	return fmt.Sprintf("database %q does not exist: run `stockd migrate`", e.name)
+}
+
+func (e noDatabaseError) Is(target error) bool {
+	return target == ErrNoDatabase || target == ErrSchemaBehind
+}
+
+// noDatabase returns ErrNoDatabase naming the database if err says that it
+// does not exist, and nil otherwise.
+func noDatabase(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "3D000" { // invalid_catalog_name
+		return nil
+	}
+	name := ""
+	if connErr := (*pgconn.ConnectError)(nil); errors.As(err, &connErr) && connErr.Config != nil {
+		name = connErr.Config.Database
+	}
+	return noDatabaseError{name: name}
+}
+
 // Open returns a pool for databaseURL. Connections are made when first
 // needed, so a long-running command starts while the server is down.
 func Open(databaseURL string) (*pgxpool.Pool, error) {
@@ -40,12 +72,19 @@ func Open(databaseURL string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// Ping reports whether the server answers.
+// Ping reports whether the server answers, and ErrNoDatabase when it
+// answers that the database does not exist.
 func Ping(ctx context.Context, pool *pgxpool.Pool) error {
-	return translate(pool.Ping(ctx))
+	err := pool.Ping(ctx)
+	if nodb := noDatabase(err); nodb != nil {
+		return nodb
+	}
+	return translate(err)
 }
 
-// CheckSchema returns ErrSchemaBehind unless every migration is applied.
+// CheckSchema returns ErrSchemaBehind unless every migration is applied,
+// and ErrNoDatabase (which is also ErrSchemaBehind) when the database does
+// not exist.
 func CheckSchema(ctx context.Context, pool *pgxpool.Pool) error {
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
@@ -54,6 +93,9 @@ func CheckSchema(ctx context.Context, pool *pgxpool.Pool) error {
 		return err
 	}
 	current, target, err := p.GetVersions(ctx)
+	if err := noDatabase(err); err != nil {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("read schema version: %w", translate(err))
 	}
@@ -128,18 +170,25 @@ func createDatabase(ctx context.Context, databaseURL string) error {
 }
 
 // translate maps driver errors to port errors. A server's answer is a real
-// error, except those that mean the server is going away or full; anything
-// else (refused, reset, timed out) means it is unavailable.
+// error, except those that mean it cannot serve now (a connection
+// exception, shutting down, starting up, full); anything else (refused,
+// reset, timed out) means it is unavailable.
 func translate(err error) error {
 	if err == nil || errors.Is(err, pgx.ErrNoRows) || errors.Is(err, context.Canceled) {
 		return err
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		switch {
-		case strings.HasPrefix(pgErr.Code, "08"), // connection exception
-			pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", // shutting down, starting up
-			pgErr.Code == "53300": // too many connections
+		if strings.HasPrefix(pgErr.Code, "08") { // connection_exception and its subclasses
+			return fmt.Errorf("%w: postgres: %v", ports.ErrUnavailable, err)
+		}
+		switch pgErr.Code {
+		case "57P01", // admin_shutdown
+			"57P02", // crash_shutdown
+			"57P03", // cannot_connect_now: starting up, shutting down, in recovery
+			"57P05", // idle_session_timeout
+			"53300", // too_many_connections
+			"25006": // read_only_sql_transaction: a standby not yet promoted
 			return fmt.Errorf("%w: postgres: %v", ports.ErrUnavailable, err)
 		}
 		return fmt.Errorf("postgres: %w", err)

@@ -1,10 +1,12 @@
 // Package redis holds the Redis adapters (rueidis): the price store, the
-// credit store with its pending orders, and the idempotency records.
+// credit store with its pending orders, the idempotency records and the
+// API tokens, on one server or a Redis Cluster.
 //
-// Every read-modify-write is optimistic: Go reads the JSON value, decides,
-// and a compare-and-set Lua script swaps the value only if it is still the
-// one read (and, for a debit, writes the pending order in the same step).
-// Redis never does arithmetic: Lua numbers are doubles, credit is int64.
+// Keys: users and stocks are the bare names of the contract; every other
+// key starts with "stockd:" and carries its user's name as a cluster hash
+// tag (keys.go), so that every script touches one slot. A debit is one
+// script (lua/debit.lua) that translates domain.Judge exactly on decimal
+// text: Lua numbers are doubles, credit is int64.
 package redis
 
 import (
@@ -12,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -19,51 +22,80 @@ import (
 	"stockd/ports"
 )
 
-// Keys the service owns. User and stock keys are the bare names the
-// contract gives; the service's own keys carry this prefix.
-const (
-	pendingKey      = "stockd:pending-orders"
-	idempotencyPref = "stockd:idempotency:"
-)
-
-// Open returns a client of the Redis server at addr. The client is returned
-// even when the server cannot be reached (with the dial error): it connects
-// when the server comes up, so a long-running command can start anyway and
-// report the outage through readiness.
-func Open(addr string) (rueidis.Client, error) {
-	client, err := rueidis.NewClient(rueidis.ClientOption{
-		InitAddress:       []string{addr},
-		ForceSingleClient: true, // one server; and it keeps the client when the dial fails
-		DisableCache:      false,
+// Open returns a client of the Redis server or cluster at the seed
+// addresses; rueidis tells a cluster from a single server. Client-side
+// caching is on (RESP3, Redis 6 or newer), for DoCache reads.
+//
+// The client is returned even when no seed can be reached (with an
+// ErrUnavailable error), so that a long-running command can start anyway
+// and report the outage through readiness. rueidis cannot build a cluster
+// client without reaching a node, and a single-server client of a cluster
+// node would answer MOVED forever, so in that case Open returns a client
+// that builds the real one at its first use once a seed answers (see
+// lazyClient).
+func Open(seeds []string) (rueidis.Client, error) {
+	if len(seeds) == 0 {
+		return nil, errors.New("redis: no address")
+	}
+	for _, s := range seeds {
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			return nil, fmt.Errorf("redis address %q: %w", s, err)
+		}
+	}
+	opt := rueidis.ClientOption{
+		InitAddress: seeds,
 		// An outage must fail requests fast (503), not retry them until
 		// the client gives up; callers that want retries (the updater) do
-		// them with their own backoff.
+		// them with internal/retry.
 		DisableRetry:     true,
 		Dialer:           net.Dialer{Timeout: 2 * time.Second},
 		ConnWriteTimeout: 5 * time.Second,
-	})
-	if client == nil {
-		return nil, fmt.Errorf("redis %s: %w", addr, err)
 	}
-	if err != nil {
-		return client, fmt.Errorf("%w: redis %s: %v", ports.ErrUnavailable, addr, err)
+	client, err := rueidis.NewClient(opt)
+	if err == nil {
+		return client, nil
 	}
-	return client, nil
+	if !errors.Is(translate(err), ports.ErrUnavailable) {
+		return nil, fmt.Errorf("redis %s: %w", strings.Join(seeds, ","), err)
+	}
+	return newLazyClient(opt), fmt.Errorf("%w: redis %s: %v", ports.ErrUnavailable, strings.Join(seeds, ","), err)
 }
 
-// Ping reports whether the server answers.
+// Ping reports whether the server (every known node of a cluster) answers.
 func Ping(ctx context.Context, c rueidis.Client) error {
-	return translate(c.Do(ctx, c.B().Ping().Build()).Error())
+	nodes, err := nodesOf(c)
+	if err != nil {
+		return err
+	}
+	for addr, n := range nodes {
+		if err := translate(n.Do(ctx, n.B().Ping().Build()).Error()); err != nil {
+			return fmt.Errorf("%s: %w", addr, err)
+		}
+	}
+	return nil
 }
+
+// notReady are the first words of the replies of a server that answers but
+// cannot serve yet: loading its data set, a cluster or a replica failing
+// over, a script running too long. They are outages like a server that does
+// not answer.
+var notReady = []string{"LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "BUSY", "NOREPLICAS"}
 
 // translate maps driver errors to port errors: a nil reply passes through
-// for the caller to interpret; a reply of the server is a real error; any
-// other failure (refused, reset, timed out) means the server is unavailable.
+// for the caller to interpret; a server that is not ready, or a failure to
+// reach it (refused, reset, timed out), is ErrUnavailable; any other reply
+// of the server is a real error.
 func translate(err error) error {
 	if err == nil || rueidis.IsRedisNil(err) {
 		return err
 	}
-	if _, ok := rueidis.IsRedisErr(err); ok {
+	if re, ok := rueidis.IsRedisErr(err); ok {
+		word, _, _ := strings.Cut(re.Error(), " ")
+		for _, w := range notReady {
+			if word == w {
+				return fmt.Errorf("%w: redis: %v", ports.ErrUnavailable, err)
+			}
+		}
 		return fmt.Errorf("redis: %w", err)
 	}
 	if errors.Is(err, context.Canceled) {
@@ -72,37 +104,12 @@ func translate(err error) error {
 	return fmt.Errorf("%w: redis: %v", ports.ErrUnavailable, err)
 }
 
-// casScript sets KEYS[1] to ARGV[2] if it still holds ARGV[1] ("" for a
-// missing key) and, when ARGV[3] is given, sets field ARGV[3] of the hash
-// KEYS[2] to ARGV[4] in the same atomic step. It returns 1 when it wrote.
-var casScript = rueidis.NewLuaScript(`
-local cur = redis.call('GET', KEYS[1])
-if cur == false then cur = '' end
-if cur ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2])
-if ARGV[3] ~= nil and ARGV[3] ~= '' then
-  redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
-end
-return 1
-`)
-
-// maxCASAttempts bounds the optimistic retries of one update. Contention on
-// one key is what makes a CAS fail; 50 concurrent orders of one user need
-// at most 50 rounds, so this is far from a normal load.
-const maxCASAttempts = 1000
-
-var errContention = errors.New("redis: too much contention on one key")
-
-// backoff sleeps a little, longer after each failed attempt, so that many
-// writers of one key do not retry in lockstep.
-func backoff(ctx context.Context, attempt int) error {
-	d := time.Duration(min(attempt, 20)) * 50 * time.Microsecond
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+// writeFailed wraps the failure of a script that writes: a reply of the
+// server means the script did not run, but a broken connection may have
+// lost the reply of a script that ran.
+func writeFailed(err error) error {
+	if _, ok := rueidis.IsRedisErr(err); ok {
+		return translate(err)
 	}
+	return fmt.Errorf("%w: %w", ports.ErrOutcomeUnknown, translate(err))
 }

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -19,7 +20,8 @@ import (
 var _ ports.CreditStore = (*CreditStore)(nil)
 
 // CreditStore keeps each user as JSON {"credit": N, ...} under the user's
-// name, other fields kept, and the pending orders in one hash.
+// name, other fields kept, and each user's pending orders in a hash of the
+// user's slot.
 type CreditStore struct {
 	client rueidis.Client
 }
@@ -27,132 +29,132 @@ type CreditStore struct {
 // NewCreditStore returns a store on client.
 func NewCreditStore(client rueidis.Client) *CreditStore { return &CreditStore{client: client} }
 
-// readUser returns the raw value and its fields; "" for a missing user.
-func (s *CreditStore) readUser(ctx context.Context, user string) (string, map[string]json.RawMessage, int64, error) {
-	raw, err := s.client.Do(ctx, s.client.B().Get().Key(user).Build()).ToString()
-	if rueidis.IsRedisNil(err) {
-		return "", nil, 0, ports.ErrUserNotFound
-	}
+// Debit is one script (lua/debit.lua): it reads the user record, judges
+// exactly as domain.Judge does, and writes the new credit with the pending
+// order. No read-then-compare-and-set, so a hot user costs no retries.
+func (s *CreditStore) Debit(ctx context.Context, req ports.DebitRequest) (ports.DebitResult, error) {
+	o := req.Order
+	user := o.User()
+	pending, err := json.Marshal(pendingJSON{
+		Order:          toOrderJSON(o.Judged(domain.Accepted)),
+		IdempotencyKey: req.IdempotencyKey, Fingerprint: req.Fingerprint,
+	})
 	if err != nil {
-		return "", nil, 0, fmt.Errorf("read user %s: %w", user, translate(err))
+		return ports.DebitResult{}, err
 	}
-	fields := map[string]json.RawMessage{}
-	if err := json.Unmarshal([]byte(raw), &fields); err != nil {
-		return "", nil, 0, fmt.Errorf("user %s: stored value is not a JSON object: %v", user, err)
+	// The script appends the credit left and the closing brace.
+	prefix := string(pending[:len(pending)-1]) + `,"credit_left":`
+	keys := []string{user, pendingKeyOf(user)}
+	if req.IdempotencyKey != "" {
+		keys = append(keys, idemKeyOf(user, req.IdempotencyKey))
 	}
-	c, ok := fields["credit"]
-	if !ok {
-		return "", nil, 0, fmt.Errorf("user %s: stored value has no credit", user)
+	args := []string{strconv.FormatInt(o.Price(), 10), strconv.FormatInt(o.Quantity(), 10), o.Key(), prefix}
+	reply, err := debitScript.Exec(ctx, s.client, keys, args).AsStrSlice()
+	if err != nil {
+		return ports.DebitResult{}, fmt.Errorf("debit: %w", writeFailed(err))
 	}
-	// Exact integer parsing: a float64 would round credits above 2^53.
-	credit, err := strconv.ParseInt(string(bytes.TrimSpace(c)), 10, 64)
-	if err != nil || credit < 0 {
-		return "", nil, 0, fmt.Errorf("user %s: credit %s is not a non-negative integer", user, c)
-	}
-	return raw, fields, credit, nil
+	return debitResult(o, reply)
 }
 
-func withCredit(fields map[string]json.RawMessage, credit int64) (string, error) {
-	if fields == nil {
-		fields = map[string]json.RawMessage{}
+func debitResult(o domain.BuyOrder, reply []string) (ports.DebitResult, error) {
+	switch {
+	case len(reply) == 1 && reply[0] == "nouser":
+		return ports.DebitResult{}, fmt.Errorf("%w: %s holds no user record", ports.ErrUserNotFound, o.User())
+	case len(reply) == 1 && reply[0] == "lost":
+		return ports.DebitResult{}, fmt.Errorf("%w: the key was freed meanwhile", ports.ErrKeyInFlight)
+	case len(reply) != 2:
+		return ports.DebitResult{}, fmt.Errorf("debit: unexpected reply %q", reply)
 	}
-	fields["credit"] = json.RawMessage(strconv.FormatInt(credit, 10))
-	b, err := json.Marshal(fields)
-	return string(b), err
-}
-
-// UpdateCredit is optimistic: read, decide in Go, compare-and-set the user
-// together with the pending order; retried when another update won.
-func (s *CreditStore) UpdateCredit(ctx context.Context, user string, decide func(int64) (ports.CreditChange, error)) (ports.CreditChange, error) {
-	for attempt := 0; ; attempt++ {
-		if attempt == maxCASAttempts {
-			return ports.CreditChange{}, fmt.Errorf("update credit of %s: %w", user, errContention)
-		}
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return ports.CreditChange{}, err
-			}
-		}
-		old, fields, credit, err := s.readUser(ctx, user)
-		if err != nil {
-			return ports.CreditChange{}, err
-		}
-		change, err := decide(credit)
-		if err != nil {
-			return ports.CreditChange{}, err
-		}
-		if change.Credit < 0 {
-			return ports.CreditChange{}, domain.ErrBadCredit
-		}
-		if change.Credit == credit && change.Pending == nil {
-			return change, nil // nothing to write
-		}
-		updated, err := withCredit(fields, change.Credit)
-		if err != nil {
-			return ports.CreditChange{}, err
-		}
-		args := []string{old, updated}
-		if change.Pending != nil {
-			p, err := encodePending(*change.Pending)
-			if err != nil {
-				return ports.CreditChange{}, err
-			}
-			args = append(args, change.Pending.Order.Key(), p)
-		}
-		ok, err := casScript.Exec(ctx, s.client, []string{user, pendingKey}, args).AsInt64()
-		if err != nil {
-			return ports.CreditChange{}, fmt.Errorf("write credit of %s: %w: %w", user, ports.ErrOutcomeUnknown, translate(err))
-		}
-		if ok == 1 {
-			return change, nil
-		}
+	status, err := domain.ParseStatus(reply[0])
+	if err != nil {
+		return ports.DebitResult{}, fmt.Errorf("debit: %w", err)
 	}
+	credit, err := strconv.ParseInt(reply[1], 10, 64)
+	if err != nil {
+		return ports.DebitResult{}, fmt.Errorf("debit: credit %q: %w", reply[1], err)
+	}
+	return ports.DebitResult{Order: o.Judged(status), Credit: credit}, nil
 }
 
 // Credit reads user's credit.
 func (s *CreditStore) Credit(ctx context.Context, user string) (int64, error) {
-	_, _, credit, err := s.readUser(ctx, user)
-	return credit, err
+	raw, err := s.client.Do(ctx, s.client.B().Get().Key(user).Build()).AsBytes()
+	if rueidis.IsRedisNil(err) {
+		return 0, ports.ErrUserNotFound
+	}
+	if err != nil {
+		if _, ok := rueidis.IsRedisErr(err); ok && !errors.Is(translate(err), ports.ErrUnavailable) {
+			return 0, fmt.Errorf("%w: %s holds no user record", ports.ErrUserNotFound, user) // WRONGTYPE
+		}
+		return 0, fmt.Errorf("read user %s: %w", user, translate(err))
+	}
+	credit, ok := creditOf(raw)
+	if !ok {
+		return 0, fmt.Errorf("%w: %s holds no user record", ports.ErrUserNotFound, user)
+	}
+	return credit, nil
+}
+
+// creditOf reads a user record: a JSON object whose "credit" is a
+// non-negative integer, parsed exactly (a float64 would round credits
+// above 2^53). It agrees with read_user of lua/user.lua.
+func creditOf(raw []byte) (int64, bool) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return 0, false
+	}
+	c, ok := fields["credit"]
+	if !ok {
+		return 0, false
+	}
+	credit, err := strconv.ParseInt(string(bytes.TrimSpace(c)), 10, 64)
+	if err != nil || credit < 0 {
+		return 0, false
+	}
+	return credit, true
 }
 
 // SetCredit creates user or overwrites its credit, keeping other fields.
+// A key that holds something other than a JSON object is left alone.
 func (s *CreditStore) SetCredit(ctx context.Context, user string, credit int64) error {
-	if credit < 0 {
-		return domain.ErrBadCredit
+	if _, err := domain.NewAccount(credit); err != nil {
+		return err
 	}
-	for attempt := 0; attempt < maxCASAttempts; attempt++ {
-		old, fields, _, err := s.readUser(ctx, user)
-		if err != nil && err != ports.ErrUserNotFound {
-			return err
-		}
-		updated, err := withCredit(fields, credit)
-		if err != nil {
-			return err
-		}
-		ok, err := casScript.Exec(ctx, s.client, []string{user, pendingKey}, []string{old, updated}).AsInt64()
-		if err != nil {
-			return fmt.Errorf("write credit of %s: %w", user, translate(err))
-		}
-		if ok == 1 {
-			return nil
-		}
+	reply, err := setCreditScript.Exec(ctx, s.client, []string{user}, []string{strconv.FormatInt(credit, 10)}).ToAny()
+	if err != nil {
+		return fmt.Errorf("write credit of %s: %w", user, translate(err))
 	}
-	return fmt.Errorf("set credit of %s: %w", user, errContention)
+	if reply == "notuser" {
+		return fmt.Errorf("write credit of %s: the key holds something other than a user", user)
+	}
+	return nil
 }
 
-// PendingOrders reads the pending orders, oldest first.
+// PendingOrders reads the pending orders of every user, oldest first: it
+// scans every node for the pending hashes, then reads them in one
+// pipelined round.
 func (s *CreditStore) PendingOrders(ctx context.Context) ([]ports.PendingOrder, error) {
-	all, err := s.client.Do(ctx, s.client.B().Hgetall().Key(pendingKey).Build()).AsStrMap()
-	if err != nil && !rueidis.IsRedisNil(err) {
-		return nil, fmt.Errorf("read pending orders: %w", translate(err))
+	keys, err := scanKeys(ctx, s.client, pendingPrefix+"*", "hash")
+	if err != nil {
+		return nil, fmt.Errorf("find pending orders: %w", err)
 	}
-	out := make([]ports.PendingOrder, 0, len(all))
-	for key, v := range all {
-		p, err := decodePending(v)
-		if err != nil {
-			return nil, fmt.Errorf("pending order %s: %w", key, err)
+	cmds := make(rueidis.Commands, len(keys))
+	for i, k := range keys {
+		cmds[i] = s.client.B().Hgetall().Key(k).Build()
+	}
+	var out []ports.PendingOrder
+	for i, r := range s.client.DoMulti(ctx, cmds...) {
+		all, err := r.AsStrMap()
+		if err != nil && !rueidis.IsRedisNil(err) {
+			return nil, fmt.Errorf("read pending orders: %w", translate(err))
 		}
-		out = append(out, p)
+		for key, v := range all {
+			p, err := decodePending(v)
+			if err != nil {
+				return nil, fmt.Errorf("pending order %s of %s: %w", key, keys[i], err)
+			}
+			out = append(out, p)
+		}
 	}
 	slices.SortFunc(out, func(a, b ports.PendingOrder) int {
 		return cmp.Or(a.Order.CreatedAt().Compare(b.Order.CreatedAt()), cmp.Compare(a.Order.Key(), b.Order.Key()))
@@ -160,13 +162,47 @@ func (s *CreditStore) PendingOrders(ctx context.Context) ([]ports.PendingOrder, 
 	return out, nil
 }
 
-// SettlePending forgets a pending order.
-func (s *CreditStore) SettlePending(ctx context.Context, orderKey string) error {
-	err := s.client.Do(ctx, s.client.B().Hdel().Key(pendingKey).Field(orderKey).Build()).Error()
+// SettlePending forgets user's pending orders in one HDEL.
+func (s *CreditStore) SettlePending(ctx context.Context, user string, orderKeys ...string) error {
+	if len(orderKeys) == 0 {
+		return nil
+	}
+	err := s.client.Do(ctx, s.client.B().Hdel().Key(pendingKeyOf(user)).Field(orderKeys...).Build()).Error()
 	if err != nil {
-		return fmt.Errorf("settle pending order %s: %w", orderKey, translate(err))
+		return fmt.Errorf("settle pending orders of %s: %w", user, translate(err))
 	}
 	return nil
+}
+
+// scanKeys returns the keys matching pattern of type typ on every node
+// (every master of a cluster holds some), each once.
+func scanKeys(ctx context.Context, c rueidis.Client, pattern, typ string) ([]string, error) {
+	nodes, err := nodesOf(c)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for addr, n := range nodes {
+		var cursor uint64
+		for {
+			e, err := n.Do(ctx, n.B().Scan().Cursor(cursor).Match(pattern).Count(1000).Type(typ).Build()).AsScanEntry()
+			if err != nil {
+				return nil, fmt.Errorf("scan %s: %w", addr, translate(err))
+			}
+			for _, k := range e.Elements {
+				if !seen[k] {
+					seen[k] = true
+					out = append(out, k)
+				}
+			}
+			if cursor = e.Cursor; cursor == 0 {
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // orderJSON is the stored form of an order, in pending records and
@@ -198,16 +234,13 @@ func (j orderJSON) order() (domain.Order, error) {
 	return domain.OrderFromStore(j.ID, j.Key, j.User, j.Stock, status, j.Price, j.Quantity, j.CreatedAt)
 }
 
+// pendingJSON is a pending record. CreditLeft comes last: the debit script
+// writes it (see Debit).
 type pendingJSON struct {
 	Order          orderJSON `json:"order"`
-	CreditLeft     int64     `json:"credit_left"`
 	IdempotencyKey string    `json:"idempotency_key,omitempty"`
 	Fingerprint    string    `json:"fingerprint,omitempty"`
-}
-
-func encodePending(p ports.PendingOrder) (string, error) {
-	b, err := json.Marshal(pendingJSON{Order: toOrderJSON(p.Order), CreditLeft: p.CreditLeft, IdempotencyKey: p.IdempotencyKey, Fingerprint: p.Fingerprint})
-	return string(b), err
+	CreditLeft     int64     `json:"credit_left,omitempty"`
 }
 
 func decodePending(v string) (ports.PendingOrder, error) {

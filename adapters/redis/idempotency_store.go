@@ -2,8 +2,10 @@ package redis
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -13,7 +15,9 @@ import (
 
 var _ ports.IdempotencyStore = (*IdempotencyStore)(nil)
 
-// IdempotencyStore keeps one expiring key per idempotency key.
+// IdempotencyStore keeps one expiring record per user and idempotency key
+// (stockd:idem:{user}:key), and an index of the user's reservations in
+// flight (stockd:inflight:{user}, by reservation time) for the settler.
 type IdempotencyStore struct {
 	client rueidis.Client
 }
@@ -23,20 +27,41 @@ func NewIdempotencyStore(client rueidis.Client) *IdempotencyStore {
 	return &IdempotencyStore{client: client}
 }
 
+var (
+	//go:embed lua/reserve.lua
+	reserveLua string
+	//go:embed lua/finish.lua
+	finishLua string
+	//go:embed lua/free.lua
+	freeLua string
+
+	reserveScript = rueidis.NewLuaScript(reserveLua)
+	finishScript  = rueidis.NewLuaScript(finishLua)
+	freeScript    = rueidis.NewLuaScript(freeLua)
+)
+
+// idempotencyJSON is a record: a reservation (OrderKey set, no Order) or
+// an outcome (Order set, no OrderKey). The scripts look for the exact text
+// "order_key":"<key>" in a reservation, as json.Marshal writes it.
 type idempotencyJSON struct {
 	Fingerprint string     `json:"fingerprint"`
-	Order       *orderJSON `json:"order,omitempty"` // nil while in flight
-	Credit      int64      `json:"credit"`
+	OrderKey    string     `json:"order_key,omitempty"`
+	ReservedAt  int64      `json:"reserved_at,omitempty"` // unix ms
+	Order       *orderJSON `json:"order,omitempty"`
+	// Not "credit": no record of the service has the shape of a user.
+	Credit int64 `json:"credit_left"`
 }
 
-// Reserve is one SET NX GET: it claims the key or returns what holds it.
-func (s *IdempotencyStore) Reserve(ctx context.Context, key, fingerprint string, ttl time.Duration) (*ports.Outcome, error) {
-	mine, err := json.Marshal(idempotencyJSON{Fingerprint: fingerprint})
+// Reserve is one script: it claims the key and indexes it as in flight,
+// or returns what holds it.
+func (s *IdempotencyStore) Reserve(ctx context.Context, r ports.Reservation, ttl time.Duration) (*ports.Outcome, error) {
+	mine, err := json.Marshal(idempotencyJSON{Fingerprint: r.Fingerprint, OrderKey: r.OrderKey, ReservedAt: r.ReservedAt.UnixMilli()})
 	if err != nil {
 		return nil, err
 	}
-	prev, err := s.client.Do(ctx, s.client.B().Set().Key(idempotencyPref+key).Value(string(mine)).Nx().Get().
-		Px(ttl).Build()).AsBytes()
+	keys := []string{idemKeyOf(r.User, r.Key), inflightKeyOf(r.User)}
+	args := []string{string(mine), strconv.FormatInt(ttl.Milliseconds(), 10), strconv.FormatInt(r.ReservedAt.UnixMilli(), 10), r.Key}
+	prev, err := reserveScript.Exec(ctx, s.client, keys, args).AsBytes()
 	if rueidis.IsRedisNil(err) {
 		return nil, nil // reserved
 	}
@@ -45,38 +70,100 @@ func (s *IdempotencyStore) Reserve(ctx context.Context, key, fingerprint string,
 	}
 	var rec idempotencyJSON
 	if err := json.Unmarshal(prev, &rec); err != nil {
-		return nil, fmt.Errorf("idempotency record %q: %w", key, err)
+		return nil, fmt.Errorf("idempotency record %q: %w", r.Key, err)
 	}
 	switch {
-	case rec.Fingerprint != fingerprint:
+	case rec.Fingerprint != r.Fingerprint:
 		return nil, ports.ErrKeyReused
 	case rec.Order == nil:
 		return nil, ports.ErrKeyInFlight
 	}
 	o, err := rec.Order.order()
 	if err != nil {
-		return nil, fmt.Errorf("idempotency record %q: %w", key, err)
+		return nil, fmt.Errorf("idempotency record %q: %w", r.Key, err)
 	}
 	return &ports.Outcome{Order: o, Credit: rec.Credit}, nil
 }
 
-// Complete stores the outcome under key.
-func (s *IdempotencyStore) Complete(ctx context.Context, key, fingerprint string, outcome ports.Outcome, ttl time.Duration) error {
+// Complete stores the outcome under the key.
+func (s *IdempotencyStore) Complete(ctx context.Context, user, key, fingerprint string, outcome ports.Outcome, ttl time.Duration) error {
 	o := toOrderJSON(outcome.Order)
 	b, err := json.Marshal(idempotencyJSON{Fingerprint: fingerprint, Order: &o, Credit: outcome.Credit})
 	if err != nil {
 		return err
 	}
-	if err := s.client.Do(ctx, s.client.B().Set().Key(idempotencyPref+key).Value(string(b)).Px(ttl).Build()).Error(); err != nil {
-		return fmt.Errorf("complete idempotency key: %w", translate(err))
+	return s.finish(ctx, user, key, string(b), ttl)
+}
+
+// Release deletes the key.
+func (s *IdempotencyStore) Release(ctx context.Context, user, key string) error {
+	return s.finish(ctx, user, key, "", 0)
+}
+
+func (s *IdempotencyStore) finish(ctx context.Context, user, key, record string, ttl time.Duration) error {
+	keys := []string{idemKeyOf(user, key), inflightKeyOf(user)}
+	args := []string{record, strconv.FormatInt(ttl.Milliseconds(), 10), key}
+	if err := finishScript.Exec(ctx, s.client, keys, args).Error(); err != nil {
+		return fmt.Errorf("finish idempotency key: %w", translate(err))
 	}
 	return nil
 }
 
-// Release deletes key.
-func (s *IdempotencyStore) Release(ctx context.Context, key string) error {
-	if err := s.client.Do(ctx, s.client.B().Del().Key(idempotencyPref+key).Build()).Error(); err != nil {
-		return fmt.Errorf("release idempotency key: %w", translate(err))
+// InFlight scans every node for the in-flight indexes and reads the
+// reservations made before reservedBefore.
+func (s *IdempotencyStore) InFlight(ctx context.Context, reservedBefore time.Time) ([]ports.Reservation, error) {
+	indexes, err := scanKeys(ctx, s.client, inflightPrefix+"*", "zset")
+	if err != nil {
+		return nil, fmt.Errorf("find reserved idempotency keys: %w", err)
 	}
-	return nil
+	before := "(" + strconv.FormatInt(reservedBefore.UnixMilli(), 10)
+	var out []ports.Reservation
+	for _, index := range indexes {
+		user, ok := userOf(index, inflightPrefix)
+		if !ok {
+			continue
+		}
+		keys, err := s.client.Do(ctx, s.client.B().Zrangebyscore().Key(index).Min("-inf").Max(before).Build()).AsStrSlice()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", index, translate(err))
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		cmds := make(rueidis.Commands, len(keys))
+		for i, k := range keys {
+			cmds[i] = s.client.B().Get().Key(idemKeyOf(user, k)).Build()
+		}
+		for i, res := range s.client.DoMulti(ctx, cmds...) {
+			raw, err := res.AsBytes()
+			if rueidis.IsRedisNil(err) {
+				continue // expired
+			}
+			if err != nil {
+				return nil, fmt.Errorf("read idempotency key: %w", translate(err))
+			}
+			var rec idempotencyJSON
+			if err := json.Unmarshal(raw, &rec); err != nil {
+				return nil, fmt.Errorf("idempotency record %q of %s: %w", keys[i], user, err)
+			}
+			if rec.Order != nil || rec.OrderKey == "" {
+				continue // completed
+			}
+			out = append(out, ports.Reservation{
+				User: user, Key: keys[i], Fingerprint: rec.Fingerprint, OrderKey: rec.OrderKey,
+				ReservedAt: time.UnixMilli(rec.ReservedAt),
+			})
+		}
+	}
+	return out, nil
+}
+
+// Free is one script in the user's slot (lua/free.lua).
+func (s *IdempotencyStore) Free(ctx context.Context, r ports.Reservation) (bool, error) {
+	keys := []string{idemKeyOf(r.User, r.Key), inflightKeyOf(r.User), pendingKeyOf(r.User)}
+	n, err := freeScript.Exec(ctx, s.client, keys, []string{r.Key, r.OrderKey}).AsInt64()
+	if err != nil {
+		return false, fmt.Errorf("free idempotency key: %w", translate(err))
+	}
+	return n == 1, nil
 }

@@ -27,7 +27,7 @@ import (
 // TestPriceStoreOnCluster runs the price store's contract on a three-master
 // Redis Cluster: no command of a merge may span two slots.
 func TestPriceStoreOnCluster(t *testing.T) {
-	c := clusterClient(t, startCluster(t))
+	c := client(t, testenv.RedisCluster(t)...)
 	storetest.PriceStore(t, func(*testing.T) ports.PriceStore { return redis.NewPriceStore(c) })
 }
 
@@ -132,8 +132,8 @@ func getCalls(t *testing.T, c rueidis.Client) int64 {
 }
 
 func TestLatestFollowsOtherProcessesOnCluster(t *testing.T) {
-	addrs := startCluster(t)
-	latestFollows(t, redis.NewPriceStore(clusterClient(t, addrs)), redis.NewPriceStore(clusterClient(t, addrs)))
+	addrs := testenv.RedisCluster(t)
+	latestFollows(t, redis.NewPriceStore(client(t, addrs...)), redis.NewPriceStore(client(t, addrs...)))
 }
 
 func latestFollows(t *testing.T, writer, reader *redis.PriceStore) {
@@ -169,16 +169,12 @@ func TestLatestOfAForeignSeries(t *testing.T) {
 // a lost subscription closes every watch; nothing leaks.
 func TestFeed(t *testing.T) {
 	srv := testenv.StartRedis(t)
-	feedFanOut(t, func() rueidis.Client { c, err := redis.Open(srv.Addr); require.NoError(t, err); return c }, srv)
+	feedFanOut(t, func() rueidis.Client { c, err := redis.Open([]string{srv.Addr}); require.NoError(t, err); return c }, srv)
 }
 
 func TestFeedOnCluster(t *testing.T) {
-	addrs := startCluster(t)
-	feedFanOut(t, func() rueidis.Client {
-		c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: addrs, DisableRetry: true})
-		require.NoError(t, err)
-		return c
-	}, nil)
+	addrs := testenv.RedisCluster(t)
+	feedFanOut(t, func() rueidis.Client { c, err := redis.Open(addrs); require.NoError(t, err); return c }, nil)
 }
 
 // feedFanOut runs the feed's test on the clients open makes; single is
@@ -299,7 +295,7 @@ func feedFanOut(t *testing.T, open func() rueidis.Client, single *testenv.RedisS
 // one script call and no read or parse of the stored JSON.
 func BenchmarkMergeIntoFullDay(b *testing.B) {
 	srv := testenv.StartRedis(b)
-	c, err := redis.Open(srv.Addr)
+	c, err := redis.Open([]string{srv.Addr})
 	require.NoError(b, err)
 	defer c.Close()
 	s := redis.NewPriceStore(c)

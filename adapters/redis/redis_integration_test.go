@@ -20,29 +20,38 @@ import (
 	"stockd/ports"
 )
 
-func client(t *testing.T, addr string) rueidis.Client {
+func client(t *testing.T, seeds ...string) rueidis.Client {
 	t.Helper()
-	c, err := redis.Open(addr)
+	c, err := redis.Open(seeds)
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 	return c
 }
 
+// TestContracts runs the store contracts on one server and on a
+// three-master cluster.
 func TestContracts(t *testing.T) {
-	srv := testenv.StartRedis(t)
-	c := client(t, srv.Addr)
-	t.Run("PriceStore", func(t *testing.T) {
-		storetest.PriceStore(t, func(*testing.T) ports.PriceStore { return redis.NewPriceStore(c) })
+	single := client(t, testenv.StartRedis(t).Addr)
+	cluster := client(t, testenv.RedisCluster(t)...)
+	t.Run("single/PriceStore", func(t *testing.T) {
+		storetest.PriceStore(t, func(*testing.T) ports.PriceStore { return redis.NewPriceStore(single) })
 	})
-	t.Run("CreditStore", func(t *testing.T) {
-		storetest.CreditStore(t, func(*testing.T) ports.CreditStore { return redis.NewCreditStore(c) })
-	})
-	t.Run("TokenStore", func(t *testing.T) {
-		storetest.TokenStore(t, func(*testing.T) ports.TokenStore { return redis.NewTokenStore(c) })
-	})
-	t.Run("IdempotencyStore", func(t *testing.T) {
-		storetest.IdempotencyStore(t, func(*testing.T) ports.IdempotencyStore { return redis.NewIdempotencyStore(c) })
-	})
+	for name, c := range map[string]rueidis.Client{"single": single, "cluster": cluster} {
+		t.Run(name+"/CreditStore", func(t *testing.T) {
+			storetest.CreditStore(t, func(*testing.T) ports.CreditStore { return redis.NewCreditStore(c) })
+		})
+		t.Run(name+"/DebitFence", func(t *testing.T) {
+			storetest.DebitFence(t, func(*testing.T) (ports.CreditStore, ports.IdempotencyStore) {
+				return redis.NewCreditStore(c), redis.NewIdempotencyStore(c)
+			})
+		})
+		t.Run(name+"/TokenStore", func(t *testing.T) {
+			storetest.TokenStore(t, func(*testing.T) ports.TokenStore { return redis.NewTokenStore(c) })
+		})
+		t.Run(name+"/IdempotencyStore", func(t *testing.T) {
+			storetest.IdempotencyStore(t, func(*testing.T) ports.IdempotencyStore { return redis.NewIdempotencyStore(c) })
+		})
+	}
 }
 
 func set(t *testing.T, c rueidis.Client, key, value string) {
@@ -57,6 +66,15 @@ func get(t *testing.T, c rueidis.Client, key string) string {
 	return v
 }
 
+func buyOrder(t *testing.T, user string, price, qty int64) domain.BuyOrder {
+	t.Helper()
+	b, err := domain.NewBuy(user, "stock1", qty)
+	require.NoError(t, err)
+	o, err := b.At(testenv.UniqueName("order"), price, time.Now())
+	require.NoError(t, err)
+	return o
+}
+
 // TestOriginalUserFormat: the exercise's users are {"id": 1, "credit": N};
 // a debit keeps the id and any other field.
 func TestOriginalUserFormat(t *testing.T) {
@@ -67,10 +85,9 @@ func TestOriginalUserFormat(t *testing.T) {
 	credit, err := s.Credit(t.Context(), "user1")
 	require.NoError(t, err)
 	assert.Equal(t, int64(150000000), credit)
-	_, err = s.UpdateCredit(t.Context(), "user1", func(c int64) (ports.CreditChange, error) {
-		return ports.CreditChange{Credit: c - 105400}, nil
-	})
+	res, err := s.Debit(t.Context(), ports.DebitRequest{Order: buyOrder(t, "user1", 1054, 100)})
 	require.NoError(t, err)
+	assert.Equal(t, domain.Accepted, res.Order.Status())
 	assert.JSONEq(t, `{"id": 1, "credit": 149894600, "name": "Ada"}`, get(t, c, "user1"))
 
 	require.NoError(t, s.SetCredit(t.Context(), "user1", 5))
@@ -82,10 +99,155 @@ func TestOriginalUserFormat(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(9007199254740993), credit)
 
+	// The contract: a value without an integer credit is not a user record,
+	// so its name is an unknown user. (Before the keyspace of issue 8 this
+	// was a store error, a 500.)
 	set(t, c, "broken", `{"credit": 1.5}`)
 	_, err = s.Credit(t.Context(), "broken")
+	require.ErrorIs(t, err, ports.ErrUserNotFound)
+
+	set(t, c, "ada", `{"id": 7}`)
+	require.NoError(t, s.SetCredit(t.Context(), "ada", 10))
+	assert.JSONEq(t, `{"credit": 10, "id": 7}`, get(t, c, "ada"), "an object without credit gets one")
+}
+
+// TestKeysThatAreNotUsers: whatever a key holds, if it is not a user
+// record, a debit of its name is an unknown user and writes nothing; a
+// user record is read by its top-level credit only.
+func TestKeysThatAreNotUsers(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	c := client(t, srv.Addr)
+	s := redis.NewCreditStore(c)
+	notUsers := map[string]string{
+		"stock1":   `{"time": ["090000"], "price": [1054]}`,
+		"fraction": `{"credit": 1.5}`,
+		"negative": `{"credit": -5}`,
+		"exponent": `{"credit": 1e3}`,
+		"text":     `{"credit": "100"}`,
+		"toobig":   `{"credit": 9223372036854775808}`,
+		"nested":   `{"meta": {"credit": 5}}`,
+		"quoted":   `{"name": "\"credit\": 5"}`,
+		"array":    `[{"credit": 5}]`,
+		"notjson":  `credit: 5`,
+		"empty":    `{}`,
+	}
+	for user, value := range notUsers {
+		set(t, c, user, value)
+	}
+	require.NoError(t, c.Do(t.Context(), c.B().Hset().Key("ahash").FieldValue().FieldValue("credit", "5").Build()).Error())
+	notUsers["ahash"] = ""
+	for user, value := range notUsers {
+		_, err := s.Debit(t.Context(), ports.DebitRequest{Order: buyOrder(t, user, 1, 1)})
+		require.ErrorIs(t, err, ports.ErrUserNotFound, user)
+		_, err = s.Credit(t.Context(), user)
+		require.ErrorIs(t, err, ports.ErrUserNotFound, user)
+		if value != "" {
+			assert.Equal(t, value, get(t, c, user), "%s is unchanged", user)
+		}
+	}
+	pending, err := s.PendingOrders(t.Context())
+	require.NoError(t, err)
+	assert.Empty(t, pending)
+
+	set(t, c, "tricky", `{"name": "a \"credit\": 1 }", "x": [{"credit": 3}, "]"], "credit": 10, "y": {"credit": 4}}`)
+	res, err := s.Debit(t.Context(), ports.DebitRequest{Order: buyOrder(t, "tricky", 3, 2)})
+	require.NoError(t, err)
+	assert.Equal(t, int64(4), res.Credit)
+	assert.Equal(t, `{"name": "a \"credit\": 1 }", "x": [{"credit": 3}, "]"], "credit": 4, "y": {"credit": 4}}`, get(t, c, "tricky"),
+		"only the top-level credit changes, byte for byte")
+}
+
+// TestPhantomUserExploit reproduces issue 8's exploit on the store: an
+// idempotency record is not a user, whatever its name or content.
+func TestPhantomUserExploit(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	c := client(t, srv.Addr)
+	credits, keys := redis.NewCreditStore(c), redis.NewIdempotencyStore(c)
+	require.NoError(t, credits.SetCredit(t.Context(), "user1", 1000))
+	r := ports.Reservation{User: "user1", Key: "phantom1", Fingerprint: "fp", OrderKey: "o1", ReservedAt: time.Now()}
+	_, err := keys.Reserve(t.Context(), r, time.Hour)
+	require.NoError(t, err)
+	o, err := domain.OrderFromStore(1, "o1", "user1", "stock1", domain.Accepted, 10, 1, time.Now())
+	require.NoError(t, err)
+	require.NoError(t, keys.Complete(t.Context(), "user1", "phantom1", "fp", ports.Outcome{Order: o, Credit: 990}, time.Hour))
+
+	all, err := c.Do(t.Context(), c.B().Keys().Pattern("*").Build()).AsStrSlice()
+	require.NoError(t, err)
+	for _, k := range all {
+		if k == "user1" {
+			continue
+		}
+		require.Error(t, domain.ValidateUserName(k), "service key %s is no valid user name", k)
+		// Nor does any hold a user record, should a store be asked.
+		_, err := credits.Credit(t.Context(), k)
+		require.ErrorIs(t, err, ports.ErrUserNotFound, k)
+	}
+}
+
+// TestOutageFailsFastAndRecovers: with the server gone, calls fail with
+// ErrUnavailable within the request's deadline; when it is back, the same
+// client works again.
+func TestOutageFailsFastAndRecovers(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	c := client(t, srv.Addr)
+	s := redis.NewCreditStore(c)
+	require.NoError(t, s.SetCredit(t.Context(), "user1", 10))
+
+	srv.Stop()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	_, err := s.Credit(ctx, "user1")
+	require.ErrorIs(t, err, ports.ErrUnavailable)
+	require.ErrorIs(t, redis.Ping(ctx, c), ports.ErrUnavailable)
+
+	srv.Restart(t)
+	require.Eventually(t, func() bool { return redis.Ping(t.Context(), c) == nil }, 10*time.Second, 50*time.Millisecond)
+	require.NoError(t, s.SetCredit(t.Context(), "user1", 10))
+}
+
+// TestOpenWhileDown: a client is returned when no seed answers, fails fast
+// while they do not, and works once one does, as a single server or as a
+// cluster.
+func TestOpenWhileDown(t *testing.T) {
+	addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	c, err := redis.Open([]string{addr})
+	require.ErrorIs(t, err, ports.ErrUnavailable)
+	require.NotNil(t, c, "a client is returned so that a long-running command can start")
+	_, err = redis.NewCreditStore(c).Credit(t.Context(), "user1")
+	require.ErrorIs(t, err, ports.ErrUnavailable)
+	_, err = redis.NewCreditStore(c).PendingOrders(t.Context())
+	require.ErrorIs(t, err, ports.ErrUnavailable)
+	c.Close()
+
+	_, err = redis.Open([]string{"no-port"})
 	require.Error(t, err)
-	require.NotErrorIs(t, err, ports.ErrUserNotFound)
+	_, err = redis.Open(nil)
+	require.Error(t, err)
+}
+
+// TestOpenWhileDownThenCluster: the lazy client finds a cluster when one
+// comes up behind the seed it was given, and then routes by slot.
+func TestOpenWhileDownThenCluster(t *testing.T) {
+	seeds := testenv.RedisCluster(t)
+	p := testenv.StartProxy(t, seeds[0])
+	p.SetDown(true)
+	c, err := redis.Open([]string{p.Addr})
+	require.ErrorIs(t, err, ports.ErrUnavailable)
+	t.Cleanup(c.Close)
+	p.SetDown(false)
+	s := redis.NewCreditStore(c)
+	require.Eventually(t, func() bool { return redis.Ping(t.Context(), c) == nil }, 10*time.Second, 50*time.Millisecond)
+	for i := range 20 { // users on every master
+		user := "user" + strconv.Itoa(i)
+		require.NoError(t, s.SetCredit(t.Context(), user, 100))
+		res, err := s.Debit(t.Context(), ports.DebitRequest{Order: buyOrder(t, user, 10, 1)})
+		require.NoError(t, err)
+		assert.Equal(t, int64(90), res.Credit)
+	}
+	pending, err := s.PendingOrders(t.Context())
+	require.NoError(t, err)
+	assert.Len(t, pending, 20, "pending orders are found on every master")
+	assert.Equal(t, rueidis.ClientModeCluster, c.Mode())
 }
 
 // TestSeriesFormat pins the stored JSON of the contract, keeps foreign
@@ -118,33 +280,4 @@ func TestSeriesFormat(t *testing.T) {
 	b2.Add(domain.Tick{Stock: "stock2", At: 9 * 3600, Price: 1})
 	require.ErrorIs(t, s.Merge(t.Context(), b2.Histories()), domain.ErrMalformedSeries)
 	assert.Equal(t, `{"time": ["9am"], "price": [1]}`, get(t, c, "stock2"), "a malformed value is left alone")
-}
-
-// TestOutageFailsFastAndRecovers: with the server gone, calls fail with
-// ErrUnavailable within the request's deadline; when it is back, the same
-// client works again.
-func TestOutageFailsFastAndRecovers(t *testing.T) {
-	srv := testenv.StartRedis(t)
-	c := client(t, srv.Addr)
-	s := redis.NewCreditStore(c)
-	require.NoError(t, s.SetCredit(t.Context(), "user1", 10))
-
-	srv.Stop()
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	_, err := s.Credit(ctx, "user1")
-	require.ErrorIs(t, err, ports.ErrUnavailable)
-	require.ErrorIs(t, redis.Ping(ctx, c), ports.ErrUnavailable)
-
-	srv.Restart(t)
-	require.Eventually(t, func() bool { return redis.Ping(t.Context(), c) == nil }, 10*time.Second, 50*time.Millisecond)
-	require.NoError(t, s.SetCredit(t.Context(), "user1", 10))
-}
-
-func TestOpenWhileDown(t *testing.T) {
-	addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
-	c, err := redis.Open(addr)
-	require.ErrorIs(t, err, ports.ErrUnavailable)
-	require.NotNil(t, c, "a client is returned so that a long-running command can start")
-	c.Close()
 }

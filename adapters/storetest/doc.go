@@ -1,28 +1,5 @@
 // Package storetest holds one contract suite per store port. Every adapter
-// of a port runs the same suite (memory in unit tests, Redis and PostgreSQL
-// in integration tests), so the in-process fakes cannot drift from the real
-// stores.
+// of a port runs the same suite (memory in unit tests, Redis on one server
+// and on a cluster, and PostgreSQL in integration tests), so the in-process
+// fakes cannot drift from the real stores.
 package storetest
-
-import (
-	"fmt"
-	"sync/atomic"
-	"time"
-
-	"stockd/domain"
-)
-
-var keySeq atomic.Int64
-
-// uniqueKey returns a key no other test of this process uses.
-func uniqueKey(prefix string) string {
-	return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano(), keySeq.Add(1))
-}
-
-func newOrder(user, stock string, status domain.Status, price, qty int64, at time.Time) domain.Order {
-	o, err := domain.NewOrder(uniqueKey("order"), user, stock, status, price, qty, at)
-	if err != nil {
-		panic(err)
-	}
-	return o
-}

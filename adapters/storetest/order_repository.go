@@ -68,6 +68,60 @@ func OrderRepository(t *testing.T, newStore func(t *testing.T) ports.OrderReposi
 		assert.Len(t, ids, 50)
 	})
 
+	t.Run("concurrent saves with shared keys store each key once and answer everyone with it", func(t *testing.T) {
+		r := newStore(t)
+		const keys, savesPerKey = 40, 5
+		at := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+		orders := make([]domain.Order, keys)
+		for i := range orders {
+			orders[i] = newOrder("u", "stock1", domain.Accepted, 1+int64(i), 1, at.Add(time.Duration(i)*time.Second))
+		}
+		// Half the keys are stored before the burst: a retry of a saved order.
+		before := map[string]domain.Order{}
+		for _, o := range orders[:keys/2] {
+			saved, err := r.Save(t.Context(), o)
+			require.NoError(t, err)
+			before[o.Key()] = saved
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		got := map[string][]domain.Order{}
+		for range savesPerKey {
+			for _, o := range orders {
+				wg.Go(func() {
+					saved, err := r.Save(t.Context(), o)
+					if !assert.NoError(t, err) {
+						return
+					}
+					mu.Lock()
+					got[o.Key()] = append(got[o.Key()], saved)
+					mu.Unlock()
+				})
+			}
+		}
+		wg.Wait()
+		ids := map[int64]bool{}
+		for _, o := range orders {
+			stored, err := r.ByKey(t.Context(), o.Key())
+			require.NoError(t, err)
+			assert.Equal(t, o.WithID(stored.ID()), stored)
+			if b, ok := before[o.Key()]; ok {
+				assert.Equal(t, b, stored, "a key saved before keeps its order")
+			}
+			require.Len(t, got[o.Key()], savesPerKey)
+			for _, saved := range got[o.Key()] {
+				assert.Equal(t, stored, saved, "every caller gets the stored order")
+			}
+			ids[stored.ID()] = true
+		}
+		assert.Len(t, ids, keys, "distinct keys, distinct ids")
+		q, err := domain.NewOrderQuery(domain.VisibleAt(at, time.UTC), nil, 1000)
+		require.NoError(t, err)
+		listed, err := r.List(t.Context(), q)
+		require.NoError(t, err)
+		assert.Len(t, listed, keys, "each key listed once")
+	})
+
 	t.Run("orders saved while paging never appear twice, and none is skipped", func(t *testing.T) {
 		r := newStore(t)
 		base := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)

@@ -37,7 +37,7 @@ func newRealWorld(t *testing.T) *realWorld {
 	t.Helper()
 	srv := testenv.StartRedis(t)
 	w := &realWorld{redisAddr: srv.Addr, dbURL: testenv.Postgres(t)}
-	c, err := redis.Open(srv.Addr)
+	c, err := redis.Open([]string{srv.Addr})
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 	w.rdb = c
@@ -148,15 +148,15 @@ func TestCrashBetweenDebitAndInsert(t *testing.T) {
 	orders := postgres.NewOrderRepository(pool)
 
 	created := time.Now().Add(-time.Minute)
-	o, err := domain.NewOrder("crash-1", "user1", "stock1", domain.Accepted, 100, 3, created)
+	buy, err := domain.NewBuy("user1", "stock1", 3)
 	require.NoError(t, err)
-	_, err = credits.UpdateCredit(t.Context(), "user1", func(c int64) (ports.CreditChange, error) {
-		return ports.CreditChange{Credit: c - 300, Pending: &ports.PendingOrder{Order: o, CreditLeft: c - 300}}, nil
-	})
+	o, err := buy.At("crash-1", 100, created)
+	require.NoError(t, err)
+	_, err = credits.Debit(t.Context(), ports.DebitRequest{Order: o})
 	require.NoError(t, err)
 	// ... and here the process died.
 
-	settle, err := app.NewSettlePendingOrders(credits, orders, redis.NewIdempotencyStore(w.rdb), memory.SystemClock{}, 30*time.Second)
+	settle, err := app.NewSettlePendingOrders(credits, orders, redis.NewIdempotencyStore(w.rdb), memory.SystemClock{}, 30*time.Second, nil)
 	require.NoError(t, err)
 	n, err := settle.Execute(t.Context())
 	require.NoError(t, err)

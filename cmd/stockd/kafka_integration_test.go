@@ -52,7 +52,7 @@ func TestKafkaPathEqualsCSVPath(t *testing.T) {
 		done <- run(ctx, []string{"update"}, with(map[string]string{"REDIS_ADDR": viaKafka.Addr, "PRICE_SOURCE": "kafka", "UPDATER_ADDR": ops}), io.Discard, io.Discard)
 	}()
 	get := func(addr string, key string) string {
-		c, err := redis.Open(addr)
+		c, err := redis.Open([]string{addr})
 		require.NoError(t, err)
 		defer c.Close()
 		v, _ := c.Do(t.Context(), c.B().Get().Key(key).Build()).ToString()
@@ -113,7 +113,7 @@ func TestKafkaUpdaterWaitsForRedis(t *testing.T) {
 	assert.Equal(t, 503, code)
 	assert.NotEqual(t, "ok", ready["checks"].(map[string]any)["redis"], "readyz names redis")
 	srv.Restart(t)
-	c, err := redis.Open(srv.Addr)
+	c, err := redis.Open([]string{srv.Addr})
 	require.NoError(t, err)
 	defer c.Close()
 	require.Eventually(t, func() bool {

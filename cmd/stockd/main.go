@@ -284,7 +284,7 @@ func serve(ctx context.Context, cfg Config, st *stores, log *slog.Logger, reg *p
 	if err != nil {
 		return err
 	}
-	settle, err := app.NewSettlePendingOrders(st.credits, st.orders, st.keys, st.clock, 30*time.Second)
+	settle, err := app.NewSettlePendingOrders(st.credits, st.orders, st.keys, st.clock, 30*time.Second, log)
 	if err != nil {
 		return err
 	}
@@ -325,7 +325,7 @@ func listenAndServe(ctx context.Context, addr string, handler http.Handler, log 
 }
 
 func newHandler(cfg Config, st *stores, log *slog.Logger, reg *prometheus.Registry) (http.Handler, error) {
-	buy, err := app.NewBuyStock(cfg.Stocks, st.prices, st.credits, st.orders, st.keys, st.clock)
+	buy, err := app.NewBuyStock(cfg.Stocks, st.prices, st.credits, st.credits, st.orders, st.keys, st.clock)
 	if err != nil {
 		return nil, err
 	}

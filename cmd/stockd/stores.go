@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -54,7 +55,7 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger, longRunning b
 		st.prices, st.credits, st.keys = memory.NewPriceStore(), credits, memory.NewIdempotencyStore(st.clock)
 		st.tokens = memory.NewTokenStore()
 	case "redis":
-		client, err := redis.Open(cfg.RedisAddr)
+		client, err := redis.Open(strings.Split(cfg.RedisAddr, ","))
 		if client == nil {
 			return fail(fmt.Errorf("REDIS_ADDR: %w", err))
 		}

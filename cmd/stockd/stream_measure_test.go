@@ -43,7 +43,7 @@ func TestMeasureStreams(t *testing.T) {
 	}
 	srv := testenv.StartRedis(t)
 	bin := buildBinary(t)
-	c, err := redis.Open(srv.Addr)
+	c, err := redis.Open([]string{srv.Addr})
 	require.NoError(t, err)
 	defer c.Close()
 	store := redis.NewPriceStore(c)

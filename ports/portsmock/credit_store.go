@@ -56,6 +56,21 @@ func (mr *MockCreditStoreMockRecorder) Credit(ctx, user any) *gomock.Call {
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Credit", reflect.TypeOf((*MockCreditStore)(nil).Credit), ctx, user)
 }
 
+// Debit mocks base method.
+func (m *MockCreditStore) Debit(ctx context.Context, req ports.DebitRequest) (ports.DebitResult, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Debit", ctx, req)
+	ret0, _ := ret[0].(ports.DebitResult)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Debit indicates an expected call of Debit.
+func (mr *MockCreditStoreMockRecorder) Debit(ctx, req any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Debit", reflect.TypeOf((*MockCreditStore)(nil).Debit), ctx, req)
+}
+
 // PendingOrders mocks base method.
 func (m *MockCreditStore) PendingOrders(ctx context.Context) ([]ports.PendingOrder, error) {
 	m.ctrl.T.Helper()
@@ -86,30 +101,20 @@ func (mr *MockCreditStoreMockRecorder) SetCredit(ctx, user, credit any) *gomock.
 }
 
 // SettlePending mocks base method.
-func (m *MockCreditStore) SettlePending(ctx context.Context, orderKey string) error {
+func (m *MockCreditStore) SettlePending(ctx context.Context, user string, orderKeys ...string) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "SettlePending", ctx, orderKey)
+	varargs := []any{ctx, user}
+	for _, a := range orderKeys {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SettlePending", varargs...)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // SettlePending indicates an expected call of SettlePending.
-func (mr *MockCreditStoreMockRecorder) SettlePending(ctx, orderKey any) *gomock.Call {
+func (mr *MockCreditStoreMockRecorder) SettlePending(ctx, user any, orderKeys ...any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SettlePending", reflect.TypeOf((*MockCreditStore)(nil).SettlePending), ctx, orderKey)
-}
-
-// UpdateCredit mocks base method.
-func (m *MockCreditStore) UpdateCredit(ctx context.Context, user string, decide func(int64) (ports.CreditChange, error)) (ports.CreditChange, error) {
-	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "UpdateCredit", ctx, user, decide)
-	ret0, _ := ret[0].(ports.CreditChange)
-	ret1, _ := ret[1].(error)
-	return ret0, ret1
-}
-
-// UpdateCredit indicates an expected call of UpdateCredit.
-func (mr *MockCreditStoreMockRecorder) UpdateCredit(ctx, user, decide any) *gomock.Call {
-	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateCredit", reflect.TypeOf((*MockCreditStore)(nil).UpdateCredit), ctx, user, decide)
+	varargs := append([]any{ctx, user}, orderKeys...)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SettlePending", reflect.TypeOf((*MockCreditStore)(nil).SettlePending), varargs...)
 }

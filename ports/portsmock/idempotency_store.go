@@ -43,44 +43,74 @@ func (m *MockIdempotencyStore) EXPECT() *MockIdempotencyStoreMockRecorder {
 }
 
 // Complete mocks base method.
-func (m *MockIdempotencyStore) Complete(ctx context.Context, key, fingerprint string, outcome ports.Outcome, ttl time.Duration) error {
+func (m *MockIdempotencyStore) Complete(ctx context.Context, user, key, fingerprint string, outcome ports.Outcome, ttl time.Duration) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Complete", ctx, key, fingerprint, outcome, ttl)
+	ret := m.ctrl.Call(m, "Complete", ctx, user, key, fingerprint, outcome, ttl)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // Complete indicates an expected call of Complete.
-func (mr *MockIdempotencyStoreMockRecorder) Complete(ctx, key, fingerprint, outcome, ttl any) *gomock.Call {
+func (mr *MockIdempotencyStoreMockRecorder) Complete(ctx, user, key, fingerprint, outcome, ttl any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Complete", reflect.TypeOf((*MockIdempotencyStore)(nil).Complete), ctx, key, fingerprint, outcome, ttl)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Complete", reflect.TypeOf((*MockIdempotencyStore)(nil).Complete), ctx, user, key, fingerprint, outcome, ttl)
+}
+
+// Free mocks base method.
+func (m *MockIdempotencyStore) Free(ctx context.Context, r ports.Reservation) (bool, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Free", ctx, r)
+	ret0, _ := ret[0].(bool)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Free indicates an expected call of Free.
+func (mr *MockIdempotencyStoreMockRecorder) Free(ctx, r any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Free", reflect.TypeOf((*MockIdempotencyStore)(nil).Free), ctx, r)
+}
+
+// InFlight mocks base method.
+func (m *MockIdempotencyStore) InFlight(ctx context.Context, reservedBefore time.Time) ([]ports.Reservation, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "InFlight", ctx, reservedBefore)
+	ret0, _ := ret[0].([]ports.Reservation)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// InFlight indicates an expected call of InFlight.
+func (mr *MockIdempotencyStoreMockRecorder) InFlight(ctx, reservedBefore any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "InFlight", reflect.TypeOf((*MockIdempotencyStore)(nil).InFlight), ctx, reservedBefore)
 }
 
 // Release mocks base method.
-func (m *MockIdempotencyStore) Release(ctx context.Context, key string) error {
+func (m *MockIdempotencyStore) Release(ctx context.Context, user, key string) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Release", ctx, key)
+	ret := m.ctrl.Call(m, "Release", ctx, user, key)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // Release indicates an expected call of Release.
-func (mr *MockIdempotencyStoreMockRecorder) Release(ctx, key any) *gomock.Call {
+func (mr *MockIdempotencyStoreMockRecorder) Release(ctx, user, key any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Release", reflect.TypeOf((*MockIdempotencyStore)(nil).Release), ctx, key)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Release", reflect.TypeOf((*MockIdempotencyStore)(nil).Release), ctx, user, key)
 }
 
 // Reserve mocks base method.
-func (m *MockIdempotencyStore) Reserve(ctx context.Context, key, fingerprint string, ttl time.Duration) (*ports.Outcome, error) {
+func (m *MockIdempotencyStore) Reserve(ctx context.Context, r ports.Reservation, ttl time.Duration) (*ports.Outcome, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Reserve", ctx, key, fingerprint, ttl)
+	ret := m.ctrl.Call(m, "Reserve", ctx, r, ttl)
 	ret0, _ := ret[0].(*ports.Outcome)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // Reserve indicates an expected call of Reserve.
-func (mr *MockIdempotencyStoreMockRecorder) Reserve(ctx, key, fingerprint, ttl any) *gomock.Call {
+func (mr *MockIdempotencyStoreMockRecorder) Reserve(ctx, r, ttl any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Reserve", reflect.TypeOf((*MockIdempotencyStore)(nil).Reserve), ctx, key, fingerprint, ttl)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Reserve", reflect.TypeOf((*MockIdempotencyStore)(nil).Reserve), ctx, r, ttl)
 }

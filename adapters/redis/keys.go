@@ -1,0 +1,50 @@
+package redis
+
+import (
+	_ "embed"
+	"strings"
+
+	"github.com/redis/rueidis"
+)
+
+// The service's own keys. Each carries its user's name as a hash tag, so
+// that a user's record, pending orders, idempotency records and their
+// in-flight index share one cluster slot and one script can touch them
+// all. User names (domain.ValidateUserName) hold no braces, and the first
+// brace pair of a key is its tag, so an idempotency key of any text cannot
+// move its record to another slot.
+const (
+	pendingPrefix  = "stockd:pending:{"  // + user + "}": hash, order key -> pending order
+	inflightPrefix = "stockd:inflight:{" // + user + "}": zset, idempotency key by reservation time
+	idemPrefix     = "stockd:idem:{"     // + user + "}:" + key: the idempotency record
+)
+
+func pendingKeyOf(user string) string  { return pendingPrefix + user + "}" }
+func inflightKeyOf(user string) string { return inflightPrefix + user + "}" }
+func idemKeyOf(user, key string) string {
+	return idemPrefix + user + "}:" + key
+}
+
+// userOf returns the user whose tagged key k is, of the given prefix.
+func userOf(k, prefix string) (string, bool) {
+	rest, ok := strings.CutPrefix(k, prefix)
+	if !ok {
+		return "", false
+	}
+	return strings.CutSuffix(rest, "}")
+}
+
+var (
+	//go:embed lua/user.lua
+	userLua string
+	//go:embed lua/debit.lua
+	debitLua string
+	//go:embed lua/set_credit.lua
+	setCreditLua string
+)
+
+// The credit scripts, each with the user-record helpers in front.
+var (
+	debitScript     = rueidis.NewLuaScript(userLua + debitLua)
+	setCreditScript = rueidis.NewLuaScript(userLua + setCreditLua)
+)

@@ -1,0 +1,543 @@
+#!/usr/bin/env bash
+# Load test of stockd (issue 8.6; figures in docs/performance.md).
+#
+#   make loadtest                 # the full run, about 5 minutes
+#   LOADTEST_QUICK=1 make loadtest  # a short smoke run of every stage
+#
+# It starts its own throwaway servers on free loopback ports (a Redis, a
+# three-master Redis Cluster, a Redis for ingest, a kfake broker) and
+# scratch PostgreSQL databases on LOADTEST_PG_SERVER, builds stockd, runs
+# every stage below, prints a Markdown table of the figures, and reconciles
+# money: for every seeded user, credit spent == the sum of price * quantity
+# of its accepted orders. It exits non-zero if a stage failed or the money
+# does not reconcile. Everything it started is stopped on exit, and every
+# scratch database dropped (LOADTEST_KEEP=1 keeps the work directory).
+#
+# LOADTEST_ONLY=buy,cluster,orders,csv,kafka,yardsticks runs only those
+# stages (the money is reconciled after buy and cluster).
+# LOADTEST_STOCKD=path runs a stockd binary built elsewhere (a "before"
+# figure in the same conditions), instead of building this tree's.
+#
+# Needs: go, redis-server, redis-cli, redis-benchmark, psql, pgbench, curl,
+# wrk and /usr/bin/time (the last two are installed from Debian if missing).
+set -euo pipefail
+shopt -s inherit_errexit
+
+cd "$(dirname "$0")/.."
+QUICK=${LOADTEST_QUICK:-0}
+PG_SERVER=${LOADTEST_PG_SERVER:-postgres://postgres@127.0.0.1:5432}
+if [[ $QUICK == 1 ]]; then
+	DUR=3; ROWS=(10000 100000); TICKS=(100000 1000000); KAFKA_TICKS=100000
+else
+	DUR=10; ROWS=(100000 1000000); TICKS=(1000000 10000000); KAFKA_TICKS=1000000
+fi
+CONNS_BUY=32
+CONNS_LIST=8
+CREDIT=1000000000000000 # per seeded user: every order is accepted
+STOCKS=stock1,stock2,stock3
+
+WORK=$(mktemp -d /tmp/stockd-loadtest.XXXXXX)
+RESULTS=$WORK/results.md
+FAILED=$WORK/failed
+PIDS=$WORK/pids
+TAG=$(date +%s)_$$
+DBS=()
+: >"$RESULTS" >"$FAILED" >"$PIDS"
+
+log() { printf '== %s\n' "$*" >&2; }
+
+cleanup() {
+	local rc=$?
+	set +e
+	if [[ -s $PIDS ]]; then
+		tac "$PIDS" | while read -r pid; do kill "$pid" 2>/dev/null; done
+		sleep 0.5
+		tac "$PIDS" | while read -r pid; do kill -9 "$pid" 2>/dev/null; done
+	fi
+	for db in "${DBS[@]}"; do
+		psql -q "$PG_SERVER/postgres" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1
+	done
+	if [[ ${LOADTEST_KEEP:-0} == 1 ]]; then
+		log "kept $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# started PID remembers a process for the cleanup.
+started() { echo "$1" >>"$PIDS"; }
+
+# stop PID stops one process we started, and waits for it when it is ours.
+stop() {
+	kill "$1" 2>/dev/null || return 0
+	for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	kill -9 "$1" 2>/dev/null || true
+}
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# free_port prints a port that is free, and whose cluster bus port (+10000)
+# is free too.
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		if ! listening "$p" && ! listening $((p + 10000)) && ! grep -qx "$p" "$WORK/ports" 2>/dev/null; then
+			echo "$p" >>"$WORK/ports"
+			echo "$p"
+			return
+		fi
+	done
+}
+
+wait_port() {
+	for _ in $(seq 200); do listening "$1" && return 0; sleep 0.05; done
+	echo "nothing listens on 127.0.0.1:$1" >&2
+	return 1
+}
+
+wait_ready() {
+	for _ in $(seq 300); do
+		curl -sf -o /dev/null "http://$1/readyz" && return 0
+		sleep 0.1
+	done
+	echo "http://$1/readyz never answered 200" >&2
+	return 1
+}
+
+need() {
+	command -v "$1" >/dev/null && return 0
+	if [[ -n ${2:-} ]] && command -v apt-get >/dev/null; then
+		log "installing $2 from Debian"
+		apt-get install -y "$2" >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y "$2" >/dev/null 2>&1; }
+	fi
+	command -v "$1" >/dev/null || { echo "loadtest: $1 is missing" >&2; exit 1; }
+}
+
+row() { printf '| %s | %s | %s | %s | %s |\n' "$@" >>"$RESULTS"; }
+
+# stage KEY NAME FUNCTION ARGS...: runs a stage in a subshell with errexit,
+# so that one failed stage is reported and the others still run. With
+# LOADTEST_ONLY (a comma list of keys), only those stages run.
+stage() {
+	local key=$1 name=$2
+	shift 2
+	if [[ -n ${LOADTEST_ONLY:-} && ,$LOADTEST_ONLY, != *,$key,* ]]; then
+		return 0
+	fi
+	log "$name"
+	set +e
+	(set -e; "$@")
+	local rc=$?
+	set -e
+	if [[ $rc != 0 ]]; then
+		echo "$name" >>"$FAILED"
+		row "$name" FAILED - - "exit $rc, see the log above"
+	fi
+}
+
+# --- servers --------------------------------------------------------------
+
+# start_redis DIR [ARGS...]: a redis-server on a free port, written to
+# DIR/port. Another process may take the port between the check and the
+# bind (the tests of other work pick free ports too): then try another.
+start_redis() {
+	local dir=$1 port pid
+	shift
+	mkdir -p "$dir"
+	for _ in 1 2 3 4 5; do
+		port=$(free_port)
+		redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
+			--daemonize no --loglevel warning "$@" >"$dir/log" 2>&1 &
+		pid=$!
+		started $pid
+		if wait_port "$port" 2>/dev/null && kill -0 "$pid" 2>/dev/null &&
+			[[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]]; then
+			echo "$port" >"$dir/port"
+			return 0
+		fi
+		stop "$pid"
+	done
+	echo "redis-server did not start, see $dir/log" >&2
+	return 1
+}
+
+start_cluster() { # prints the comma-separated seed addresses
+	local ports=() addrs=()
+	for i in 1 2 3; do
+		local p
+		start_redis "$WORK/cluster$i" --cluster-enabled yes --cluster-config-file nodes.conf \
+			--cluster-node-timeout 5000
+		p=$(cat "$WORK/cluster$i/port")
+		ports+=("$p")
+		addrs+=("127.0.0.1:$p")
+	done
+	redis-cli --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes >"$WORK/cluster-create.log" 2>&1
+	for _ in $(seq 200); do
+		redis-cli -p "${ports[0]}" cluster info 2>/dev/null | grep -q 'cluster_state:ok' && break
+		sleep 0.05
+	done
+	local IFS=,
+	echo "${addrs[*]}"
+}
+
+scratch_db() { # NAME: a database name that the cleanup drops
+	local db="stockd_load_${TAG}_$1"
+	DBS+=("$db")
+	echo "$db"
+}
+
+# --- stockd -----------------------------------------------------------------
+
+users_of() { # N: u1,...,uN
+	local out=() i
+	for ((i = 1; i <= $1; i++)); do out+=("u$i"); done
+	local IFS=,
+	echo "${out[*]}"
+}
+
+seed_of() { # USERS(comma list): name:credit pairs
+	local out=() u
+	for u in ${1//,/ }; do out+=("$u:$CREDIT"); done
+	local IFS=,
+	echo "${out[*]}"
+}
+
+ALL_USERS="user1,user2,$(users_of 64)"
+
+# stockd_env REDIS DB: the environment of every stockd command of a setup.
+stockd_env() {
+	echo "PRICE_STORE=redis ORDER_STORE=postgres REDIS_ADDR=$1 DATABASE_URL=$PG_SERVER/$2?sslmode=disable" \
+		"STOCKS=$STOCKS SEED_USERS=$(seed_of "$ALL_USERS") AUTH=off RATE_LIMIT=0 PRICE_SOURCE=csv PRICE_CSV=price_data.csv"
+}
+
+# stockd_cmd ENV COMMAND: one one-shot command, its log in stockd.log; on
+# failure its last lines are shown.
+stockd_cmd() {
+	local env=$1
+	shift
+	echo "-- stockd $*" >>"$WORK/stockd.log"
+	# shellcheck disable=SC2086
+	env $env "$BIN" "$@" >>"$WORK/stockd.log" 2>&1 || {
+		local rc=$?
+		echo "stockd $* failed (exit $rc):" >&2
+		tail -3 "$WORK/stockd.log" | cut -c1-300 >&2
+		return $rc
+	}
+}
+
+# prepare REDIS DB: migrate, seed the users, load the prices.
+prepare() {
+	local env
+	env=$(stockd_env "$1" "$2")
+	stockd_cmd "$env" migrate
+	stockd_cmd "$env" seed-users
+	stockd_cmd "$env" update
+}
+
+# serve NAME REDIS DB: starts stockd serve, prints its address. With
+# DEBUG_ADDR supported, pprof listens on a port of its own (in $WORK/NAME.debug).
+serve() {
+	local name=$1 env port addr extra=""
+	env=$(stockd_env "$2" "$3")
+	port=$(free_port)
+	addr=127.0.0.1:$port
+	if grep -qa DEBUG_ADDR "$BIN"; then
+		local dport
+		dport=$(free_port)
+		extra="DEBUG_ADDR=127.0.0.1:$dport"
+		echo "127.0.0.1:$dport" >"$WORK/$name.debug"
+	fi
+	# shellcheck disable=SC2086
+	env $env HTTP_ADDR="$addr" $extra "$BIN" serve >"$WORK/serve-$name.log" 2>&1 &
+	started $!
+	echo $! >"$WORK/$name.pid"
+	wait_ready "$addr" || { tail -5 "$WORK/serve-$name.log" >&2; return 1; }
+	echo "$addr"
+}
+
+# bench NAME CONNS URL ARGS...: one wrk run, one row of the table.
+bench() {
+	local name=$1 conns=$2 url=$3 out
+	shift 3
+	out=$(wrk -t2 -c"$conns" -d"${DUR}s" --timeout 5s -s scripts/wrk/stockd.lua "$url" -- "$@" 2>&1) ||
+		{ echo "$out" >&2; return 1; }
+	local r
+	r=$(grep '^RESULT' <<<"$out") || { echo "$out" >&2; return 1; }
+	read -r _ rps p50 p99 n errs non2xx <<<"$r"
+	local note="$n requests"
+	((errs > 0)) && note+=", $errs socket errors"
+	((non2xx > 0)) && note+=", $non2xx non-2xx"
+	row "$name" "$rps" "$p50" "$p99" "$note"
+	((non2xx == 0 && errs == 0)) || { echo "$name: $non2xx answers were not 2xx, $errs socket errors" >&2; return 1; }
+}
+
+# reconcile_once REDIS-CLI-ARGS DB: credit spent == accepted orders, for
+# every seeded user; prints the differences.
+reconcile_once() {
+	local cli=$1 db=$2 bad=0 u
+	declare -A spent=()
+	while IFS='|' read -r u sum; do
+		[[ -n $u ]] && spent[$u]=$sum
+	done < <(psql -At "$PG_SERVER/$db" -c "SELECT \"user\", sum(price * quantity) FROM orders WHERE status = 'accepted' GROUP BY 1")
+	for u in ${ALL_USERS//,/ }; do
+		local json credit
+		# shellcheck disable=SC2086
+		json=$(redis-cli $cli GET "$u")
+		credit=$(grep -o '"credit": *[0-9]*' <<<"$json" | grep -o '[0-9]*$') || { echo "$u has no credit: $json"; bad=1; continue; }
+		local want=$((CREDIT - credit)) got=${spent[$u]:-0}
+		if [[ $want != "$got" ]]; then
+			echo "$u spent $want of credit, its accepted orders are worth $got"
+			bad=1
+		fi
+	done
+	return $bad
+}
+
+# reconcile NAME REDIS DB REDIS-CLI-ARGS: runs stockd serve on the setup
+# until its settler has recorded the orders left pending (requests that wrk
+# cut at the end of a run were debited; the settler records them after its
+# grace period of 30 s), then checks the money.
+reconcile() {
+	local name=$1 redis=$2 db=$3 cli=$4 t0=$SECONDS
+	serve "settle-$name" "$redis" "$db" >/dev/null
+	local deadline=$((SECONDS + 90))
+	until reconcile_once "$cli" "$db" >"$WORK/reconcile-$name.txt"; do
+		if ((SECONDS > deadline)); then
+			stop "$(cat "$WORK/settle-$name.pid")"
+			head -5 "$WORK/reconcile-$name.txt" | sed "s/^/$name: /" >&2
+			row "reconcile, $name" MISMATCH - - "$(wc -l <"$WORK/reconcile-$name.txt") users differ after 90 s of settling"
+			return 1
+		fi
+		sleep 2
+	done
+	stop "$(cat "$WORK/settle-$name.pid")"
+	local orders
+	orders=$(psql -At "$PG_SERVER/$db" -c "SELECT count(*) FROM orders WHERE \"user\" NOT LIKE 'bulk%'")
+	row "reconcile, $name" ok - - "$(echo "$ALL_USERS" | tr , '\n' | wc -l) users, $orders orders: credit spent == accepted orders (after $((SECONDS - t0)) s)"
+}
+
+# --- stages -------------------------------------------------------------------
+
+stage_buy_single() {
+	local addr
+	addr=$(serve single "$REDIS" "$DB")
+	local dbg="" curlpid=""
+	if [[ -f $WORK/single.debug ]]; then
+		dbg=$(cat "$WORK/single.debug")
+		curl -sf -o "$WORK/cpu.pprof" "http://$dbg/debug/pprof/profile?seconds=$DUR" &
+		curlpid=$!
+		started $curlpid
+	fi
+	bench "BuyStock, user1/user2 x 3 stocks, -c$CONNS_BUY" "$CONNS_BUY" "http://$addr" buy user1,user2 "$STOCKS"
+	if [[ -n $curlpid ]]; then
+		wait "$curlpid" || true
+		go tool pprof -top -nodecount=30 "$BIN" "$WORK/cpu.pprof" >"$WORK/pprof.txt" 2>&1 || true
+	fi
+	bench "BuyStock, 64 users x 3 stocks, -c$CONNS_BUY" "$CONNS_BUY" "http://$addr" buy "$(users_of 64)" "$STOCKS"
+	stop "$(cat "$WORK/single.pid")"
+	# Rows written by one transaction share its xmin: orders per commit.
+	local commits
+	commits=$(psql -At "$PG_SERVER/$DB" -c "SELECT count(*) || ' orders in ' || count(DISTINCT xmin::text) || ' transactions' FROM orders")
+	row "orders per PostgreSQL transaction (both runs)" - - - "$commits"
+}
+
+stage_buy_cluster() {
+	prepare "$CLUSTER" "$DB_CLUSTER"
+	local addr
+	addr=$(serve cluster "$CLUSTER" "$DB_CLUSTER")
+	bench "BuyStock on the 3-master cluster, user1/user2, -c$CONNS_BUY" "$CONNS_BUY" "http://$addr" buy user1,user2 "$STOCKS"
+	bench "BuyStock on the 3-master cluster, 64 users, -c$CONNS_BUY" "$CONNS_BUY" "http://$addr" buy "$(users_of 64)" "$STOCKS"
+	stop "$(cat "$WORK/cluster.pid")"
+}
+
+stage_orders_page() {
+	local addr rows
+	addr=$(serve orders "$REDIS" "$DB")
+	for rows in "${ROWS[@]}"; do
+		# Filler orders of users nobody seeded (bulk*), over the last 30 days,
+		# a quarter denied: the listing reads past the hidden ones.
+		psql -q "$PG_SERVER/$DB" -v ON_ERROR_STOP=1 -c "
+			INSERT INTO orders (order_key, \"user\", stock, status, price, quantity, creation_date)
+			SELECT 'bulk-' || g, 'bulk' || g % 100, 'stock' || (1 + g % 3),
+			       CASE WHEN g % 4 = 0 THEN 'denied' ELSE 'accepted' END, 1000 + g % 500, 1 + g % 20,
+			       now() - (g * 2592000.0 / $rows) * interval '1 second'
+			FROM generate_series((SELECT count(*) FROM orders) + 1, $rows) g
+			ON CONFLICT (order_key) DO NOTHING" -c "ANALYZE orders"
+		local n
+		n=$(psql -At "$PG_SERVER/$DB" -c "SELECT count(*) FROM orders")
+		bench "GET /api/orders?limit=100, $n rows, -c$CONNS_LIST" "$CONNS_LIST" "http://$addr" get "/api/orders?limit=100"
+	done
+	stop "$(cat "$WORK/orders.pid")"
+}
+
+elapsed_seconds() { # the "Elapsed (wall clock)" of /usr/bin/time -v, in seconds
+	awk -F': ' '/Elapsed \(wall clock\)/ {
+		n = split($2, p, ":"); s = 0
+		for (i = 1; i <= n; i++) s = s * 60 + p[i]
+		printf "%.2f", s }' "$1"
+}
+
+max_rss_mib() {
+	awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"
+}
+
+stage_csv_ingest() {
+	local n
+	for n in "${TICKS[@]}"; do
+		[[ -f $WORK/ticks-$n.csv ]] || "$WORK/pricegen" -stocks 50 -ticks "$n" -start 000000 -end 235959 -o "$WORK/ticks-$n.csv"
+		redis-cli -p "$INGEST_PORT" FLUSHALL >/dev/null
+		/usr/bin/time -v -o "$WORK/time-$n.txt" env PRICE_STORE=redis REDIS_ADDR="127.0.0.1:$INGEST_PORT" \
+			STOCKS="$(seq -s, -f 'stock%g' 1 50)" PRICE_SOURCE=csv PRICE_CSV="$WORK/ticks-$n.csv" \
+			"$BIN" update >>"$WORK/stockd.log" 2>&1
+		local s rss
+		s=$(elapsed_seconds "$WORK/time-$n.txt")
+		rss=$(max_rss_mib "$WORK/time-$n.txt")
+		row "CSV -> Redis, $n ticks (50 stocks, one day)" "$(awk -v n="$n" -v s="$s" 'BEGIN { printf "%.0f ticks/s", n / s }')" - - \
+			"${s} s, peak RSS ${rss} MiB"
+	done
+}
+
+stage_kafka() {
+	local n=$KAFKA_TICKS kport uport
+	kport=$(free_port)
+	"$WORK/kfake" -port "$kport" >"$WORK/kfake.log" 2>&1 &
+	local kpid=$!
+	started $kpid
+	wait_port "$kport"
+	[[ -f $WORK/ticks-$n.csv ]] || "$WORK/pricegen" -stocks 50 -ticks "$n" -start 000000 -end 235959 -o "$WORK/ticks-$n.csv"
+	local env="PRICE_STORE=redis REDIS_ADDR=127.0.0.1:$INGEST_PORT STOCKS=$(seq -s, -f 'stock%g' 1 50)
+		PRICE_CSV=$WORK/ticks-$n.csv KAFKA_BROKERS=127.0.0.1:$kport KAFKA_TOPIC=loadtest KAFKA_GROUP=loadtest"
+	redis-cli -p "$INGEST_PORT" FLUSHALL >/dev/null
+	local t0 t1
+	t0=$(date +%s.%N)
+	# shellcheck disable=SC2086
+	env $env "$BIN" produce >>"$WORK/stockd.log" 2>&1
+	t1=$(date +%s.%N)
+	row "stockd produce, $n ticks to kfake" "$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f ticks/s", n / (b - a) }')" - - \
+		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f s", b - a }')"
+
+	uport=$(free_port)
+	t0=$(date +%s.%N)
+	# shellcheck disable=SC2086
+	env $env PRICE_SOURCE=kafka UPDATER_ADDR="127.0.0.1:$uport" "$BIN" update >>"$WORK/stockd.log" 2>&1 &
+	local upid=$!
+	started $upid
+	local applied=0 deadline=$((SECONDS + 300))
+	while ((SECONDS < deadline)); do
+		applied=$(curl -sf "http://127.0.0.1:$uport/metrics" 2>/dev/null |
+			awk '/^stockd_ticks_applied_total / { printf "%.0f", $2 }') || applied=0
+		((${applied:-0} >= n)) && break
+		sleep 0.05
+	done
+	t1=$(date +%s.%N)
+	stop "$upid"
+	stop "$kpid"
+	((${applied:-0} >= n)) || { echo "kafka: $applied of $n ticks applied in 300 s" >&2; return 1; }
+	row "Kafka -> Redis, $n ticks (kfake, own process)" "$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f ticks/s", n / (b - a) }')" - - \
+		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f s from start to last tick applied", b - a }')"
+}
+
+stage_yardsticks() {
+	local db
+	db=$(scratch_db pgbench)
+	psql -q "$PG_SERVER/postgres" -c "CREATE DATABASE \"$db\""
+	psql -q "$PG_SERVER/$db" -c "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v bigint NOT NULL)"
+	echo "INSERT INTO t (v) VALUES (1);" >"$WORK/insert.sql"
+	local out tps lat
+	out=$(pgbench -n -M prepared -c "$CONNS_BUY" -j 2 -T "$DUR" -f "$WORK/insert.sql" "$PG_SERVER/$db" 2>&1)
+	tps=$(awk -F'= ' '/^tps/ { printf "%.0f", $2; exit }' <<<"$out")
+	lat=$(awk -F'= ' '/^latency average/ { print $2; exit }' <<<"$out")
+	row "yardstick: pgbench, one INSERT per transaction, -c$CONNS_BUY" "$tps" - - "latency average $lat"
+	local p n
+	for p in 1 16; do
+		n=$((p == 1 ? 200000 : 2000000))
+		[[ $QUICK == 1 ]] && n=$((n / 10))
+		while read -r line; do
+			[[ -n $line ]] || continue
+			local cmd rps p50
+			cmd=${line%%:*}
+			rps=$(grep -o '[0-9.]* requests per second' <<<"$line" | awk '{ printf "%.0f", $1 }')
+			p50=$(grep -o 'p50=[0-9.]*' <<<"$line" | cut -d= -f2)
+			row "yardstick: redis-benchmark $cmd -P $p -c$CONNS_BUY" "$rps" "${p50:--}" - "$n requests"
+		done < <(redis-benchmark -h 127.0.0.1 -p "$INGEST_PORT" -c "$CONNS_BUY" -n "$n" -P "$p" -t set,get -q 2>/dev/null | tr '\r' '\n' | grep 'requests per second')
+	done
+}
+
+# --- the run -------------------------------------------------------------------
+
+need go
+need redis-server
+need redis-cli
+need redis-benchmark
+need psql
+need pgbench
+need curl
+need wrk wrk
+[[ -x /usr/bin/time ]] || need /usr/bin/time time
+
+log "building stockd, pricegen, kfake"
+BIN=$WORK/stockd
+if [[ -n ${LOADTEST_STOCKD:-} ]]; then
+	cp "$LOADTEST_STOCKD" "$BIN"
+else
+	go build -o "$BIN" ./cmd/stockd
+fi
+go build -o "$WORK/pricegen" ./cmd/pricegen
+go build -o "$WORK/kfake" ./scripts/kfake
+
+log "starting Redis (single, cluster, ingest) and scratch databases"
+start_redis "$WORK/redis"
+REDIS_PORT=$(cat "$WORK/redis/port")
+REDIS=127.0.0.1:$REDIS_PORT
+start_redis "$WORK/ingest"
+INGEST_PORT=$(cat "$WORK/ingest/port")
+start_cluster >"$WORK/cluster-addrs"
+CLUSTER=$(cat "$WORK/cluster-addrs")
+CLUSTER_PORT=${CLUSTER%%,*}
+CLUSTER_PORT=${CLUSTER_PORT##*:}
+DB=$(scratch_db single)
+DB_CLUSTER=$(scratch_db cluster)
+prepare "$REDIS" "$DB"
+
+stage buy "BuyStock, single Redis" stage_buy_single
+stage cluster "BuyStock, Redis Cluster" stage_buy_cluster
+stage orders "orders page" stage_orders_page
+stage csv "CSV ingest" stage_csv_ingest
+stage kafka "Kafka ingest" stage_kafka
+stage yardsticks "yardsticks" stage_yardsticks
+stage buy "reconcile, single Redis" reconcile single "$REDIS" "$DB" "-p $REDIS_PORT"
+if grep -q 'Redis Cluster' "$FAILED"; then
+	row "reconcile, Redis Cluster" skipped - - "its BuyStock stage failed"
+else
+	stage cluster "reconcile, Redis Cluster" reconcile cluster "$CLUSTER" "$DB_CLUSTER" "-c -p $CLUSTER_PORT"
+fi
+
+cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+echo
+echo "stockd load test, $(date -u '+%Y-%m-%d %H:%M UTC'), $(git describe --always --dirty 2>/dev/null || echo unknown)"
+echo "machine: $(nproc) CPUs ($cpu), $mem; $(redis-server --version | awk '{ print $3 }'), $(psql -At "$PG_SERVER/postgres" -c 'SHOW server_version')"
+echo "wrk -t2 -d${DUR}s; quick=$QUICK"
+echo
+echo "| workload | requests/s | p50 ms | p99 ms | notes |"
+echo "| --- | ---: | ---: | ---: | --- |"
+cat "$RESULTS"
+if [[ -s $WORK/pprof.txt ]]; then
+	echo
+	echo "CPU profile of stockd serve during the first BuyStock run (go tool pprof -top):"
+	echo '```'
+	head -25 "$WORK/pprof.txt"
+	echo '```'
+elif ! grep -qa DEBUG_ADDR "$BIN"; then
+	echo
+	echo "(no CPU profile: this stockd has no DEBUG_ADDR)"
+fi
+if [[ -s $FAILED ]]; then
+	echo
+	echo "FAILED stages: $(paste -sd, "$FAILED")"
+	exit 1
+fi
