@@ -49,21 +49,31 @@ type Deps struct {
 	Checks      []Check
 	Registry    *prometheus.Registry // where /metrics reads from and the server's metrics go
 	Logger      *slog.Logger
+
+	// ListStocks serves GET /api/stocks and WatchPrices the live stream;
+	// StreamPing is how often a quiet stream sends a comment (0 is
+	// DefaultStreamPing).
+	ListStocks  *app.ListStocks
+	WatchPrices *app.WatchPrices
+	StreamPing  time.Duration
 }
 
 // NewHandler builds the Echo router with every route of the API and the
 // operations routes.
 func NewHandler(d Deps) *echo.Echo {
 	e, m := newRouter(d.Checks, d.Registry, d.Logger, d.CORSOrigins)
-	h := &handlers{buy: d.BuyStock, list: d.ListOrders, prices: d.GetPrices, users: d.GetUser,
+	h := &handlers{buy: d.BuyStock, list: d.ListOrders, users: d.GetUser,
 		cursors: cursorCodecsOf(d), orders: newOrdersCounter(d.Registry)}
+	p := newPriceHandlers(d)
 	// The guard is set per route: a group-wide middleware would make Echo
 	// answer 404 where the contract wants 405 (another method on a route).
 	guard := newGuard(d.Tokens, d.RateLimit, time.Now).middleware
 	e.POST("/api/buy-stock", h.buyStock, guard)
 	e.GET("/api/orders", h.listOrders, guard)
 	e.GET("/api/users/:user", h.getUser, guard)
-	e.GET("/api/stocks/:stock/prices", h.stockPrices, guard)
+	e.GET("/api/stocks", p.listStocks, guard)
+	e.GET("/api/stocks/:stock/prices", p.stockPrices, guard)
+	e.GET("/api/stocks/:stock/stream", p.stream, guard)
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.OpenAPI) })
 	e.GET("/problems/:type", problemDocs)
 	m.initRoutes(e.Routes()) // after every route: their metric series start at 0
@@ -148,6 +158,11 @@ const RequestTimeout = 10 * time.Second
 func requestDeadline(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			// A stream lasts as long as its client; each of its writes
+			// is bounded instead (see stream).
+			if c.Path() == "/api/stocks/:stock/stream" {
+				return next(c)
+			}
 			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
 			defer cancel()
 			c.SetRequest(c.Request().WithContext(ctx))

@@ -185,6 +185,9 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, r role
 	}
 	if r.api {
 		g.Go(func() error { return settle.Run(ctx, 10*time.Second) })
+		if st.runFeed != nil {
+			g.Go(func() error { return st.runFeed(ctx) })
+		}
 		serve("HTTP_ADDR", cfg.HTTPAddr, api, httpapi.ServeOptions{Draining: draining, DrainDelay: cfg.ShutdownDelay})
 	} else {
 		serve("UPDATER_ADDR", cfg.UpdaterAddr, httpapi.NewOpsHandler(st.checks, reg, log), httpapi.ServeOptions{})
@@ -227,9 +230,18 @@ func newHandler(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus
 	if err != nil {
 		return nil, err
 	}
+	stocks, err := app.NewListStocks(cfg.Stocks, st.prices)
+	if err != nil {
+		return nil, err
+	}
+	watch, err := app.NewWatchPrices(cfg.Stocks, st.prices, st.feed)
+	if err != nil {
+		return nil, err
+	}
 	deps := httpapi.Deps{
 		BuyStock: buy, ListOrders: list, GetPrices: prices, GetUser: users, RateLimit: cfg.RateLimit,
 		CursorKey: []byte(cfg.CursorSecret), CursorSecret: st.cursorSecret, CORSOrigins: cfg.CORSOrigins,
+		ListStocks: stocks, WatchPrices: watch,
 		Checks: slices.Concat(st.checks, []httpapi.Check{draining.Check()}), Registry: reg, Logger: log,
 	}
 	if cfg.Auth == config.AuthTokens {

@@ -23,6 +23,10 @@ import (
 // stores is the set of adapters chosen by the configuration.
 type stores struct {
 	prices  ports.PriceStore
+	feed    ports.PriceFeed
+	// runFeed holds the feed's subscription while the API serves; nil
+	// when the feed needs no worker (memory).
+	runFeed func(context.Context) error
 	credits ports.CreditStore
 	orders  ports.OrderRepository
 	keys    ports.IdempotencyStore
@@ -65,7 +69,8 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 	switch cfg.PriceStore {
 	case config.PriceStoreMemory:
 		credits := memory.NewCreditStore()
-		st.prices, st.credits, st.keys = memory.NewPriceStore(), credits, memory.NewIdempotencyStore(st.clock)
+		prices := memory.NewPriceStore()
+		st.prices, st.feed, st.credits, st.keys = prices, prices.Feed(), credits, memory.NewIdempotencyStore(st.clock)
 		st.tokens = memory.NewTokenStore()
 		seed, err := app.NewSeedUsers(credits)
 		if err == nil {
@@ -87,6 +92,8 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 			log.Warn("redis is unavailable; starting anyway and retrying", "addr", cfg.RedisAddrs, "error", err)
 		}
 		st.prices, st.credits, st.keys = redis.NewPriceStore(client), redis.NewCreditStore(client), redis.NewIdempotencyStore(client)
+		feed := redis.NewPriceFeed(client, log)
+		st.feed, st.runFeed = feed, feed.Run
 		st.tokens = redis.NewTokenStore(client)
 		st.checks = append(st.checks, httpapi.Check{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, client) }})
 	}
