@@ -22,8 +22,8 @@ import (
 
 // stores is the set of adapters chosen by the configuration.
 type stores struct {
-	prices  ports.PriceStore
-	feed    ports.PriceFeed
+	prices ports.PriceStore
+	feed   ports.PriceFeed
 	// runFeed holds the feed's subscription while the API serves; nil
 	// when the feed needs no worker (memory).
 	runFeed func(context.Context) error
