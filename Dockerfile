@@ -6,7 +6,10 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN make build BIN=/out/stockd
+# The version comes from outside (`make up` passes git describe): the
+# build context need not carry .git.
+ARG VERSION=dev
+RUN make build BIN=/out/stockd VERSION=${VERSION}
 
 # Static binary, no shell, non-root.
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -1,31 +1,10 @@
-// Package app holds the use cases: ingest ticks, buy stock, list orders,
-// settle pending orders, seed users. Each orchestrates the domain and the
-// ports; none speaks SQL, Redis or HTTP.
+// Package app holds the use cases, one file each, named for what it does:
+// ingesting ticks from a price source into the price store
+// (ingest_ticks.go), buying stock (buy_stock.go), settling the orders an
+// outage left pending (settle_orders.go), listing orders (list_orders.go),
+// reading a stock's prices (get_prices.go), seeding users (seed_users.go),
+// and minting and checking API tokens (tokens.go). Each takes the small
+// ports it calls, orchestrates the domain, and refuses a nil dependency at
+// construction; none speaks SQL, Redis, Kafka or HTTP. errors.go holds the
+// errors they report beyond those of domain and ports.
 package app
-
-import (
-	"errors"
-	"fmt"
-	"reflect"
-)
-
-// Errors the use cases report beyond those of domain and ports.
-var (
-	// ErrNoPrice: the stock has no price yet, so no order can be judged.
-	ErrNoPrice = errors.New("stock has no price yet")
-	// ErrOrderPending: the order was accepted and the credit debited, but
-	// the order store did not take it; it is kept and will be recorded
-	// when the store is back (see SettlePendingOrders).
-	ErrOrderPending = errors.New("order accepted, recording delayed")
-)
-
-// requireAll refuses a nil dependency at construction rather than at the
-// first request.
-func requireAll(deps map[string]any) error {
-	for name, d := range deps {
-		if d == nil || (reflect.ValueOf(d).Kind() == reflect.Pointer && reflect.ValueOf(d).IsNil()) {
-			return fmt.Errorf("app: %s must not be nil", name)
-		}
-	}
-	return nil
-}

@@ -11,13 +11,13 @@ import (
 // batch into the price store.
 type IngestTicks struct {
 	source  ports.PriceSource
-	store   ports.PriceStore
+	store   ports.PriceMerger
 	applied func(ticks, stocks int)
 }
 
 // NewIngestTicks wires the updater. applied, when not nil, is told of every
 // batch stored (for metrics and logs).
-func NewIngestTicks(source ports.PriceSource, store ports.PriceStore, applied func(ticks, stocks int)) (*IngestTicks, error) {
+func NewIngestTicks(source ports.PriceSource, store ports.PriceMerger, applied func(ticks, stocks int)) (*IngestTicks, error) {
 	if err := requireAll(map[string]any{"price source": source, "price store": store}); err != nil {
 		return nil, err
 	}

@@ -33,13 +33,13 @@ type OrdersPage struct {
 
 // ListOrders lists the visible orders, newest first.
 type ListOrders struct {
-	orders ports.OrderRepository
+	orders ports.OrderLister
 	clock  ports.Clock
 	loc    *time.Location
 }
 
 // NewListOrders wires the use case; loc is the zone that decides "today".
-func NewListOrders(orders ports.OrderRepository, clock ports.Clock, loc *time.Location) (*ListOrders, error) {
+func NewListOrders(orders ports.OrderLister, clock ports.Clock, loc *time.Location) (*ListOrders, error) {
 	if err := requireAll(map[string]any{"order repository": orders, "clock": clock, "time zone": loc}); err != nil {
 		return nil, err
 	}

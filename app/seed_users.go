@@ -16,11 +16,11 @@ type UserCredit struct {
 // SeedUsers writes users' credit, creating the users or overwriting only
 // their credit.
 type SeedUsers struct {
-	credits ports.CreditStore
+	credits ports.CreditSetter
 }
 
 // NewSeedUsers wires the use case.
-func NewSeedUsers(credits ports.CreditStore) (*SeedUsers, error) {
+func NewSeedUsers(credits ports.CreditSetter) (*SeedUsers, error) {
 	if err := requireAll(map[string]any{"credit store": credits}); err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 	"go.uber.org/mock/gomock"
 
 	"stockd/app"
@@ -18,8 +17,6 @@ import (
 	"stockd/ports"
 	"stockd/ports/portsmock"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // TestNamesThatAreNotUsersChangeNothing: a stock's name, a service key and
 // a malformed name are not users; nothing is written for them.

@@ -6,72 +6,83 @@ import (
 	"slices"
 )
 
-// NoTick marks, in MinuteSeries.CloseAt, a minute that had no tick and
-// carries the previous minute's price.
+// NoTick marks, in MinuteSeries.CloseAt and OpenAt, a minute that had no
+// tick and carries the previous minute's price.
 const NoTick TimeOfDay = -1
 
 // ErrMalformedSeries reports a stored series that cannot be read as ticks.
 var ErrMalformedSeries = errors.New("malformed price series")
 
-// closeTick is the tick that currently closes a minute.
-type closeTick struct {
-	at    TimeOfDay
-	price int64
-}
-
-// PriceHistory is what the service knows of one stock's prices: the closing
-// tick of every minute that had a tick. It is the canonical state behind the
-// stored series. Recording ticks commutes (the latest tick time of a minute
-// wins, whatever the order they arrive in) and is idempotent, which is what
-// lets a Kafka consumer redeliver after a crash without corrupting anything.
+// PriceHistory is what the service knows of one stock's prices: the candle
+// of every minute that had a tick (see candle). It is the canonical state
+// behind the stored series. Recording ticks commutes and is idempotent: a
+// candle is a join of its ticks (the latest closes, the earliest opens, the
+// highest and lowest bound), so any order, any repetition and any split into
+// batches give the same history. That is what lets a Kafka consumer
+// redeliver after a crash, or a file be applied twice, without changing a
+// value.
 type PriceHistory struct {
-	closes map[TimeOfDay]closeTick // keyed by the start of the minute
+	// candles[i] is the candle of minute number first+i (minutes since
+	// midnight). The slice spans the first to the last minute with a tick;
+	// a minute in between without one is the zero candle. A day has 1440
+	// minutes, so a dense slice is both smaller and faster than a map.
+	first   int
+	candles []candle
 }
 
 // NewPriceHistory returns an empty history.
-func NewPriceHistory() *PriceHistory {
-	return &PriceHistory{closes: make(map[TimeOfDay]closeTick)}
-}
+func NewPriceHistory() *PriceHistory { return &PriceHistory{} }
 
-// Record applies a tick at time at. The tick closes its minute unless the
-// minute already has a later tick; on the same second the recorded tick
-// wins, since it is the later one in its source.
+// Record applies a tick at time at (see candle for the rule).
 func (h *PriceHistory) Record(at TimeOfDay, price int64) {
-	m := at.Minute()
-	if c, ok := h.closes[m]; ok && c.at > at {
-		return
-	}
-	h.closes[m] = closeTick{at: at, price: price}
+	h.slot(int(at) / 60).add(pricedTick{at: at, price: price})
 }
 
-// Absorb records every close of later into h, as if later's ticks had been
-// recorded after h's.
-func (h *PriceHistory) Absorb(later *PriceHistory) {
-	for _, c := range later.closes {
-		h.Record(c.at, c.price)
+// slot returns the candle of minute number m, growing the span to hold it.
+func (h *PriceHistory) slot(m int) *candle {
+	switch {
+	case len(h.candles) == 0:
+		h.first, h.candles = m, make([]candle, 1, 16)
+	case m < h.first:
+		grown := make([]candle, h.first-m+len(h.candles))
+		copy(grown[h.first-m:], h.candles)
+		h.first, h.candles = m, grown
+	case m >= h.first+len(h.candles):
+		h.candles = append(h.candles, make([]candle, m-h.first-len(h.candles)+1)...)
+	}
+	return &h.candles[m-h.first]
+}
+
+// Absorb records every candle of other into h: the result is that of
+// recording both histories' ticks, in any order.
+func (h *PriceHistory) Absorb(other *PriceHistory) {
+	for i, c := range other.candles {
+		if !c.empty() {
+			h.slot(other.first + i).join(c)
+		}
 	}
 }
 
 // Clone returns an independent copy of h.
 func (h *PriceHistory) Clone() *PriceHistory {
-	c := NewPriceHistory()
-	for m, t := range h.closes {
-		c.closes[m] = t
-	}
-	return c
+	return &PriceHistory{first: h.first, candles: slices.Clone(h.candles)}
 }
 
-// Empty reports whether h has no tick.
-func (h *PriceHistory) Empty() bool { return len(h.closes) == 0 }
-
 // MinuteSeries is the stored, minute-wise form of a history: one entry per
-// minute from the first minute with a tick to the last, ascending. A minute
-// without a tick carries the previous minute's price, and its CloseAt is
-// NoTick; otherwise CloseAt is the time of the tick that closed it.
+// minute from the first minute with a tick to the last, ascending. Prices
+// holds each minute's close; Open, High and Low its other candle values. A
+// minute without a tick carries the previous minute's close in all four,
+// and its CloseAt and OpenAt are NoTick; otherwise CloseAt and OpenAt are
+// the times of the ticks that closed and opened it, which is what lets a
+// stored series be merged with more ticks exactly.
 type MinuteSeries struct {
 	Minutes []TimeOfDay
 	Prices  []int64
 	CloseAt []TimeOfDay
+	Open    []int64
+	High    []int64
+	Low     []int64
+	OpenAt  []TimeOfDay
 }
 
 // Len is the number of minutes in s.
@@ -85,57 +96,54 @@ func (s MinuteSeries) Latest() (price int64, ok bool) {
 	return s.Prices[len(s.Prices)-1], true
 }
 
-// Series renders h minute by minute, carrying prices over minutes without a
-// tick.
+// Series renders h minute by minute, carrying the close over minutes
+// without a tick.
 func (h *PriceHistory) Series() MinuteSeries {
-	if len(h.closes) == 0 {
-		return MinuteSeries{Minutes: []TimeOfDay{}, Prices: []int64{}, CloseAt: []TimeOfDay{}}
-	}
-	first, last := TimeOfDay(SecondsPerDay), TimeOfDay(-1)
-	for m := range h.closes {
-		first, last = min(first, m), max(last, m)
-	}
-	n := int(last-first)/60 + 1
+	n := len(h.candles)
 	s := MinuteSeries{
-		Minutes: make([]TimeOfDay, 0, n),
-		Prices:  make([]int64, 0, n),
-		CloseAt: make([]TimeOfDay, 0, n),
+		Minutes: make([]TimeOfDay, n), Prices: make([]int64, n), CloseAt: make([]TimeOfDay, n),
+		Open: make([]int64, n), High: make([]int64, n), Low: make([]int64, n), OpenAt: make([]TimeOfDay, n),
 	}
 	var carried int64
-	for m := first; m <= last; m += 60 {
-		at := NoTick
-		if c, ok := h.closes[m]; ok {
-			carried, at = c.price, c.at
+	for i, c := range h.candles {
+		s.Minutes[i] = TimeOfDay((h.first + i) * 60)
+		if c.empty() {
+			s.Prices[i], s.Open[i], s.High[i], s.Low[i] = carried, carried, carried, carried
+			s.CloseAt[i], s.OpenAt[i] = NoTick, NoTick
+			continue
 		}
-		s.Minutes = append(s.Minutes, m)
-		s.Prices = append(s.Prices, carried)
-		s.CloseAt = append(s.CloseAt, at)
+		carried = c.close.price
+		s.Prices[i], s.Open[i], s.High[i], s.Low[i] = c.close.price, c.open.price, c.high, c.low
+		s.CloseAt[i], s.OpenAt[i] = c.close.at, c.open.at
 	}
 	return s
 }
 
-// Latest returns the price of the latest minute of h.
+// Latest returns the close of the latest minute of h.
 func (h *PriceHistory) Latest() (price int64, ok bool) {
-	last := TimeOfDay(-1)
-	for m, c := range h.closes {
-		if m > last {
-			last, price = m, c.price
-		}
+	if len(h.candles) == 0 {
+		return 0, false
 	}
-	return price, last >= 0
+	return h.candles[len(h.candles)-1].close.price, true
 }
 
 // HistoryFromSeries reads a stored series back into the ticks it stands for.
-// Entries this service wrote carry their close time in CloseAt and are read
-// exactly. Any other entry (the series was written by someone else, or edited
-// since) is taken as a tick at its own time, as the contract says: a CloseAt
-// that is missing, of another length, outside its minute, or NoTick on an
-// entry whose price is not the carried one.
+// Entries this service wrote carry their close time in CloseAt (and their
+// open time and candle in OpenAt, Open, High, Low) and are read exactly. Any
+// other entry (the series was written by someone else, or edited since) is
+// taken as a tick at its own time, as the contract says: a CloseAt that is
+// missing, of another length, outside its minute, or NoTick on an entry
+// whose price is not the carried one. An entry with a close time but no
+// consistent candle (written by an older version, or edited) is taken as
+// one tick at its close time: the series is upgraded in place, and a later
+// re-application of the original ticks restores the full candle.
 func HistoryFromSeries(s MinuteSeries) (*PriceHistory, error) {
 	if len(s.Minutes) != len(s.Prices) {
 		return nil, fmt.Errorf("%w: %d times but %d prices", ErrMalformedSeries, len(s.Minutes), len(s.Prices))
 	}
-	ours := len(s.CloseAt) == len(s.Minutes)
+	n := len(s.Minutes)
+	ours := len(s.CloseAt) == n
+	withCandles := ours && len(s.Open) == n && len(s.High) == n && len(s.Low) == n && len(s.OpenAt) == n
 	h := NewPriceHistory()
 	for i, m := range s.Minutes {
 		p := s.Prices[i]
@@ -148,7 +156,14 @@ func HistoryFromSeries(s MinuteSeries) (*PriceHistory, error) {
 		if ours && m%60 == 0 {
 			at := s.CloseAt[i]
 			if at != NoTick && at >= m && at < m+60 {
-				h.Record(at, p)
+				closing := pricedTick{at: at, price: p}
+				c := candle{open: closing, close: closing, high: p, low: p}
+				if withCandles {
+					if full, ok := storedCandle(m, closing, s.OpenAt[i], s.Open[i], s.High[i], s.Low[i]); ok {
+						c = full
+					}
+				}
+				h.slot(int(m) / 60).join(c)
 				continue
 			}
 			if at == NoTick && i > 0 && s.Minutes[i-1] == m-60 && s.Prices[i-1] == p {
@@ -160,8 +175,10 @@ func HistoryFromSeries(s MinuteSeries) (*PriceHistory, error) {
 	return h, nil
 }
 
-// Equal reports whether two series hold the same minutes, prices and close
+// Equal reports whether two series hold the same minutes, candles and tick
 // times.
 func (s MinuteSeries) Equal(o MinuteSeries) bool {
-	return slices.Equal(s.Minutes, o.Minutes) && slices.Equal(s.Prices, o.Prices) && slices.Equal(s.CloseAt, o.CloseAt)
+	return slices.Equal(s.Minutes, o.Minutes) && slices.Equal(s.Prices, o.Prices) && slices.Equal(s.CloseAt, o.CloseAt) &&
+		slices.Equal(s.Open, o.Open) && slices.Equal(s.High, o.High) && slices.Equal(s.Low, o.Low) &&
+		slices.Equal(s.OpenAt, o.OpenAt)
 }

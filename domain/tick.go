@@ -43,8 +43,8 @@ func NewTickBatch() *TickBatch {
 	return &TickBatch{histories: make(map[string]*PriceHistory)}
 }
 
-// Add folds t into the batch. Ticks must be added in source order: of two
-// ticks of a stock in the same second, the one added later wins.
+// Add folds t into its stock's history, by the rule of
+// PriceHistory.Record (which decides, too, between two ticks of a second).
 func (b *TickBatch) Add(t Tick) {
 	h := b.histories[t.Stock]
 	if h == nil {

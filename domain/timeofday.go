@@ -70,14 +70,6 @@ func digits(s string) (int, bool) {
 	return n, true
 }
 
-// NewTimeOfDay builds a time of day from hours, minutes and seconds.
-func NewTimeOfDay(h, m, s int) (TimeOfDay, error) {
-	if h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 59 {
-		return 0, fmt.Errorf("%w: %02d:%02d:%02d is out of range", ErrBadTime, h, m, s)
-	}
-	return TimeOfDay(h*3600 + m*60 + s), nil
-}
-
 // Minute returns the start of the minute that holds t.
 func (t TimeOfDay) Minute() TimeOfDay { return t - t%60 }
 

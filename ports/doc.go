@@ -1,10 +1,9 @@
-// Package ports holds the interfaces the use cases need from the outside
-// world (prices, credit, orders, idempotency records, time) and the errors
-// those interfaces speak. Adapters implement them; nothing else lives here.
+// Package ports holds the interfaces between the use cases and the outside
+// world, one file each, and the errors they speak: where ticks come from
+// (PriceSource, and TickScanner for the producer), where prices, credit,
+// orders, idempotency records and tokens are kept (the stores, whole, as
+// the contract suites in adapters/storetest test them), the small slices
+// of them that single use cases call (PriceMerger, OrderLister,
+// CreditSetter), and the clock. Adapters implement them; mocks generated
+// by mockgen are in portsmock. Nothing else lives here.
 package ports
-
-import "errors"
-
-// ErrUnavailable wraps every failure to reach a backing server (a refused
-// connection, a timeout): the caller may retry later.
-var ErrUnavailable = errors.New("store unavailable")

@@ -14,7 +14,8 @@ type PriceStore interface {
 	// per stock, writing each stock once.
 	Merge(ctx context.Context, histories map[string]*domain.PriceHistory) error
 	// Series returns the stored series of stock; an empty series when the
-	// stock has none.
+	// stock has none. The series may be shared with other callers: read
+	// it, do not change it.
 	Series(ctx context.Context, stock string) (domain.MinuteSeries, error)
 	// Latest returns the price of the last minute of stock's series; ok is
 	// false when the stock has no price yet. A price written by another

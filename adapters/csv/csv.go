@@ -30,7 +30,8 @@ type LineError struct {
 func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason) }
 
 // Scan reads every tick of r in file order and hands each to each. It stops
-// at the first bad row with a *LineError, or at the first error of each.
+// at the first bad row with a *LineError, or at the first error of each,
+// which it returns as is.
 // Memory does not grow with the number of rows.
 func Scan(r io.Reader, name string, stocks domain.Stocks, each func(domain.Tick) error) error {
 	cr := csv.NewReader(bufio.NewReaderSize(r, 64<<10))
@@ -74,8 +75,12 @@ func Scan(r io.Reader, name string, stocks domain.Stocks, each func(domain.Tick)
 			if err != nil {
 				return lineErr(line, "Stock: %v", err)
 			}
-			if err := emit(stock, at, row[2], each); err != nil {
+			t, err := tick(stock, at, row[2])
+			if err != nil {
 				return lineErr(line, "%v", err)
+			}
+			if err := each(t); err != nil {
+				return err
 			}
 			continue
 		}
@@ -84,23 +89,23 @@ func Scan(r io.Reader, name string, stocks domain.Stocks, each func(domain.Tick)
 			if strings.TrimSpace(cell) == "" {
 				continue
 			}
-			if err := emit(stock, at, cell, each); err != nil {
+			t, err := tick(stock, at, cell)
+			if err != nil {
 				return lineErr(line, "%s: %v", header[i+1], err)
+			}
+			if err := each(t); err != nil {
+				return err
 			}
 		}
 	}
 }
 
-func emit(stock string, at domain.TimeOfDay, priceText string, each func(domain.Tick) error) error {
+func tick(stock string, at domain.TimeOfDay, priceText string) (domain.Tick, error) {
 	price, err := parsePrice(strings.TrimSpace(priceText))
 	if err != nil {
-		return err
+		return domain.Tick{}, err
 	}
-	t, err := domain.NewTick(stock, at, price)
-	if err != nil {
-		return err
-	}
-	return each(t)
+	return domain.NewTick(stock, at, price)
 }
 
 // parseHeader returns nil for the long layout, or the stock of each column
@@ -160,6 +165,12 @@ func parsePrice(s string) (int64, error) {
 func csvError(name string, err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
+		// A quote left open runs on to the end of the file, where the
+		// reader notices it: the line to fix is where the field starts.
+		if errors.Is(pe.Err, csv.ErrQuote) && pe.StartLine != pe.Line {
+			return &LineError{File: name, Line: pe.StartLine,
+				Reason: fmt.Sprintf("%v: the quoted field starts here and is still open at line %d", pe.Err, pe.Line)}
+		}
 		return &LineError{File: name, Line: pe.Line, Reason: pe.Err.Error()}
 	}
 	return fmt.Errorf("read %s: %w", name, err)
@@ -189,9 +200,13 @@ func ReadFile(path string, stocks domain.Stocks) (*domain.TickBatch, error) {
 	return Read(f, path, stocks)
 }
 
-var _ ports.PriceSource = (*Source)(nil)
+var (
+	_ ports.PriceSource = (*Source)(nil)
+	_ ports.TickScanner = (*Source)(nil)
+)
 
-// Source is a price source that reads one file, whole, as one batch.
+// Source is one file: a price source that applies it whole, as one batch,
+// and a tick scanner that streams it.
 type Source struct {
 	path   string
 	stocks domain.Stocks
@@ -209,4 +224,20 @@ func (s *Source) Run(ctx context.Context, apply ports.ApplyBatch) error {
 		return err
 	}
 	return apply(ctx, batch)
+}
+
+// ScanTicks streams the file's ticks to each, in file order, stopping at
+// the first bad row or when ctx ends.
+func (s *Source) ScanTicks(ctx context.Context, each func(domain.Tick) error) error {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return Scan(f, s.path, s.stocks, func(t domain.Tick) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return each(t)
+	})
 }

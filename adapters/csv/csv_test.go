@@ -89,6 +89,11 @@ func TestReadErrorsNameFileAndLine(t *testing.T) {
 		{"short row", "Time,Stock,Price\n90006,stock1\n", 2, "2 fields"},
 		{"bad quote", "Time,Stock,Price\n90006,\"stock1,1\n", 2, "quote"},
 		{"wide bad cell", "Time,Stock1,Stock2\n90006,1,x\n", 2, "Stock2"},
+		// The quote opened on line 152 runs to the end of the file (line
+		// 302): the line to fix is where the field starts.
+		{"unterminated quote", "Time,Stock,Price\n" + strings.Repeat("90006,stock1,1\n", 150) + "90006,\"stock1,1\n" +
+			strings.Repeat("90006,stock1,1\n", 150), 152, "quoted field starts here"},
+		{"extraneous quote", "Time,Stock,Price\n90006,stock1,1\n90006,\"stock1\"x,1\n", 3, "quote"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,6 +129,27 @@ func TestSourceAppliesNothingOnABadRow(t *testing.T) {
 	}
 	if !strings.HasPrefix(err.Error(), path+":3: ") {
 		t.Fatalf("error = %q, want %s:3: ...", err, path)
+	}
+}
+
+func TestScanTicksStreamsInFileOrder(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "p.csv")
+	if err := os.WriteFile(path, []byte("Time,Stock,Price\n90007,stock2,2\n90006,Stock1,1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err := csv.NewSource(path, stocks(t)).ScanTicks(t.Context(), func(tk domain.Tick) error {
+		got = append(got, tk.Stock+"@"+tk.At.String())
+		return nil
+	})
+	if err != nil || !slices.Equal(got, []string{"stock2@090007", "stock1@090006"}) {
+		t.Fatalf("ScanTicks = %v, %v", got, err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := csv.NewSource(path, stocks(t)).ScanTicks(ctx, func(domain.Tick) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ScanTicks on a cancelled context = %v", err)
 	}
 }
 

@@ -1,11 +1,14 @@
 package http
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"sync"
 	"time"
 
 	"stockd/app"
@@ -77,4 +80,31 @@ func (k *cursorCodec) decode(s string) (app.Cursor, error) {
 		AsOf:  time.Unix(0, asOf).UTC(),
 		After: domain.OrderPosition{CreatedAt: time.UnixMicro(createdAt).UTC(), ID: id},
 	}, nil
+}
+
+// cursorCodecs hands out the codec, built on first use from a secret that
+// may live in a store (the order store keeps one for every API process):
+// a process that starts while that store is down still serves, and its
+// first listing fetches the secret once the store is back.
+type cursorCodecs struct {
+	mu    sync.Mutex
+	codec *cursorCodec
+	fetch func(context.Context) ([]byte, error)
+}
+
+func staticCursorCodecs(secret []byte) *cursorCodecs {
+	return &cursorCodecs{codec: newCursorCodec(secret)}
+}
+
+func (c *cursorCodecs) get(ctx context.Context) (*cursorCodec, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.codec == nil {
+		secret, err := c.fetch(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("cursor secret: %w", err)
+		}
+		c.codec = newCursorCodec(secret)
+	}
+	return c.codec, nil
 }

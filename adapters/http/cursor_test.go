@@ -1,7 +1,9 @@
 package http
 
 import (
+	"context"
 	"encoding/base64"
+	"errors"
 	"testing"
 	"time"
 
@@ -94,4 +96,30 @@ func FuzzCursor(f *testing.F) {
 			t.Fatalf("decoded %q to %+v, which encodes otherwise", s, c)
 		}
 	})
+}
+
+func TestCursorSecretIsFetchedOnFirstUseAndKept(t *testing.T) {
+	t.Parallel()
+	down := errors.New("order store down")
+	calls := 0
+	codecs := &cursorCodecs{fetch: func(context.Context) ([]byte, error) {
+		calls++
+		if calls == 1 {
+			return nil, down
+		}
+		return []byte("the shared secret"), nil
+	}}
+	_, err := codecs.get(t.Context())
+	require.ErrorIs(t, err, down, "a store that is down is told, not replaced by a random key")
+	first, err := codecs.get(t.Context())
+	require.NoError(t, err)
+	again, err := codecs.get(t.Context())
+	require.NoError(t, err)
+	assert.Same(t, first, again)
+	assert.Equal(t, 2, calls, "fetched until it succeeded, then kept")
+	// The key is the secret's: another process with the same secret reads
+	// this process's cursors.
+	got, err := newCursorCodec([]byte("the shared secret")).decode(first.encode(testCursor))
+	require.NoError(t, err)
+	assert.Equal(t, testCursor, got)
 }

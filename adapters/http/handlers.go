@@ -1,7 +1,6 @@
 package http
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,9 +16,8 @@ import (
 type handlers struct {
 	buy     *app.BuyStock
 	list    *app.ListOrders
-	prices  *app.GetPrices
 	users   *app.GetUser
-	cursors *cursorCodec
+	cursors *cursorCodecs
 	orders  *prometheus.CounterVec // judged orders by status
 }
 
@@ -99,8 +97,12 @@ func (h *handlers) listOrders(c echo.Context) error {
 		}
 		q.Limit = n
 	}
+	cursors, err := h.cursors.get(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	if s := c.QueryParam("cursor"); s != "" {
-		cur, err := h.cursors.decode(s)
+		cur, err := cursors.decode(s)
 		if err != nil {
 			return fail(probBadCursor, "", err)
 		}
@@ -115,7 +117,7 @@ func (h *handlers) listOrders(c echo.Context) error {
 		resp.Results[i] = toOrderJSON(o)
 	}
 	if page.Next != nil {
-		s := h.cursors.encode(*page.Next)
+		s := cursors.encode(*page.Next)
 		resp.Next = &s
 	}
 	return c.JSON(http.StatusOK, resp)
@@ -138,25 +140,4 @@ func (h *handlers) getUser(c echo.Context) error {
 		return inPath(withInput(err, name, ""))
 	}
 	return c.JSON(http.StatusOK, userResponse{User: u.Name, Credit: u.Credit})
-}
-
-type pricesResponse struct {
-	Stock string   `json:"stock"`
-	Time  []string `json:"time"`
-	Price []int64  `json:"price"`
-}
-
-func (h *handlers) stockPrices(c echo.Context) error {
-	stock, s, err := h.prices.Execute(c.Request().Context(), c.Param("stock"))
-	if errors.Is(err, domain.ErrUnknownStock) {
-		return withStatus(http.StatusNotFound, err)
-	}
-	if err != nil {
-		return err
-	}
-	resp := pricesResponse{Stock: stock, Time: make([]string, len(s.Minutes)), Price: s.Prices}
-	for i, m := range s.Minutes {
-		resp.Time[i] = m.String()
-	}
-	return c.JSON(http.StatusOK, resp)
 }

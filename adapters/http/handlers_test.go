@@ -504,11 +504,11 @@ func TestStockPrices(t *testing.T) {
 	f.tick(t, "stock3", 9*3600+60, 6)
 	rec := f.do(t, http.MethodGet, "/api/stocks/STOCK3/prices", "")
 	require.Equal(t, http.StatusOK, rec.Code)
-	assert.JSONEq(t, `{"stock":"stock3","time":["090000","090100"],"price":[5,6]}`, rec.Body.String())
+	assert.JSONEq(t, `{"stock":"stock3","time":["090000","090100"],"price":[5,6],"open":[5,6],"high":[5,6],"low":[5,6]}`, rec.Body.String())
 
 	rec = f.do(t, http.MethodGet, "/api/stocks/stock2/prices", "")
 	require.Equal(t, http.StatusOK, rec.Code)
-	assert.JSONEq(t, `{"stock":"stock2","time":[],"price":[]}`, rec.Body.String())
+	assert.JSONEq(t, `{"stock":"stock2","time":[],"price":[],"open":[],"high":[],"low":[]}`, rec.Body.String())
 
 	rec = f.do(t, http.MethodGet, "/api/stocks/stock9/prices", "")
 	require.Equal(t, http.StatusNotFound, rec.Code)

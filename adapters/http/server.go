@@ -38,29 +38,42 @@ type Deps struct {
 	RateLimit  int         // requests per second per user (or address); 0 is off
 	// CursorKey authenticates paging cursors. Every process serving the
 	// API must have the same one, or a cursor from one is refused by
-	// another; empty means a random key of this process alone.
-	CursorKey []byte
+	// another. When it is empty, CursorSecret fetches the shared one (kept
+	// in the order store) on first use; with neither, a random key serves
+	// this process alone.
+	CursorKey    []byte
+	CursorSecret func(context.Context) ([]byte, error)
 	// CORSOrigins are the browser origins allowed to call the API from
 	// their pages; none (the default) answers OPTIONS with 405.
 	CORSOrigins []string
 	Checks      []Check
 	Registry    *prometheus.Registry // where /metrics reads from and the server's metrics go
 	Logger      *slog.Logger
+
+	// ListStocks serves GET /api/stocks and WatchPrices the live stream;
+	// StreamPing is how often a quiet stream sends a comment (0 is
+	// DefaultStreamPing).
+	ListStocks  *app.ListStocks
+	WatchPrices *app.WatchPrices
+	StreamPing  time.Duration
 }
 
 // NewHandler builds the Echo router with every route of the API and the
 // operations routes.
 func NewHandler(d Deps) *echo.Echo {
 	e, m := newRouter(d.Checks, d.Registry, d.Logger, d.CORSOrigins)
-	h := &handlers{buy: d.BuyStock, list: d.ListOrders, prices: d.GetPrices, users: d.GetUser,
-		cursors: newCursorCodec(cursorSecret(d.CursorKey, d.Logger)), orders: newOrdersCounter(d.Registry)}
+	h := &handlers{buy: d.BuyStock, list: d.ListOrders, users: d.GetUser,
+		cursors: cursorCodecsOf(d), orders: newOrdersCounter(d.Registry)}
+	p := newPriceHandlers(d)
 	// The guard is set per route: a group-wide middleware would make Echo
 	// answer 404 where the contract wants 405 (another method on a route).
 	guard := newGuard(d.Tokens, d.RateLimit, time.Now).middleware
 	e.POST("/api/buy-stock", h.buyStock, guard)
 	e.GET("/api/orders", h.listOrders, guard)
 	e.GET("/api/users/:user", h.getUser, guard)
-	e.GET("/api/stocks/:stock/prices", h.stockPrices, guard)
+	e.GET("/api/stocks", p.listStocks, guard)
+	e.GET("/api/stocks/:stock/prices", p.stockPrices, guard)
+	e.GET("/api/stocks/:stock/stream", p.stream, guard)
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.OpenAPI) })
 	e.GET("/problems/:type", problemDocs)
 	m.initRoutes(e.Routes()) // after every route: their metric series start at 0
@@ -111,14 +124,18 @@ func newRouter(checks []Check, reg *prometheus.Registry, log *slog.Logger, corsO
 	return e, m
 }
 
-// cursorSecret is the configured key, or a random one for this process
-// alone, said in the log because paging across processes then fails.
-func cursorSecret(key []byte, log *slog.Logger) []byte {
-	if len(key) > 0 {
-		return key
+// cursorCodecsOf is the configured key, the shared secret fetched on first
+// use, or a random key for this process alone, said in the log because
+// paging across processes then fails.
+func cursorCodecsOf(d Deps) *cursorCodecs {
+	switch {
+	case len(d.CursorKey) > 0:
+		return staticCursorCodecs(d.CursorKey)
+	case d.CursorSecret != nil:
+		return &cursorCodecs{fetch: d.CursorSecret}
 	}
-	log.Warn("no cursor key configured: paging cursors are valid in this process only")
-	return []byte(rand.Text())
+	d.Logger.Warn("no cursor key configured: paging cursors are valid in this process only")
+	return staticCursorCodecs([]byte(rand.Text()))
 }
 
 // NewServer wraps handler in a server with timeouts, so that a slow or
@@ -141,6 +158,11 @@ const RequestTimeout = 10 * time.Second
 func requestDeadline(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			// A stream lasts as long as its client; each of its writes
+			// is bounded instead (see stream).
+			if c.Path() == "/api/stocks/:stock/stream" {
+				return next(c)
+			}
 			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
 			defer cancel()
 			c.SetRequest(c.Request().WithContext(ctx))

@@ -1,5 +1,5 @@
 // Package kafka is the Kafka edge (franz-go): the producer that fills the
-// price topic from a CSV file, and the price source that consumes it in a
+// price topic from a tick source (a CSV file), and the price source that consumes it in a
 // consumer group, committing only what the store has applied.
 package kafka
 
@@ -73,6 +73,25 @@ func DecodeTick(value []byte, stocks domain.Stocks) (domain.Tick, error) {
 		return domain.Tick{}, fmt.Errorf("%w: %s", domain.ErrBadPrice, tj.Price)
 	}
 	return domain.NewTick(stock, at, price)
+}
+
+// ErrKeyMismatch reports a record whose key names another stock than its
+// value. The key decides the partition, and so the order of a stock's
+// ticks; a record that contradicts itself is not guessed at.
+var ErrKeyMismatch = errors.New("record key names another stock than its value")
+
+// DecodeRecord reads a record: its value as DecodeTick does, and its key,
+// which must be the value's stock (in any case) or empty.
+func DecodeRecord(key, value []byte, stocks domain.Stocks) (domain.Tick, error) {
+	t, err := DecodeTick(value, stocks)
+	if err != nil || len(key) == 0 {
+		return t, err
+	}
+	if k, err := stocks.Canonical(string(key)); err != nil || k != t.Stock {
+		// Bounded: the reason goes into a header and a log line.
+		return domain.Tick{}, fmt.Errorf("%w: key %.64q, value's stock %q", ErrKeyMismatch, key, t.Stock)
+	}
+	return t, nil
 }
 
 // EnsureTopics creates the topics that do not exist yet, with

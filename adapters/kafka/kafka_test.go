@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -112,9 +113,9 @@ func newEnv(t *testing.T) env {
 
 func (e env) produce(t *testing.T, path string) int {
 	t.Helper()
-	sum, err := kafka.ProduceFile(t.Context(), kafka.ProducerConfig{Brokers: e.brokers, Topic: e.topic}, path, stocks(t))
+	n, err := kafka.Produce(t.Context(), kafka.ProducerConfig{Brokers: e.brokers, Topic: e.topic}, csv.NewSource(path, stocks(t)))
 	require.NoError(t, err)
-	return sum.Records
+	return n
 }
 
 func (e env) source(t *testing.T, maxPoll int, reg prometheus.Registerer) *kafka.Source {
@@ -273,7 +274,8 @@ func TestPoisonRecordsGoToTheDeadLetterTopic(t *testing.T) {
 	require.NoError(t, err)
 	defer cl.Close()
 	poison := []string{`not json`, `{"stock":"stock99","time":"090000","price":5}`, `{"stock":"stock1","time":"090000","price":-5}`,
-		`{"stock":"stock1","time":"9am","price":5}`, `{"stock":"stock1","time":"090000","price":"5"}`}
+		`{"stock":"stock1","time":"9am","price":5}`, `{"stock":"stock1","time":"090000","price":"5"}`,
+		`{"stock":"stock2","time":"090000","price":5}`} // valid, but keyed stock1 below
 	for _, v := range poison {
 		require.NoError(t, cl.ProduceSync(t.Context(), &kgo.Record{Key: []byte("stock1"), Value: []byte(v)}).FirstErr())
 	}
@@ -301,6 +303,26 @@ func TestPoisonRecordsGoToTheDeadLetterTopic(t *testing.T) {
 	}))
 	assert.Equal(t, int64(n), seen.Load())
 	assert.Equal(t, float64(len(poison)), testutil.ToFloat64(findCounter(t, reg, "stockd_kafka_invalid_records_total")))
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
+	require.NoError(t, err)
+	assert.Empty(t, problems, "the metrics follow the Prometheus conventions")
+	partitions := map[string]bool{}
+	for _, mf := range mfs {
+		if mf.GetName() != "stockd_kafka_consumer_lag_records" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			assert.Equal(t, e.topic, labels["topic"])
+			partitions[labels["partition"]] = true
+		}
+	}
+	assert.Len(t, partitions, kafka.DefaultPartitions, "a lag series for every partition held")
 
 	want := csvSeries(t, path)
 	got := storeSeries(t, store)
@@ -340,6 +362,7 @@ func TestPoisonRecordsGoToTheDeadLetterTopic(t *testing.T) {
 		assert.Equal(t, kafka.ReasonHeader, r.Headers[0].Key)
 		assert.NotEmpty(t, r.Headers[0].Value)
 	}
+	assert.Contains(t, string(dead[len(dead)-1].Headers[0].Value), kafka.ErrKeyMismatch.Error(), "the reason says the key is wrong")
 }
 
 func findCounter(t *testing.T, reg *prometheus.Registry, name string) prometheus.Collector {
@@ -358,13 +381,18 @@ func findCounter(t *testing.T, reg *prometheus.Registry, name string) prometheus
 }
 
 // TestBrokerDownAtStart: the updater starts before Kafka and catches up
-// once it is there.
+// once it is there. It logs the outage when it begins and when it ends,
+// not at every try (there are several in the seconds it waits).
 func TestBrokerDownAtStart(t *testing.T) {
 	t.Parallel()
 	port := testenv.FreePort(t)
 	e := env{brokers: []string{fmt.Sprintf("127.0.0.1:%d", port)}, topic: testenv.UniqueName("prices_"), group: testenv.UniqueName("group_")}
 	store := memory.NewPriceStore()
-	src := e.source(t, 500, nil)
+	var logs syncBuffer
+	src, err := kafka.NewSource(kafka.SourceConfig{Brokers: e.brokers, Topic: e.topic, Group: e.group,
+		MaxPoll: 500, Stocks: stocks(t), Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	require.NoError(t, err)
+	t.Cleanup(src.Close)
 	path := writeTicks(t, 500, 6)
 	done := make(chan error, 1)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
@@ -378,7 +406,9 @@ func TestBrokerDownAtStart(t *testing.T) {
 			return store.Merge(ctx, b.Histories())
 		})
 	}()
-	time.Sleep(1500 * time.Millisecond) // the updater is waiting for a broker
+	time.Sleep(3 * time.Second) // the updater is waiting for a broker, trying again and again
+	assert.Equal(t, 1, strings.Count(logs.String(), `"msg":"kafka unavailable; retrying with backoff"`),
+		"one line when the outage begins, none per try: %s", logs.String())
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port))
 	require.NoError(t, err)
 	defer c.Close()
@@ -386,18 +416,36 @@ func TestBrokerDownAtStart(t *testing.T) {
 	require.NoError(t, <-done)
 	assert.Equal(t, int64(500), applied.Load())
 	assert.Equal(t, csvSeries(t, path), storeSeries(t, store))
+	assert.Equal(t, 1, strings.Count(logs.String(), `"msg":"kafka available again"`), "one line when it ends")
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestProduceRefusesABadFileAndUnreachableBrokers(t *testing.T) {
 	t.Parallel()
 	bad := filepath.Join(t.TempDir(), "bad.csv")
 	require.NoError(t, os.WriteFile(bad, []byte("Time,Stock,Price\n90000,stock1,5\n90001,stock1,x\n"), 0o600))
-	_, err := kafka.ProduceFile(t.Context(), kafka.ProducerConfig{Brokers: []string{"127.0.0.1:1"}, Topic: "t"}, bad, stocks(t))
+	_, err := kafka.Produce(t.Context(), kafka.ProducerConfig{Brokers: []string{"127.0.0.1:1"}, Topic: "t"}, csv.NewSource(bad, stocks(t)))
 	require.ErrorContains(t, err, bad+":3:", "the file is checked before any broker")
 
 	good := writeTicks(t, 10, 7)
 	start := time.Now()
-	_, err = kafka.ProduceFile(t.Context(), kafka.ProducerConfig{Brokers: []string{fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))}, Topic: "t", Timeout: 2 * time.Second}, good, stocks(t))
+	_, err = kafka.Produce(t.Context(), kafka.ProducerConfig{Brokers: []string{testenv.FreeAddr(t)}, Topic: "t", Timeout: 2 * time.Second}, csv.NewSource(good, stocks(t)))
 	require.ErrorContains(t, err, "unreachable")
 	assert.Less(t, time.Since(start), 30*time.Second, "bounded, not a hang")
 }
@@ -455,7 +503,7 @@ func BenchmarkKafkaPath(b *testing.B) {
 		require.NoError(b, err)
 		e := env{brokers: c.ListenAddrs(), topic: "bench", group: testenv.UniqueName("g")}
 		start := time.Now()
-		sum, err := kafka.ProduceFile(context.Background(), kafka.ProducerConfig{Brokers: e.brokers, Topic: e.topic}, path, stocks(b))
+		sent, err := kafka.Produce(context.Background(), kafka.ProducerConfig{Brokers: e.brokers, Topic: e.topic}, csv.NewSource(path, stocks(b)))
 		require.NoError(b, err)
 		produced := time.Since(start)
 		src, err := kafka.NewSource(kafka.SourceConfig{Brokers: e.brokers, Topic: e.topic, Group: e.group, Stocks: stocks(b), Logger: quiet})
@@ -471,7 +519,7 @@ func BenchmarkKafkaPath(b *testing.B) {
 		}))
 		src.Close()
 		c.Close()
-		b.ReportMetric(float64(sum.Records)/produced.Seconds(), "produced-ticks/s")
+		b.ReportMetric(float64(sent)/produced.Seconds(), "produced-ticks/s")
 		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "end-to-end-ticks/s")
 	}
 }

@@ -3,14 +3,13 @@ package kafka
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"stockd/adapters/csv"
 	"stockd/domain"
+	"stockd/ports"
 )
 
 // ProducerConfig says where to send ticks.
@@ -22,20 +21,13 @@ type ProducerConfig struct {
 	Timeout time.Duration
 }
 
-// ProduceSummary is what a run of the producer did.
-type ProduceSummary struct {
-	Records int
-	Elapsed time.Duration
-}
-
-// ProduceFile validates the whole file, then sends every tick to the topic
-// in file order, keyed by stock, with idempotent, all-replica-acknowledged
-// writes, and waits until every record is acknowledged. A bad file sends
-// nothing.
-func ProduceFile(ctx context.Context, cfg ProducerConfig, path string, stocks domain.Stocks) (ProduceSummary, error) {
-	start := time.Now()
-	if _, err := csv.ReadFile(path, stocks); err != nil {
-		return ProduceSummary{}, err
+// Produce checks every tick of ticks, then sends them to the topic in
+// source order, keyed by stock, with idempotent, all-replica-acknowledged
+// writes, and waits until every record is acknowledged. A source with a
+// bad tick sends nothing. It returns the number of records sent.
+func Produce(ctx context.Context, cfg ProducerConfig, ticks ports.TickScanner) (int, error) {
+	if err := ticks.ScanTicks(ctx, func(domain.Tick) error { return nil }); err != nil {
+		return 0, err
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 15 * time.Second
@@ -48,30 +40,25 @@ func ProduceFile(ctx context.Context, cfg ProducerConfig, path string, stocks do
 		kgo.ProducerLinger(5*time.Millisecond),
 	)
 	if err != nil {
-		return ProduceSummary{}, fmt.Errorf("KAFKA_BROKERS: %w", err)
+		return 0, fmt.Errorf("KAFKA_BROKERS: %w", err)
 	}
 	defer cl.Close()
 
 	pingCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	if err := cl.Ping(pingCtx); err != nil {
-		return ProduceSummary{}, fmt.Errorf("kafka brokers %v unreachable: %w", cfg.Brokers, err)
+		return 0, fmt.Errorf("kafka brokers %v unreachable: %w", cfg.Brokers, err)
 	}
 	if err := EnsureTopics(pingCtx, cl, cfg.Topic); err != nil {
-		return ProduceSummary{}, err
+		return 0, err
 	}
 
-	f, err := os.Open(path)
-	if err != nil {
-		return ProduceSummary{}, err
-	}
-	defer f.Close()
 	var (
 		mu       sync.Mutex
 		firstErr error
 		sent     int
 	)
-	err = csv.Scan(f, path, stocks, func(t domain.Tick) error {
+	err = ticks.ScanTicks(ctx, func(t domain.Tick) error {
 		mu.Lock()
 		failed := firstErr
 		mu.Unlock()
@@ -90,6 +77,7 @@ func ProduceFile(ctx context.Context, cfg ProducerConfig, path string, stocks do
 		})
 		return nil
 	})
+	// Flush waits for every promise, so nothing runs behind this return.
 	if ferr := cl.Flush(ctx); err == nil {
 		err = ferr
 	}
@@ -99,7 +87,7 @@ func ProduceFile(ctx context.Context, cfg ProducerConfig, path string, stocks do
 		err = firstErr
 	}
 	if err != nil {
-		return ProduceSummary{}, fmt.Errorf("produce to %s: %w", cfg.Topic, err)
+		return 0, fmt.Errorf("produce to %s: %w", cfg.Topic, err)
 	}
-	return ProduceSummary{Records: sent, Elapsed: time.Since(start)}, nil
+	return sent, nil
 }

@@ -10,16 +10,21 @@ import (
 
 var _ ports.PriceStore = (*PriceStore)(nil)
 
-// PriceStore keeps price histories in memory.
+// PriceStore keeps price histories in memory and tells its feed the minutes
+// each merge changes.
 type PriceStore struct {
 	mu        sync.RWMutex
 	histories map[string]*domain.PriceHistory
+	feed      *PriceFeed
 }
 
-// NewPriceStore returns an empty store.
+// NewPriceStore returns an empty store with its own feed (see Feed).
 func NewPriceStore() *PriceStore {
-	return &PriceStore{histories: make(map[string]*domain.PriceHistory)}
+	return &PriceStore{histories: make(map[string]*domain.PriceHistory), feed: NewPriceFeed()}
 }
+
+// Feed is where the store publishes the minutes each merge changes.
+func (s *PriceStore) Feed() *PriceFeed { return s.feed }
 
 // Merge folds each history into the stored one.
 func (s *PriceStore) Merge(_ context.Context, histories map[string]*domain.PriceHistory) error {
@@ -28,10 +33,16 @@ func (s *PriceStore) Merge(_ context.Context, histories map[string]*domain.Price
 	for stock, h := range histories {
 		stored := s.histories[stock]
 		if stored == nil {
-			s.histories[stock] = h.Clone()
+			stored = domain.NewPriceHistory()
+			s.histories[stock] = stored
+		}
+		if !s.feed.Watching(stock) {
+			stored.Absorb(h)
 			continue
 		}
+		before := stored.Series()
 		stored.Absorb(h)
+		s.feed.Publish(stock, stored.Series().ChangedFrom(before))
 	}
 	return nil
 }

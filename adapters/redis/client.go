@@ -19,7 +19,6 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"stockd/internal/retry"
 	"stockd/ports"
 )
 
@@ -113,40 +112,4 @@ func writeFailed(err error) error {
 		return translate(err)
 	}
 	return fmt.Errorf("%w: %w", ports.ErrOutcomeUnknown, translate(err))
-}
-
-// The compare-and-set below is the price store's (price_store.go) until it
-// moves to its own scripts and internal/retry; nothing else uses it.
-
-// pendingKey is the second key casScript takes; the price store passes it
-// with no field to write.
-const pendingKey = "stockd:pending-orders"
-
-// casScript sets KEYS[1] to ARGV[2] if it still holds ARGV[1] ("" for a
-// missing key) and, when ARGV[3] is given, sets field ARGV[3] of the hash
-// KEYS[2] to ARGV[4] in the same atomic step. It returns 1 when it wrote.
-var casScript = rueidis.NewLuaScript(`
-local cur = redis.call('GET', KEYS[1])
-if cur == false then cur = '' end
-if cur ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2])
-if ARGV[3] ~= nil and ARGV[3] ~= '' then
-  redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
-end
-return 1
-`)
-
-// maxCASAttempts bounds the optimistic retries of one update.
-var maxCASAttempts = int(retry.Contention.MaxTries)
-
-var errContention = errors.New("redis: too much contention on one key")
-
-// backoff waits before attempt, as retry.Contention says.
-func backoff(ctx context.Context, attempt int) error {
-	b := retry.Contention.BackOff()
-	var d time.Duration
-	for range min(attempt, 20) {
-		d = b.NextBackOff()
-	}
-	return retry.Wait(ctx, d)
 }

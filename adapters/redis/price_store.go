@@ -2,115 +2,304 @@ package redis
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/redis/rueidis"
 
 	"stockd/domain"
+	"stockd/internal/retry"
 	"stockd/ports"
 )
 
 var _ ports.PriceStore = (*PriceStore)(nil)
 
-// PriceStore keeps each stock's series as JSON under the stock's name.
+// Keys beside a stock's series. Each carries the stock's key as a hash tag,
+// so that on a Redis Cluster it lives in the series' slot and one script
+// can write them together.
+func latestKey(stock string) string { return "stockd:last:{" + stock + "}" }
+
+// pricesChannel is where every write of a series announces the minutes it
+// changed (see PriceFeed). One channel for every stock: a process that
+// watches prices holds one subscription, however many stocks and watchers.
+const pricesChannel = "stockd:prices"
+
+// latestTTL bounds how long a value may sit in the client-side cache.
+// Server-assisted invalidation is what keeps it fresh; the bound only
+// matters if an invalidation were lost without the connection dropping
+// (a dropped connection empties the cache).
+const latestTTL = time.Minute
+
+// PriceStore keeps each stock's series as JSON under the stock's name, its
+// latest price beside it (stockd:last:{stock}), and remembers the last
+// series it read or wrote of each stock, so that merging many batches into
+// a stock neither reads nor parses the stored JSON again while nobody else
+// writes it.
 type PriceStore struct {
 	client rueidis.Client
+
+	mu    sync.Mutex
+	known map[string]*storedSeries
+}
+
+// storedSeries is a stored value as this process last saw it.
+type storedSeries struct {
+	digest  string // SHA-1 of the stored bytes, hex; "" when the key is missing
+	history *domain.PriceHistory
+	series  domain.MinuteSeries
+	fields  map[string]json.RawMessage // fields of others, kept
 }
 
 // NewPriceStore returns a store on client.
-func NewPriceStore(client rueidis.Client) *PriceStore { return &PriceStore{client: client} }
+func NewPriceStore(client rueidis.Client) *PriceStore {
+	return &PriceStore{client: client, known: map[string]*storedSeries{}}
+}
 
-// Merge reads every stock of the batch in one MGET, merges in Go, and
-// writes every stock in one pipelined round of compare-and-set scripts;
-// a stock whose value changed meanwhile is read and merged again.
+// writeScript replaces the series KEYS[1] with ARGV[2] only if the stored
+// bytes still have the SHA-1 ARGV[1] ("" for a missing key): the
+// compare-and-set of the merge, which sends a digest rather than the old
+// value. With the series it sets the latest price KEYS[2] to ARGV[3] and
+// publishes ARGV[4], the changed minutes, on the prices channel. An empty
+// ARGV[2] only checks the digest: the batch changed nothing, and writing
+// nothing spares every buyer's cache an invalidation. It returns 1 when
+// the digest matched.
+var writeScript = rueidis.NewLuaScript(`
+local cur = redis.call('GET', KEYS[1])
+local digest = ''
+if cur then digest = redis.sha1hex(cur) end
+if digest ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then return 1 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3])
+redis.call('PUBLISH', '` + pricesChannel + `', ARGV[4])
+return 1
+`)
+
+// errStale: another writer changed a series since this process last saw
+// it; the merge reads it again and retries.
+var errStale = errors.New("redis: series changed meanwhile")
+
+// Merge folds each stock's history into its series. It writes every stock
+// in one pipelined round of scripts, one script per stock (so no command
+// spans two slots of a cluster), from the series it last saw; a stock
+// another writer changed meanwhile is read again (one GET per stock,
+// pipelined) and merged again, with the retry policy for contention.
 func (s *PriceStore) Merge(ctx context.Context, histories map[string]*domain.PriceHistory) error {
 	todo := make([]string, 0, len(histories))
 	for stock := range histories {
 		todo = append(todo, stock)
 	}
 	sort.Strings(todo)
-	for attempt := 0; len(todo) > 0; attempt++ {
-		if attempt == maxCASAttempts {
-			return fmt.Errorf("merge prices: %w", errContention)
+	_, err := retry.Do(ctx, retry.Contention, func() (struct{}, error) {
+		if err := s.refresh(ctx, todo); err != nil {
+			return struct{}{}, retry.Permanent(err)
 		}
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return err
-			}
-		}
-		olds, err := s.client.Do(ctx, s.client.B().Mget().Key(todo...).Build()).ToArray()
+		again, err := s.write(ctx, todo, histories)
 		if err != nil {
-			return fmt.Errorf("read prices: %w", translate(err))
-		}
-		execs := make([]rueidis.LuaExec, len(todo))
-		for i, stock := range todo {
-			old, err := olds[i].ToString()
-			if err != nil && !rueidis.IsRedisNil(err) {
-				return fmt.Errorf("read prices of %s: %w", stock, translate(err))
-			}
-			updated, err := mergeValue(stock, old, histories[stock])
-			if err != nil {
-				return err
-			}
-			execs[i] = rueidis.LuaExec{Keys: []string{stock, pendingKey}, Args: []string{old, updated}}
-		}
-		results := casScript.ExecMulti(ctx, s.client, execs...)
-		var again []string
-		for i, r := range results {
-			ok, err := r.AsInt64()
-			if err != nil {
-				return fmt.Errorf("write prices of %s: %w", todo[i], translate(err))
-			}
-			if ok == 0 {
-				again = append(again, todo[i])
-			}
+			return struct{}{}, retry.Permanent(err)
 		}
 		todo = again
+		if len(todo) > 0 {
+			return struct{}{}, errStale
+		}
+		return struct{}{}, nil
+	}, nil)
+	if err != nil {
+		return fmt.Errorf("merge prices: %w", err)
 	}
 	return nil
 }
 
-// mergeValue folds h into the stored value old.
-func mergeValue(stock, old string, h *domain.PriceHistory) (string, error) {
-	stored, fields, err := decodeSeries(stock, []byte(old))
-	if err != nil {
-		return "", err
+// refresh reads the stocks this process has no view of.
+func (s *PriceStore) refresh(ctx context.Context, stocks []string) error {
+	var missing []string
+	s.mu.Lock()
+	for _, stock := range stocks {
+		if s.known[stock] == nil {
+			missing = append(missing, stock)
+		}
 	}
-	merged, err := domain.HistoryFromSeries(stored)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", stock, err)
+	s.mu.Unlock()
+	if len(missing) == 0 {
+		return nil
 	}
-	merged.Absorb(h)
-	b, err := encodeSeries(merged.Series(), fields)
-	if err != nil {
-		return "", fmt.Errorf("encode prices of %s: %w", stock, err)
+	cmds := make(rueidis.Commands, len(missing))
+	for i, stock := range missing {
+		cmds[i] = s.client.B().Get().Key(stock).Build()
 	}
-	return string(b), nil
+	for i, r := range s.client.DoMulti(ctx, cmds...) {
+		raw, err := r.AsBytes()
+		if err != nil && !rueidis.IsRedisNil(err) {
+			return fmt.Errorf("read prices of %s: %w", missing[i], translate(err))
+		}
+		seen, err := parseStored(missing[i], raw)
+		if err != nil {
+			return err
+		}
+		s.remember(missing[i], seen)
+	}
+	return nil
 }
 
-// Series reads the stored series of stock.
+// parseStored reads a stored value (nil for a missing key).
+func parseStored(stock string, raw []byte) (*storedSeries, error) {
+	stored, fields, err := decodeSeries(stock, raw)
+	if err != nil {
+		return nil, err
+	}
+	h, err := domain.HistoryFromSeries(stored)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", stock, err)
+	}
+	return &storedSeries{digest: digestOf(raw), history: h, series: h.Series(), fields: fields}, nil
+}
+
+func digestOf(raw []byte) string {
+	if raw == nil {
+		return ""
+	}
+	sum := sha1.Sum(raw)
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *PriceStore) remember(stock string, seen *storedSeries) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if seen == nil {
+		delete(s.known, stock)
+		return
+	}
+	s.known[stock] = seen
+}
+
+// write merges each stock's history into the series last seen and writes
+// them in one pipelined round. It returns the stocks whose series had
+// changed meanwhile, now forgotten so that the next round reads them.
+func (s *PriceStore) write(ctx context.Context, stocks []string, histories map[string]*domain.PriceHistory) ([]string, error) {
+	var stale, sent, written []string
+	var execs []rueidis.LuaExec
+	var next, seenBefore []*storedSeries
+	for _, stock := range stocks {
+		s.mu.Lock()
+		seen := s.known[stock]
+		s.mu.Unlock()
+		if seen == nil { // forgotten by a concurrent merge that lost a race
+			stale = append(stale, stock)
+			continue
+		}
+		merged := seen.history.Clone()
+		merged.Absorb(histories[stock])
+		series := merged.Series()
+		changed := series.ChangedFrom(seen.series)
+		sent = append(sent, stock)
+		seenBefore = append(seenBefore, seen)
+		if len(changed) == 0 {
+			execs = append(execs, rueidis.LuaExec{Keys: []string{stock, latestKey(stock)}, Args: []string{seen.digest, "", "", ""}})
+			next = append(next, seen)
+			continue
+		}
+		raw := encodeSeries(series, seen.fields)
+		latest, _ := series.Latest()
+		execs = append(execs, rueidis.LuaExec{
+			Keys: []string{stock, latestKey(stock)},
+			Args: []string{seen.digest, string(raw), strconv.FormatInt(latest, 10), string(encodeChange(stock, changed))},
+		})
+		next = append(next, &storedSeries{digest: digestOf(raw), history: merged, series: series, fields: seen.fields})
+	}
+	if len(execs) == 0 {
+		return stale, nil
+	}
+	for i, r := range writeScript.ExecMulti(ctx, s.client, execs...) {
+		ok, err := r.AsInt64()
+		if err != nil {
+			for _, stock := range sent { // their writes may or may not have happened
+				s.remember(stock, nil)
+			}
+			return nil, fmt.Errorf("write prices of %s: %w", sent[i], translate(err))
+		}
+		if ok == 0 {
+			s.remember(sent[i], nil)
+			stale = append(stale, sent[i])
+			continue
+		}
+		s.remember(sent[i], next[i])
+		if next[i] != seenBefore[i] {
+			written = append(written, sent[i])
+		}
+	}
+	s.syncCache(ctx, written)
+	return stale, nil
+}
+
+// syncCache makes this process's own client-side cache forget what it just
+// wrote. Redis sends the invalidation of a client's own write after the
+// script's reply, on the same connection; one more command to that node,
+// answered after it, guarantees the client has processed it. Without this,
+// a buy in the process that just ingested could still be judged at the
+// previous price. An error here leaves the cache to the invalidation in
+// flight, and is not the write's error.
+func (s *PriceStore) syncCache(ctx context.Context, stocks []string) {
+	if len(stocks) == 0 {
+		return
+	}
+	cmds := make(rueidis.Commands, len(stocks))
+	for i, stock := range stocks {
+		cmds[i] = s.client.B().Exists().Key(latestKey(stock)).Build()
+	}
+	s.client.DoMulti(ctx, cmds...)
+}
+
+// Series reads the stored series of stock, through the client-side cache:
+// while nobody writes it, a read costs neither a round trip nor a parse
+// (the bytes are matched by digest against the series last seen, parsing
+// a full day's JSON costs milliseconds).
 func (s *PriceStore) Series(ctx context.Context, stock string) (domain.MinuteSeries, error) {
-	raw, err := s.client.Do(ctx, s.client.B().Get().Key(stock).Build()).AsBytes()
+	raw, err := s.client.DoCache(ctx, s.client.B().Get().Key(stock).Cache(), latestTTL).AsBytes()
 	if rueidis.IsRedisNil(err) {
 		return domain.NewPriceHistory().Series(), nil
 	}
 	if err != nil {
 		return domain.MinuteSeries{}, fmt.Errorf("read prices of %s: %w", stock, translate(err))
 	}
-	stored, _, err := decodeSeries(stock, raw)
+	digest := digestOf(raw)
+	s.mu.Lock()
+	seen := s.known[stock]
+	s.mu.Unlock()
+	if seen != nil && seen.digest == digest {
+		return seen.series, nil
+	}
+	seen, err = parseStored(stock, raw)
 	if err != nil {
 		return domain.MinuteSeries{}, err
 	}
-	h, err := domain.HistoryFromSeries(stored)
-	if err != nil {
-		return domain.MinuteSeries{}, fmt.Errorf("%s: %w", stock, err)
-	}
-	return h.Series(), nil
+	s.remember(stock, seen)
+	return seen.series, nil
 }
 
-// Latest returns the price of the last minute of stock's series.
+// Latest returns the price of the last minute of stock's series. It reads
+// the latest-price key through the client-side cache: in steady state a
+// buy costs no round trip for its price, and Redis invalidates the cached
+// value when any process writes a new one. A series without that key
+// (written by someone else, or before the key existed) is read whole.
 func (s *PriceStore) Latest(ctx context.Context, stock string) (int64, bool, error) {
+	v, err := s.client.DoCache(ctx, s.client.B().Get().Key(latestKey(stock)).Cache(), latestTTL).ToString()
+	if err == nil {
+		p, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || p <= 0 {
+			return 0, false, fmt.Errorf("%w: %s: latest price %q", domain.ErrMalformedSeries, stock, v)
+		}
+		return p, true, nil
+	}
+	if !rueidis.IsRedisNil(err) {
+		return 0, false, fmt.Errorf("read latest price of %s: %w", stock, translate(err))
+	}
 	series, err := s.Series(ctx, stock)
 	if err != nil {
 		return 0, false, err

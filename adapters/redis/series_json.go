@@ -3,24 +3,37 @@ package redis
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 
 	"stockd/domain"
 )
 
 // The stored series is {"time": ["090000", ...], "price": [...]} as the
-// contract fixes, plus "close_time": the time of the tick that closed each
-// minute, null for a carried minute. It is what lets a later tick (or a
-// redelivered one) be weighed against the stored close exactly; a series
-// written by someone else has none and is read as ticks at its own times.
-// Any other field is kept as it was.
+// contract fixes, plus the candle arrays "open", "high" and "low" the
+// contract allows, plus two of the service's own: "close_time" and
+// "open_time", the times of the ticks that closed and opened each minute
+// (null for a carried minute). They are what lets a later tick (or a
+// redelivered one) be weighed against the stored candle exactly; a series
+// written by someone else has none and is read as ticks at its own times,
+// and one written before candles existed has no "open_time" and is read as
+// one tick at each close time. Any other field is kept as it was.
+
+// seriesFields are the fields the service writes; every other one is kept.
+var seriesFields = []string{"close_time", "high", "low", "open", "open_time", "price", "time"}
 
 type seriesJSON struct {
 	Time      []string  `json:"time"`
 	Price     []int64   `json:"price"`
 	CloseTime []*string `json:"close_time"`
+	Open      []int64   `json:"open"`
+	High      []int64   `json:"high"`
+	Low       []int64   `json:"low"`
+	OpenTime  []*string `json:"open_time"`
 }
 
 // decodeSeries reads a stored value; an empty value is an empty series.
+// It returns the fields the service does not write, to be kept.
 func decodeSeries(stock string, raw []byte) (domain.MinuteSeries, map[string]json.RawMessage, error) {
 	fields := map[string]json.RawMessage{}
 	if len(raw) == 0 {
@@ -33,6 +46,9 @@ func decodeSeries(stock string, raw []byte) (domain.MinuteSeries, map[string]jso
 	if err := json.Unmarshal(raw, &sj); err != nil {
 		return domain.MinuteSeries{}, nil, fmt.Errorf("%w: %s: %v", domain.ErrMalformedSeries, stock, err)
 	}
+	for _, f := range seriesFields {
+		delete(fields, f)
+	}
 	s := domain.MinuteSeries{Minutes: make([]domain.TimeOfDay, len(sj.Time)), Prices: sj.Price}
 	for i, t := range sj.Time {
 		m, err := domain.ParseTimeOfDay(t)
@@ -41,50 +57,113 @@ func decodeSeries(stock string, raw []byte) (domain.MinuteSeries, map[string]jso
 		}
 		s.Minutes[i] = m
 	}
-	if len(sj.CloseTime) == len(sj.Time) {
-		s.CloseAt = make([]domain.TimeOfDay, len(sj.CloseTime))
-		for i, c := range sj.CloseTime {
-			s.CloseAt[i] = domain.NoTick
-			if c == nil {
-				continue
-			}
-			at, err := domain.ParseTimeOfDay(*c)
-			if err != nil {
-				s.CloseAt = nil // not ours after all: read every entry as a tick
-				break
-			}
-			s.CloseAt[i] = at
-		}
+	// Times of ours that do not parse mean the value is not ours after
+	// all: the entries are then read as ticks at their own times.
+	s.CloseAt = tickTimes(sj.CloseTime, len(sj.Time))
+	if s.CloseAt != nil {
+		s.OpenAt = tickTimes(sj.OpenTime, len(sj.Time))
+		s.Open, s.High, s.Low = sj.Open, sj.High, sj.Low
 	}
 	return s, fields, nil
 }
 
-// encodeSeries writes s into fields, keeping the others. encoding/json
-// sorts map keys, so the same series always gives the same bytes.
-func encodeSeries(s domain.MinuteSeries, fields map[string]json.RawMessage) ([]byte, error) {
-	sj := seriesJSON{
-		Time:      make([]string, len(s.Minutes)),
-		Price:     s.Prices,
-		CloseTime: make([]*string, len(s.CloseAt)),
+// tickTimes reads close_time or open_time; nil unless it has n entries
+// that are all times or null.
+func tickTimes(raw []*string, n int) []domain.TimeOfDay {
+	if len(raw) != n {
+		return nil
 	}
-	for i, m := range s.Minutes {
-		sj.Time[i] = m.String()
-	}
-	for i, at := range s.CloseAt {
-		if at != domain.NoTick {
-			v := at.String()
-			sj.CloseTime[i] = &v
+	out := make([]domain.TimeOfDay, n)
+	for i, c := range raw {
+		out[i] = domain.NoTick
+		if c == nil {
+			continue
 		}
+		at, err := domain.ParseTimeOfDay(*c)
+		if err != nil {
+			return nil
+		}
+		out[i] = at
 	}
-	var err error
-	if fields["time"], err = json.Marshal(sj.Time); err != nil {
-		return nil, err
+	return out
+}
+
+// encodeSeries writes s and the kept fields as one JSON object, keys
+// sorted, so the same series always gives the same bytes. It is written by
+// hand because it runs once per stock per batch on the ingest path, where
+// encoding/json's reflection and re-validation of kept fields cost more
+// than the rest of the merge.
+func encodeSeries(s domain.MinuteSeries, fields map[string]json.RawMessage) []byte {
+	n := s.Len()
+	b := make([]byte, 0, 64+n*72+keptSize(fields))
+	ours := map[string]func([]byte) []byte{
+		"close_time": func(b []byte) []byte { return appendTimes(b, s.CloseAt) },
+		"high":       func(b []byte) []byte { return appendInts(b, s.High) },
+		"low":        func(b []byte) []byte { return appendInts(b, s.Low) },
+		"open":       func(b []byte) []byte { return appendInts(b, s.Open) },
+		"open_time":  func(b []byte) []byte { return appendTimes(b, s.OpenAt) },
+		"price":      func(b []byte) []byte { return appendInts(b, s.Prices) },
+		"time":       func(b []byte) []byte { return appendTimes(b, s.Minutes) },
 	}
-	if fields["price"], err = json.Marshal(sj.Price); err != nil {
-		return nil, err
+	keys := make([]string, 0, len(fields)+len(ours))
+	keys = append(keys, seriesFields...)
+	for k := range fields {
+		keys = append(keys, k)
 	}
-	if fields["close_time"], err = json.Marshal(sj.CloseTime); err != nil {
-		return nil, err
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if write, ok := ours[k]; ok {
+			b = append(b, '"')
+			b = append(b, k...)
+			b = append(b, '"', ':')
+			b = write(b)
+			continue
+		}
+		key, _ := json.Marshal(k) // a string always marshals
+		b = append(b, key...)
+		b = append(b, ':')
+		b = append(b, fields[k]...)
 	}
-	return json.Marshal(fields)
+	return append(b, '}')
+}
+
+func keptSize(fields map[string]json.RawMessage) int {
+	n := 0
+	for k, v := range fields {
+		n += len(k) + len(v) + 4
+	}
+	return n
+}
+
+func appendInts(b []byte, v []int64) []byte {
+	b = append(b, '[')
+	for i, x := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, x, 10)
+	}
+	return append(b, ']')
+}
+
+// appendTimes writes times as "hhmmss" strings, NoTick as null.
+func appendTimes(b []byte, v []domain.TimeOfDay) []byte {
+	b = append(b, '[')
+	for i, t := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if t == domain.NoTick {
+			b = append(b, "null"...)
+			continue
+		}
+		b = append(b, '"')
+		b = t.AppendDigits(b)
+		b = append(b, '"')
+	}
+	return append(b, ']')
 }

@@ -72,6 +72,34 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		assert.True(t, want.Series().Equal(got), "got %v\nwant %v", got, want.Series())
 	})
 
+	t.Run("same-second ticks and candles: any order, any split, re-applied, one series", func(t *testing.T) {
+		s := newStore(t)
+		stock := uniqueKey("stock")
+		r := rand.New(rand.NewPCG(15, 16))
+		var ticks []domain.Tick
+		for range 300 {
+			at := domain.TimeOfDay(9*3600 + r.IntN(600)) // many ticks share a second
+			ticks = append(ticks, domain.Tick{Stock: stock, At: at, Price: 1 + r.Int64N(50)})
+		}
+		want := historyOf(ticks).Series()
+		for round := range 3 {
+			r.Shuffle(len(ticks), func(i, j int) { ticks[i], ticks[j] = ticks[j], ticks[i] })
+			for i := 0; i < len(ticks); {
+				n := min(1+r.IntN(40), len(ticks)-i)
+				b := domain.NewTickBatch()
+				for _, tk := range ticks[i : i+n] {
+					b.Add(tk)
+				}
+				require.NoError(t, s.Merge(t.Context(), b.Histories()))
+				i += n
+			}
+			got, err := s.Series(t.Context(), stock)
+			require.NoError(t, err)
+			require.True(t, want.Equal(got), "round %d: got %v\nwant %v", round, got, want)
+			require.NotEmpty(t, got.High, "the series carries candles")
+		}
+	})
+
 	t.Run("concurrent merges of one stock lose nothing", func(t *testing.T) {
 		s := newStore(t)
 		stock := uniqueKey("stock")

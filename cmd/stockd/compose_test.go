@@ -12,6 +12,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"stockd/internal/config"
 )
 
 // TestComposeFile loads compose.yaml with the compose-spec loader (there is
@@ -37,13 +39,20 @@ func TestComposeFile(t *testing.T) {
 	published := func(name string) []string {
 		var out []string
 		for _, p := range project.Services[name].Ports {
-			out = append(out, p.Published+":"+strconv.FormatUint(uint64(p.Target), 10))
+			out = append(out, p.HostIP+":"+p.Published+":"+strconv.FormatUint(uint64(p.Target), 10))
 		}
 		return out
 	}
-	assert.Equal(t, []string{"6379:6379"}, published("redis"))
-	assert.Equal(t, []string{"9092:9092"}, published("kafka"))
-	assert.Equal(t, []string{"8080:8080"}, published("api"))
+	// Published on the loopback only: exposing a port is a deliberate act
+	// (see the README), not what `make up` does on a shared host.
+	assert.Equal(t, []string{"127.0.0.1:6379:6379"}, published("redis"))
+	assert.Equal(t, []string{"127.0.0.1:9092:9092"}, published("kafka"))
+	assert.Equal(t, []string{"127.0.0.1:8080:8080"}, published("api"))
+	for name, svc := range project.Services {
+		for _, p := range svc.Ports {
+			assert.Equal(t, "127.0.0.1", p.HostIP, "%s publishes %s on every interface", name, p.Published)
+		}
+	}
 
 	kafka := project.Services["kafka"].Environment
 	assert.Contains(t, *kafka["KAFKA_ADVERTISED_LISTENERS"], "localhost:9092", "reachable from the host")
@@ -54,8 +63,8 @@ func TestComposeFile(t *testing.T) {
 
 	commands := map[string]string{"migrate": "migrate", "seed-users": "seed-users", "produce": "produce", "updater": "update", "api": "serve"}
 	known := map[string]bool{}
-	for _, s := range settings {
-		known[s.name] = true
+	for _, s := range config.Settings {
+		known[s.Name] = true
 	}
 	for name, cmd := range commands {
 		svc := project.Services[name]
@@ -68,10 +77,10 @@ func TestComposeFile(t *testing.T) {
 			require.NotNil(t, v, "%s: %s has no value", name, k)
 			env[k] = *v
 		}
-		cfg, err := parseConfig(func(k string) string { return env[k] })
+		cfg, err := config.Parse(func(k string) string { return env[k] })
 		require.NoError(t, err, name)
-		assert.Equal(t, "redis", cfg.PriceStore, name)
-		assert.Equal(t, "postgres", cfg.OrderStore, name)
+		assert.Equal(t, config.PriceStoreRedis, cfg.PriceStore, name)
+		assert.Equal(t, config.OrderStorePostgres, cfg.OrderStore, name)
 		assert.Equal(t, []string{"kafka:19092"}, cfg.KafkaBrokers, name)
 		assert.Equal(t, "main_topic", cfg.KafkaTopic, name)
 	}
@@ -93,7 +102,7 @@ func TestComposeFile(t *testing.T) {
 	assert.Equal(t, types.HealthCheckTest{"CMD", "/app/stockd", "health"}, project.Services["api"].HealthCheck.Test)
 	require.NotNil(t, project.Services["updater"].HealthCheck)
 	assert.Equal(t, types.HealthCheckTest{"CMD", "/app/stockd", "health", ":8081"}, project.Services["updater"].HealthCheck.Test)
-	assert.Equal(t, []string{"8081:8081"}, published("updater"), "the updater's metrics")
+	assert.Equal(t, []string{"127.0.0.1:8081:8081"}, published("updater"), "the updater's metrics")
 
 	// The image is built by the target CI runs.
 	dockerfile, err := os.ReadFile(filepath.Join(root, "Dockerfile"))

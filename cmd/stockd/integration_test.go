@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -45,11 +46,7 @@ func newRealWorld(t *testing.T) *realWorld {
 }
 
 func (w *realWorld) env(extra map[string]string) map[string]string {
-	env := map[string]string{"PRICE_STORE": "redis", "ORDER_STORE": "postgres", "REDIS_ADDR": w.redisAddr, "DATABASE_URL": w.dbURL}
-	for k, v := range extra {
-		env[k] = v
-	}
-	return env
+	return merged(map[string]string{"PRICE_STORE": "redis", "ORDER_STORE": "postgres", "REDIS_ADDR": w.redisAddr, "DATABASE_URL": w.dbURL}, extra)
 }
 
 func (w *realWorld) get(t *testing.T, key string) string {
@@ -268,4 +265,14 @@ func TestTokensEndToEnd(t *testing.T) {
 	assert.JSONEq(t, `{"credit": 990}`, w.get(t, "user1"))
 	assert.JSONEq(t, `{"credit": 1000}`, w.get(t, "user2"))
 	require.NoError(t, stop())
+}
+
+// TestUpdateWithCSVExits: `update` with a file applies it, logs what it
+// applied, and exits 0.
+func TestUpdateWithCSVExits(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	path := writeCSV(t, "Time,Stock,Price\n90006,stock1,100\n")
+	var logs bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"update"}, envOf(map[string]string{"PRICE_STORE": "redis", "REDIS_ADDR": srv.Addr, "PRICE_CSV": path}), io.Discard, &logs))
+	assert.Contains(t, logs.String(), `"ticks":1`)
 }

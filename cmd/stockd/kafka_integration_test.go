@@ -32,22 +32,13 @@ func TestKafkaPathEqualsCSVPath(t *testing.T) {
 	viaCSV, viaKafka := testenv.StartRedis(t), testenv.StartRedis(t)
 	base := map[string]string{"PRICE_STORE": "redis", "PRICE_CSV": path, "KAFKA_BROKERS": brokers,
 		"KAFKA_TOPIC": "main_topic", "KAFKA_GROUP": "price-updater"}
-	with := func(extra map[string]string) func(string) string {
-		env := map[string]string{}
-		for k, v := range base {
-			env[k] = v
-		}
-		for k, v := range extra {
-			env[k] = v
-		}
-		return envOf(env)
-	}
+	with := func(extra map[string]string) func(string) string { return envOf(base, extra) }
 	require.NoError(t, run(t.Context(), []string{"update"}, with(map[string]string{"REDIS_ADDR": viaCSV.Addr}), io.Discard, io.Discard))
 	require.NoError(t, run(t.Context(), []string{"produce"}, with(nil), io.Discard, io.Discard))
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	ops := freeAddr(t)
+	ops := testenv.FreeAddr(t)
 	go func() {
 		done <- run(ctx, []string{"update"}, with(map[string]string{"REDIS_ADDR": viaKafka.Addr, "PRICE_SOURCE": "kafka", "UPDATER_ADDR": ops}), io.Discard, io.Discard)
 	}()
@@ -76,7 +67,7 @@ func TestKafkaPathEqualsCSVPath(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(metrics), "stockd_ticks_applied_total 12")
 	assert.Contains(t, string(metrics), "stockd_kafka_invalid_records_total 0")
-	assert.Contains(t, string(metrics), `stockd_kafka_lag{partition=`)
+	assert.Contains(t, string(metrics), `stockd_kafka_consumer_lag_records{partition=`)
 	cancel()
 	require.NoError(t, <-done, "SIGTERM: commit and exit 0")
 	for _, s := range []string{"stock1", "stock2", "stock3"} {
@@ -95,7 +86,7 @@ func TestKafkaUpdaterWaitsForRedis(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	srv.Stop()
 	path := writeCSV(t, "Time,Stock,Price\n90006,stock1,10\n90106,stock1,11\n")
-	ops := freeAddr(t)
+	ops := testenv.FreeAddr(t)
 	env := envOf(map[string]string{"PRICE_STORE": "redis", "REDIS_ADDR": srv.Addr, "PRICE_SOURCE": "kafka",
 		"PRICE_CSV": path, "KAFKA_BROKERS": strings.Join(cluster.ListenAddrs(), ","), "UPDATER_ADDR": ops})
 	require.NoError(t, run(t.Context(), []string{"produce"}, env, io.Discard, io.Discard))

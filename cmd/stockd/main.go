@@ -8,22 +8,30 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
 
+	"stockd/adapters/csv"
 	httpapi "stockd/adapters/http"
 	"stockd/adapters/kafka"
 	"stockd/adapters/postgres"
 	"stockd/app"
+	"stockd/internal/build"
+	"stockd/internal/config"
 )
+
+// version is set at build time (`make build`, the Dockerfile):
+// -ldflags "-X main.version=$(git describe --tags --always --dirty)".
+var version string
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -46,35 +54,42 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
-	if cmd == "-h" || cmd == "--help" || cmd == "help" || (len(args) > 0 && (args[0] == "-h" || args[0] == "--help")) {
-		fmt.Fprint(stdout, usage())
-		return nil
+	switch {
+	case cmd == "-h" || cmd == "--help" || cmd == "help" || (len(args) > 0 && (args[0] == "-h" || args[0] == "--help")):
+		_, err := fmt.Fprint(stdout, usage)
+		_, _ = fmt.Fprint(stdout, config.Help())
+		return err
+	case cmd == "version" || cmd == "--version":
+		_, err := fmt.Fprintln(stdout, build.Read(version))
+		return err
 	}
-	cfg, err := parseConfig(getenv)
+	cfg, err := config.Parse(getenv)
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
 	switch cmd {
 	case "":
-		return runAll(ctx, cfg, log, reg)
+		return runService(ctx, cfg, log, role{ingest: true, api: true})
 	case "serve":
-		return runServe(ctx, cfg, log, reg)
+		return runService(ctx, cfg, log, role{api: true})
 	case "update":
-		return runUpdate(ctx, cfg, log, reg)
+		return runService(ctx, cfg, log, role{ingest: true})
 	case "seed-users":
 		return runSeedUsers(ctx, cfg, log)
 	case "migrate":
-		return runMigrate(ctx, cfg, log)
+		versions, err := postgres.Migrate(ctx, cfg.DatabaseURL)
+		if err == nil {
+			log.Info("database migrated", "applied", versions)
+		}
+		return err
 	case "health":
 		addr := cfg.HTTPAddr
 		if len(args) == 1 {
 			addr = args[0]
 		}
-		return runHealth(ctx, addr)
+		return httpapi.Probe(ctx, addr)
 	case "produce":
 		return runProduce(ctx, cfg, log)
 	case "token":
@@ -86,102 +101,159 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return fmt.Errorf("%w: unknown command %q (stockd --help lists them)", errUsage, cmd)
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(level)) // validated by parseConfig
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+const usage = `Usage: stockd [command]
+
+Commands:
+  (none)         ingest the price source, then serve the API, in one process
+  serve          serve the HTTP API only
+  update         run the price updater: apply PRICE_SOURCE to PRICE_STORE
+  produce        send every row of PRICE_CSV to KAFKA_TOPIC
+  migrate        apply the database migrations to DATABASE_URL
+  seed-users     write the users of SEED_USERS into the price store
+  token USER     mint an API token for USER
+  health [ADDR]  exit 0 when the server on ADDR (default HTTP_ADDR) answers /healthz
+  version        print the version (also --version)
+
+Environment (default):
+`
+
+// newRegistry is the metrics registry of a process: the Go runtime, the
+// process, and the build.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), build.Read(version).Collector())
+	return reg
 }
 
-// runAll is `stockd` with no command: the updater and the API in one
-// process. A file source is applied before the API starts, so that the
-// first request sees the prices; a topic is followed alongside the API.
-func runAll(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Registry) error {
-	st, err := openStores(ctx, cfg, log, true)
+// role is what a long-running command runs: the price updater, the API,
+// or both (`stockd` with no command).
+type role struct{ ingest, api bool }
+
+// runService runs the parts of r in one errgroup, which waits for all of
+// them: the first to fail stops the others, and SIGTERM stops them all. A
+// file source is applied before the API starts, so that the first request
+// sees its prices; `update` with a file ends there. A topic is followed
+// beside the API or, in `update`, beside the operations server on
+// UPDATER_ADDR, without which its lag could not be watched.
+func runService(ctx context.Context, cfg config.Config, log *slog.Logger, r role) error {
+	if !r.api && cfg.PriceStore == config.PriceStoreMemory {
+		return fmt.Errorf("update: %w", errMemoryStore)
+	}
+	// Only `update` with a file is one-shot: it fails when a store is down.
+	st, err := openStores(ctx, cfg, log, r.api || cfg.PriceSource == config.PriceSourceKafka)
 	if err != nil {
 		return err
 	}
 	defer st.close()
-	ingest, err := newIngest(cfg, st, log, reg)
-	if err != nil {
-		return err
-	}
-	if cfg.PriceSource == "csv" {
-		if err := ingest.Run(ctx); err != nil {
+	reg := newRegistry()
+	var ingest *app.IngestTicks
+	if r.ingest {
+		if ingest, err = newIngest(cfg, st, log, reg); err != nil {
 			return err
 		}
-		return serve(ctx, cfg, st, log, reg)
 	}
-	return runTogether(ctx, ingest.Run, func(ctx context.Context) error {
-		return serve(ctx, cfg, st, log, reg)
-	})
-}
-
-// runTogether runs a and b until ctx ends or either returns; the first to
-// return stops the other. It is how a topic is followed beside a server.
-func runTogether(ctx context.Context, a, b func(context.Context) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make(chan error, 1)
-	go func() {
-		errs <- b(ctx)
-		cancel()
-	}()
-	errA := a(ctx)
-	cancel()
-	return errors.Join(errA, <-errs)
-}
-
-func runServe(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Registry) error {
-	st, err := openStores(ctx, cfg, log, true)
-	if err != nil {
-		return err
-	}
-	defer st.close()
-	return serve(ctx, cfg, st, log, reg)
-}
-
-func runUpdate(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Registry) error {
-	// With a topic, update is long-running: it starts while the store is
-	// down and retries each batch until it is back.
-	st, err := openStores(ctx, cfg, log, cfg.PriceSource == "kafka")
-	if err != nil {
-		return err
-	}
-	defer st.close()
-	ingest, err := newIngest(cfg, st, log, reg)
-	if err != nil {
-		return err
-	}
-	if cfg.PriceSource == "csv" {
-		return ingest.Run(ctx)
-	}
-	// A standalone updater serves /healthz, /readyz and /metrics on
-	// UPDATER_ADDR, so that its lag and dead letters can be watched.
-	// An updater nobody can watch does not run: a server that cannot
-	// listen stops it.
-	return runTogether(ctx, ingest.Run, func(ctx context.Context) error {
-		if err := listenAndServe(ctx, cfg.UpdaterAddr, httpapi.NewOpsHandler(st.checks, reg, log), log); err != nil {
-			return fmt.Errorf("UPDATER_ADDR: %w", err)
+	draining := &httpapi.Draining{}
+	var api http.Handler
+	var settle *app.SettlePendingOrders
+	if r.api {
+		if api, err = newHandler(cfg, st, log, reg, draining); err != nil {
+			return err
 		}
-		return nil
-	})
+		if settle, err = app.NewSettlePendingOrders(st.credits, st.orders, st.keys, st.clock, 30*time.Second, log); err != nil {
+			return err
+		}
+	}
+	if ingest != nil && cfg.PriceSource == config.PriceSourceCSV {
+		if err := ingest.Run(ctx); err != nil || !r.api {
+			return err
+		}
+		ingest = nil // applied
+	}
+
+	g, ctx := errgroup.WithContext(ctx)
+	serve := func(variable, addr string, h http.Handler, opts httpapi.ServeOptions) {
+		opts.Logger = log
+		g.Go(func() error {
+			if err := httpapi.Serve(ctx, addr, h, opts); err != nil {
+				return fmt.Errorf("%s: %w", variable, err)
+			}
+			return nil
+		})
+	}
+	if ingest != nil {
+		g.Go(func() error { return ingest.Run(ctx) })
+	}
+	if r.api {
+		g.Go(func() error { return settle.Run(ctx, 10*time.Second) })
+		if st.runFeed != nil {
+			g.Go(func() error { return st.runFeed(ctx) })
+		}
+		serve("HTTP_ADDR", cfg.HTTPAddr, api, httpapi.ServeOptions{Draining: draining, DrainDelay: cfg.ShutdownDelay})
+	} else {
+		serve("UPDATER_ADDR", cfg.UpdaterAddr, httpapi.NewOpsHandler(st.checks, reg, log), httpapi.ServeOptions{})
+	}
+	if cfg.DebugAddr != "" {
+		serve("DEBUG_ADDR", cfg.DebugAddr, httpapi.DebugHandler(), httpapi.ServeOptions{})
+	}
+	return g.Wait()
 }
 
-// openForWrite opens the stores of a one-shot command that writes to the
-// price store, warning that a memory store dies with the command.
-func openForWrite(ctx context.Context, cfg Config, log *slog.Logger, what string) (*stores, error) {
-	st, err := openStores(ctx, cfg, log, false)
+func newIngest(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus.Registry) (*app.IngestTicks, error) {
+	source, err := openSource(cfg, st, log, reg)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.PriceStore == "memory" {
-		log.Warn("PRICE_STORE=memory: " + what + " live only in this process; use PRICE_STORE=redis")
-	}
-	return st, nil
+	ticks := prometheus.NewCounter(prometheus.CounterOpts{Name: "stockd_ticks_applied_total", Help: "Ticks merged into the price store."})
+	batches := prometheus.NewCounter(prometheus.CounterOpts{Name: "stockd_tick_batches_total", Help: "Batches of ticks merged into the price store."})
+	reg.MustRegister(ticks, batches)
+	return app.NewIngestTicks(source, st.prices, func(n, stocks int) {
+		ticks.Add(float64(n))
+		batches.Inc()
+		log.Info("ticks applied", "ticks", n, "stocks", stocks, "source", cfg.PriceSource)
+	})
 }
 
-func runSeedUsers(ctx context.Context, cfg Config, log *slog.Logger) error {
-	st, err := openForWrite(ctx, cfg, log, "the users")
+func newHandler(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus.Registry, draining *httpapi.Draining) (http.Handler, error) {
+	buy, err := app.NewBuyStock(cfg.Stocks, st.prices, st.credits, st.credits, st.orders, st.keys, st.clock)
+	if err != nil {
+		return nil, err
+	}
+	list, err := app.NewListOrders(st.orders, st.clock, cfg.Location)
+	if err != nil {
+		return nil, err
+	}
+	prices, err := app.NewGetPrices(cfg.Stocks, st.prices)
+	if err != nil {
+		return nil, err
+	}
+	users, err := app.NewGetUser(cfg.Stocks, st.credits)
+	if err != nil {
+		return nil, err
+	}
+	stocks, err := app.NewListStocks(cfg.Stocks, st.prices)
+	if err != nil {
+		return nil, err
+	}
+	watch, err := app.NewWatchPrices(cfg.Stocks, st.prices, st.feed)
+	if err != nil {
+		return nil, err
+	}
+	deps := httpapi.Deps{
+		BuyStock: buy, ListOrders: list, GetPrices: prices, GetUser: users, RateLimit: cfg.RateLimit,
+		CursorKey: []byte(cfg.CursorSecret), CursorSecret: st.cursorSecret, CORSOrigins: cfg.CORSOrigins,
+		ListStocks: stocks, WatchPrices: watch,
+		Checks: slices.Concat(st.checks, []httpapi.Check{draining.Check()}), Registry: reg, Logger: log,
+	}
+	if cfg.Auth == config.AuthTokens {
+		if deps.Tokens, err = app.NewTokens(st.tokens); err != nil {
+			return nil, err
+		}
+	}
+	return httpapi.NewHandler(deps), nil
+}
+
+func runSeedUsers(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	st, err := openForWrite(ctx, cfg, log, "seed-users")
 	if err != nil {
 		return err
 	}
@@ -197,56 +269,22 @@ func runSeedUsers(ctx context.Context, cfg Config, log *slog.Logger) error {
 	return nil
 }
 
-func runMigrate(ctx context.Context, cfg Config, log *slog.Logger) error {
-	versions, err := postgres.Migrate(ctx, cfg.DatabaseURL)
+func runProduce(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	start := time.Now()
+	n, err := kafka.Produce(ctx, kafka.ProducerConfig{Brokers: cfg.KafkaBrokers, Topic: cfg.KafkaTopic}, csv.NewSource(cfg.PriceCSV, cfg.Stocks))
 	if err != nil {
 		return err
 	}
-	log.Info("database migrated", "applied", versions)
-	return nil
-}
-
-func runProduce(ctx context.Context, cfg Config, log *slog.Logger) error {
-	sum, err := kafka.ProduceFile(ctx, kafka.ProducerConfig{Brokers: cfg.KafkaBrokers, Topic: cfg.KafkaTopic}, cfg.PriceCSV, cfg.Stocks)
-	if err != nil {
-		return err
-	}
-	log.Info("ticks produced", "records", sum.Records, "topic", cfg.KafkaTopic, "elapsed", sum.Elapsed.String(),
-		"records_per_second", int(float64(sum.Records)/sum.Elapsed.Seconds()))
-	return nil
-}
-
-// runHealth asks the server on addr (HTTP_ADDR by default) for /healthz:
-// the image's health check, which has no shell or curl to do it.
-func runHealth(ctx context.Context, addr string) error {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("health: %w", err)
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("health: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("health: %s", resp.Status)
-	}
+	elapsed := time.Since(start)
+	log.Info("ticks produced", "records", n, "topic", cfg.KafkaTopic, "elapsed_ms", ms(elapsed),
+		"records_per_second", int(float64(n)/elapsed.Seconds()))
 	return nil
 }
 
 // runToken mints a token for user and prints it, once: only its hash is
 // stored.
-func runToken(ctx context.Context, cfg Config, log *slog.Logger, user string, stdout io.Writer) error {
-	st, err := openForWrite(ctx, cfg, log, "tokens")
+func runToken(ctx context.Context, cfg config.Config, log *slog.Logger, user string, stdout io.Writer) error {
+	st, err := openForWrite(ctx, cfg, log, "token")
 	if err != nil {
 		return err
 	}
@@ -263,109 +301,5 @@ func runToken(ctx context.Context, cfg Config, log *slog.Logger, user string, st
 	return err
 }
 
-func newIngest(cfg Config, st *stores, log *slog.Logger, reg *prometheus.Registry) (*app.IngestTicks, error) {
-	source, err := openSource(cfg, st, log, reg)
-	if err != nil {
-		return nil, err
-	}
-	ticks := prometheus.NewCounter(prometheus.CounterOpts{Name: "stockd_ticks_applied_total", Help: "Ticks merged into the price store."})
-	batches := prometheus.NewCounter(prometheus.CounterOpts{Name: "stockd_tick_batches_total", Help: "Batches of ticks merged into the price store."})
-	reg.MustRegister(ticks, batches)
-	return app.NewIngestTicks(source, st.prices, func(n, stocks int) {
-		ticks.Add(float64(n))
-		batches.Inc()
-		log.Info("ticks applied", "ticks", n, "stocks", stocks, "source", cfg.PriceSource)
-	})
-}
-
-// serve runs the API until ctx ends, then drains in-flight requests.
-func serve(ctx context.Context, cfg Config, st *stores, log *slog.Logger, reg *prometheus.Registry) error {
-	handler, err := newHandler(cfg, st, log, reg)
-	if err != nil {
-		return err
-	}
-	settle, err := app.NewSettlePendingOrders(st.credits, st.orders, st.keys, st.clock, 30*time.Second, log)
-	if err != nil {
-		return err
-	}
-	go settleLoop(ctx, settle, log)
-
-	if err := listenAndServe(ctx, cfg.HTTPAddr, handler, log); err != nil {
-		return fmt.Errorf("HTTP_ADDR: %w", err)
-	}
-	return nil
-}
-
-// listenAndServe serves handler on addr until ctx ends, then drains
-// in-flight requests.
-func listenAndServe(ctx context.Context, addr string, handler http.Handler, log *slog.Logger) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	srv := httpapi.NewServer(addr, handler)
-	log.Info("serving", "addr", ln.Addr().String())
-	errs := make(chan error, 1)
-	go func() { errs <- srv.Serve(ln) }()
-	select {
-	case err := <-errs:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down: draining in-flight requests")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 25*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errs; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-func newHandler(cfg Config, st *stores, log *slog.Logger, reg *prometheus.Registry) (http.Handler, error) {
-	buy, err := app.NewBuyStock(cfg.Stocks, st.prices, st.credits, st.credits, st.orders, st.keys, st.clock)
-	if err != nil {
-		return nil, err
-	}
-	list, err := app.NewListOrders(st.orders, st.clock, cfg.Location)
-	if err != nil {
-		return nil, err
-	}
-	prices, err := app.NewGetPrices(cfg.Stocks, st.prices)
-	if err != nil {
-		return nil, err
-	}
-	deps := httpapi.Deps{
-		BuyStock: buy, ListOrders: list, GetPrices: prices, RateLimit: cfg.RateLimit,
-		Checks: st.checks, Registry: reg, Logger: log,
-	}
-	if cfg.Auth == "tokens" {
-		if deps.Tokens, err = app.NewTokens(st.tokens); err != nil {
-			return nil, err
-		}
-	}
-	return httpapi.NewHandler(deps), nil
-}
-
-// settleLoop records pending orders left by a crash or an order store
-// outage, at start and then every few seconds.
-func settleLoop(ctx context.Context, settle *app.SettlePendingOrders, log *slog.Logger) {
-	t := time.NewTicker(10 * time.Second)
-	defer t.Stop()
-	for {
-		n, err := settle.Execute(ctx)
-		if n > 0 {
-			log.Info("pending orders recorded", "orders", n)
-		}
-		if err != nil && ctx.Err() == nil {
-			log.Warn("settling pending orders", "error", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
+// ms is a duration as the logs write every one: milliseconds, a float.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,26 +17,31 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"stockd/internal/config"
+	"stockd/internal/testenv"
 )
 
-func envOf(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+// merged is the union of maps, a later one winning.
+func merged(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		maps.Copy(out, m)
+	}
+	return out
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
+// envOf is a getenv of the union of maps, a later one winning.
+func envOf(ms ...map[string]string) func(string) string {
+	env := merged(ms...)
+	return func(k string) string { return env[k] }
 }
 
 // startService runs `stockd` in-process on memory adapters and waits until
 // it answers; the returned stop cancels it and returns run's error.
 func startService(t *testing.T, env map[string]string) (base string, stop func() error) {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	env["HTTP_ADDR"] = addr
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -220,7 +225,7 @@ func TestServiceRefusesBadInput(t *testing.T) {
 		want string
 	}{
 		{"bad csv", nil, map[string]string{"PRICE_CSV": bad, "HTTP_ADDR": "127.0.0.1:0"}, bad + ":3: Stock: unknown stock"},
-		{"missing csv", []string{"update"}, map[string]string{"PRICE_CSV": "/nonexistent.csv"}, "/nonexistent.csv"},
+		{"missing csv", nil, map[string]string{"PRICE_CSV": "/nonexistent.csv", "HTTP_ADDR": "127.0.0.1:0"}, "/nonexistent.csv"},
 		{"unknown store", nil, map[string]string{"PRICE_STORE": "mongo"}, "PRICE_STORE"},
 		{"bad zone", nil, map[string]string{"APP_TIMEZONE": "Mars/Base"}, "APP_TIMEZONE"},
 		{"bad seed", []string{"seed-users"}, map[string]string{"SEED_USERS": "user1:-5"}, "SEED_USERS"},
@@ -237,46 +242,71 @@ func TestServiceRefusesBadInput(t *testing.T) {
 	}
 }
 
-func TestUpdateWithCSVExits(t *testing.T) {
-	t.Parallel()
-	path := writeCSV(t, "Time,Stock,Price\n90006,stock1,100\n")
-	var logs bytes.Buffer
-	require.NoError(t, run(t.Context(), []string{"update"}, envOf(map[string]string{"PRICE_CSV": path}), io.Discard, &logs))
-	assert.Contains(t, logs.String(), `"ticks":1`)
-}
-
 func TestHelpListsEveryVariable(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"--help"}, {"serve", "--help"}} {
 		var out bytes.Buffer
 		require.NoError(t, run(t.Context(), args, envOf(nil), &out, io.Discard))
-		for _, s := range settings {
-			assert.Contains(t, out.String(), s.name)
+		for _, s := range config.Settings {
+			assert.Contains(t, out.String(), s.Name)
 		}
 	}
 }
 
-func TestConfigDefaults(t *testing.T) {
+// TestMemoryStoreRefusedWhereItWouldLoseTheWork: a command whose whole
+// work is written to the price store refuses the memory store, whose data
+// ends with the command, in one line naming PRICE_STORE.
+func TestMemoryStoreRefusedWhereItWouldLoseTheWork(t *testing.T) {
 	t.Parallel()
-	cfg, err := parseConfig(envOf(nil))
-	require.NoError(t, err)
-	assert.Equal(t, ":8080", cfg.HTTPAddr)
-	assert.Equal(t, "memory", cfg.PriceStore)
-	assert.Equal(t, "memory", cfg.OrderStore)
-	assert.Equal(t, "csv", cfg.PriceSource)
-	assert.Equal(t, "price_data.csv", cfg.PriceCSV)
-	assert.Equal(t, "localhost:6379", cfg.RedisAddr)
-	assert.Equal(t, "postgres://postgres@localhost:5432/stocks?sslmode=disable", cfg.DatabaseURL)
-	assert.Equal(t, []string{"localhost:9092"}, cfg.KafkaBrokers)
-	assert.Equal(t, "main_topic", cfg.KafkaTopic)
-	assert.Equal(t, "price-updater", cfg.KafkaGroup)
-	assert.Equal(t, "UTC", cfg.Location.String())
-	assert.Equal(t, []string{"stock1", "stock2", "stock3"}, cfg.Stocks.Names())
-	assert.Equal(t, 0, cfg.RateLimit)
-	require.Len(t, cfg.SeedUsers, 2)
-	assert.Equal(t, int64(6000000000), cfg.SeedUsers[1].Credit)
+	path := writeCSV(t, "Time,Stock,Price\n90006,stock1,100\n")
+	for _, args := range [][]string{{"update"}, {"seed-users"}, {"token", "user1"}} {
+		for _, source := range []string{"csv", "kafka"} {
+			var out bytes.Buffer
+			err := run(t.Context(), args, envOf(map[string]string{"PRICE_CSV": path, "PRICE_SOURCE": source}), &out, io.Discard)
+			require.Error(t, err, args)
+			assert.Contains(t, err.Error(), "PRICE_STORE", args)
+			assert.NotContains(t, err.Error(), "\n", args)
+			assert.Empty(t, out.String(), "no token is printed")
+		}
+	}
+}
 
-	cfg, err = parseConfig(envOf(map[string]string{"AUTH": "tokens"}))
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		var out bytes.Buffer
+		// A bad configuration does not stop it: it reads none.
+		require.NoError(t, run(t.Context(), args, envOf(map[string]string{"PRICE_STORE": "mongo"}), &out, io.Discard))
+		assert.Regexp(t, `^stockd \S+ \(go\S+, revision \S+\)\n$`, out.String())
+	}
+}
+
+// TestOperationsEndpoints: the build is on /metrics, the API's port has no
+// profiles, and the opt-in debug listener has them.
+func TestOperationsEndpoints(t *testing.T) {
+	t.Parallel()
+	debugAddr := testenv.FreeAddr(t)
+	base, stop := startService(t, map[string]string{"PRICE_CSV": writeCSV(t, "Time,Stock,Price\n90006,stock1,100\n"), "DEBUG_ADDR": debugAddr})
+
+	resp, err := http.Get(base + "/metrics")
 	require.NoError(t, err)
-	assert.Equal(t, 50, cfg.RateLimit)
+	metrics, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Regexp(t, `stockd_build_info\{goversion="go[^"]+",revision="[^"]+",version="[^"]+"\} 1`, string(metrics))
+
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/goroutine", "/debug/pprof/cmdline"} {
+		resp, err := http.Get(base + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusNotFound, resp.StatusCode, "the API serves no %s", path)
+	}
+	resp, err = http.Get("http://" + debugAddr + "/debug/pprof/goroutine?debug=1")
+	require.NoError(t, err)
+	profile, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(profile), "goroutine profile")
+	require.NoError(t, stop())
 }

@@ -17,6 +17,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"stockd/internal/testenv"
 )
 
 var (
@@ -25,13 +28,21 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the binary the tests built, and fails the package when
+// a run of stockd left a goroutine behind: every goroutine the root starts
+// has an owner that waits for it.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if binPath != "" {
-		_ = os.RemoveAll(filepath.Dir(binPath))
-	}
-	os.Exit(code)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		if binPath != "" {
+			_ = os.RemoveAll(filepath.Dir(binPath))
+		}
+		os.Exit(code)
+	}))
 }
+
+// testVersion is the version the test binary is built with, the way `make
+// build` sets the one of git describe.
+const testVersion = "v0.0.0-test"
 
 // buildBinary builds the stockd binary once per test run.
 func buildBinary(t *testing.T) string {
@@ -43,7 +54,7 @@ func buildBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "stockd")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-ldflags=-X main.version="+testVersion, "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v: %s", err, out)
 		}
@@ -65,7 +76,10 @@ func TestBadConfigurationExitsOneWithOneLine(t *testing.T) {
 		want string
 	}{
 		{[]string{"PRICE_STORE=mongo"}, nil, "PRICE_STORE"},
-		{[]string{"PRICE_CSV=/nonexistent.csv"}, []string{"update"}, "/nonexistent.csv"},
+		{[]string{"PRICE_CSV=/nonexistent.csv", "HTTP_ADDR=127.0.0.1:0"}, nil, "/nonexistent.csv"},
+		{nil, []string{"update"}, "PRICE_STORE"},
+		{nil, []string{"seed-users"}, "PRICE_STORE"},
+		{nil, []string{"token", "user1"}, "PRICE_STORE"},
 		{[]string{"REDIS_ADDR=127.0.0.1:1", "PRICE_STORE=redis"}, []string{"seed-users"}, "redis"},
 	} {
 		cmd := exec.Command(bin, tc.args...)
@@ -82,6 +96,18 @@ func TestBadConfigurationExitsOneWithOneLine(t *testing.T) {
 	}
 }
 
+func TestVersionIsSetAtBuildTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	for _, arg := range []string{"version", "--version"} {
+		out, err := exec.Command(bin, arg).Output()
+		require.NoError(t, err, arg)
+		assert.True(t, strings.HasPrefix(string(out), "stockd "+testVersion+" (go"), "%s: %q", arg, out)
+	}
+}
+
 // TestSIGTERMDrainsInFlightRequests runs the real binary under load and
 // sends it SIGTERM: every request the server handled (its access log says
 // 201) reached its client whole, and the process exits 0. Connections the
@@ -93,7 +119,7 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	}
 	bin := buildBinary(t)
 
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	csvPath := writeCSV(t, "Time,Stock,Price\n90006,stock1,1\n")
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "HTTP_ADDR="+addr, "PRICE_CSV="+csvPath, "SEED_USERS=user1:1000000000", "LOG_LEVEL=info")
@@ -150,6 +176,17 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return ok.Load() > 200 }, 10*time.Second, 10*time.Millisecond)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	// Readiness turns off first, while the server still answers (for
+	// SHUTDOWN_DELAY, 5 s by default), so that a load balancer can stop
+	// sending work before the listener closes.
+	require.Eventually(t, func() bool {
+		resp, err := client.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	}, 5*time.Second, 10*time.Millisecond, "/readyz is 503 during the drain")
 	waitErr := make(chan error, 1)
 	go func() { waitErr <- cmd.Wait() }()
 	var exitErr error

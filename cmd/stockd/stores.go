@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -15,12 +15,18 @@ import (
 	"stockd/adapters/memory"
 	"stockd/adapters/postgres"
 	"stockd/adapters/redis"
+	"stockd/app"
+	"stockd/internal/config"
 	"stockd/ports"
 )
 
 // stores is the set of adapters chosen by the configuration.
 type stores struct {
-	prices  ports.PriceStore
+	prices ports.PriceStore
+	feed   ports.PriceFeed
+	// runFeed holds the feed's subscription while the API serves; nil
+	// when the feed needs no worker (memory).
+	runFeed func(context.Context) error
 	credits ports.CreditStore
 	orders  ports.OrderRepository
 	keys    ports.IdempotencyStore
@@ -28,6 +34,9 @@ type stores struct {
 	clock   ports.Clock
 	checks  []httpapi.Check
 	closers []func()
+	// cursorSecret fetches the secret that authenticates paging cursors
+	// from the order store, which every API process on it shares.
+	cursorSecret func(context.Context) ([]byte, error)
 }
 
 func (s *stores) close() {
@@ -36,26 +45,42 @@ func (s *stores) close() {
 	}
 }
 
+// errMemoryStore refuses a command whose whole work would be kept in a
+// memory store that ends with the command.
+var errMemoryStore = errors.New("PRICE_STORE=memory keeps nothing after this command ends; set PRICE_STORE=redis")
+
+// openForWrite opens the stores of a one-shot command that writes to the
+// price store, which must outlive the command.
+func openForWrite(ctx context.Context, cfg config.Config, log *slog.Logger, command string) (*stores, error) {
+	if cfg.PriceStore == config.PriceStoreMemory {
+		return nil, fmt.Errorf("%s: %w", command, errMemoryStore)
+	}
+	return openStores(ctx, cfg, log, false)
+}
+
 // openStores builds the stores of cfg. longRunning commands start even when
 // a server is down (readiness reports it); one-shot commands fail.
-func openStores(ctx context.Context, cfg Config, log *slog.Logger, longRunning bool) (*stores, error) {
+func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRunning bool) (*stores, error) {
 	st := &stores{clock: memory.SystemClock{}}
 	fail := func(err error) (*stores, error) {
 		st.close()
 		return nil, err
 	}
 	switch cfg.PriceStore {
-	case "memory":
+	case config.PriceStoreMemory:
 		credits := memory.NewCreditStore()
-		for _, u := range cfg.SeedUsers {
-			if err := credits.SetCredit(ctx, u.User, u.Credit); err != nil {
-				return nil, fmt.Errorf("SEED_USERS: %w", err)
-			}
-		}
-		st.prices, st.credits, st.keys = memory.NewPriceStore(), credits, memory.NewIdempotencyStore(st.clock)
+		prices := memory.NewPriceStore()
+		st.prices, st.feed, st.credits, st.keys = prices, prices.Feed(), credits, memory.NewIdempotencyStore(st.clock)
 		st.tokens = memory.NewTokenStore()
-	case "redis":
-		client, err := redis.Open(strings.Split(cfg.RedisAddr, ","))
+		seed, err := app.NewSeedUsers(credits)
+		if err == nil {
+			err = seed.Execute(ctx, cfg.SeedUsers)
+		}
+		if err != nil {
+			return fail(fmt.Errorf("SEED_USERS: %w", err))
+		}
+	case config.PriceStoreRedis:
+		client, err := redis.Open(cfg.RedisAddrs)
 		if client == nil {
 			return fail(fmt.Errorf("REDIS_ADDR: %w", err))
 		}
@@ -64,22 +89,28 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger, longRunning b
 			if !longRunning {
 				return fail(err)
 			}
-			log.Warn("redis is unavailable; starting anyway and retrying", "addr", cfg.RedisAddr, "error", err)
+			log.Warn("redis is unavailable; starting anyway and retrying", "addr", cfg.RedisAddrs, "error", err)
 		}
 		st.prices, st.credits, st.keys = redis.NewPriceStore(client), redis.NewCreditStore(client), redis.NewIdempotencyStore(client)
+		feed := redis.NewPriceFeed(client, log)
+		st.feed, st.runFeed = feed, feed.Run
 		st.tokens = redis.NewTokenStore(client)
 		st.checks = append(st.checks, httpapi.Check{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, client) }})
 	}
 	switch cfg.OrderStore {
-	case "memory":
+	case config.OrderStoreMemory:
 		st.orders = memory.NewOrderRepository()
-	case "postgres":
+		// Orders in memory are this process's alone, and so are its cursors.
+		secret := []byte(rand.Text())
+		st.cursorSecret = func(context.Context) ([]byte, error) { return secret, nil }
+	case config.OrderStorePostgres:
 		pool, err := postgres.Open(cfg.DatabaseURL)
 		if err != nil {
 			return fail(err)
 		}
 		st.closers = append(st.closers, pool.Close)
 		st.orders = postgres.NewOrderRepository(pool)
+		st.cursorSecret = func(ctx context.Context) ([]byte, error) { return postgres.CursorSecret(ctx, pool) }
 		// A schema that is behind is refused when the server answers; when
 		// it does not, the service starts and readiness keeps asking.
 		switch err := postgres.CheckSchema(ctx, pool); {
@@ -102,8 +133,8 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger, longRunning b
 
 // openSource builds the price source of cfg; the Kafka consumer is closed
 // with st and reports to readiness.
-func openSource(cfg Config, st *stores, log *slog.Logger, reg prometheus.Registerer) (ports.PriceSource, error) {
-	if cfg.PriceSource == "csv" {
+func openSource(cfg config.Config, st *stores, log *slog.Logger, reg prometheus.Registerer) (ports.PriceSource, error) {
+	if cfg.PriceSource == config.PriceSourceCSV {
 		return csv.NewSource(cfg.PriceCSV, cfg.Stocks), nil
 	}
 	src, err := kafka.NewSource(kafka.SourceConfig{

@@ -190,3 +190,8 @@ func Getenv(name, fallback string) string {
 	}
 	return fallback
 }
+
+// FreeAddr is FreePort as a loopback address, host:port.
+func FreeAddr(t testing.TB) string {
+	return "127.0.0.1:" + strconv.Itoa(FreePort(t))
+}

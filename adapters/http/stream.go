@@ -1,0 +1,104 @@
+package http
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"stockd/domain"
+)
+
+// streamWriteWait bounds one write to a stream's client: a client that
+// stops reading is cut off rather than holding a goroutine and buffers.
+const streamWriteWait = 10 * time.Second
+
+// stream serves GET /api/stocks/{stock}/stream as Server-Sent Events: the
+// series, then a minute event for every minute a write changes, and a ping
+// comment whenever the stream has been quiet for p.ping. It ends when the
+// client goes away or the feed drops the watch (the client was too slow,
+// or changes may have been missed); a client that reconnects starts again
+// from a fresh series. The watch is tied to the request's context, so
+// nothing outlives the connection.
+func (p *priceHandlers) stream(c echo.Context) error {
+	ctx := c.Request().Context()
+	w, err := p.watch.Execute(ctx, c.Param("stock"))
+	if errors.Is(err, domain.ErrUnknownStock) {
+		return withStatus(http.StatusNotFound, err)
+	}
+	if err != nil {
+		return err
+	}
+	series, err := json.Marshal(toPricesResponse(w.Stock, w.Series))
+	if err != nil {
+		return err
+	}
+
+	res := c.Response()
+	rc := http.NewResponseController(res)
+	// The server's read and write timeouts are for requests, not for a
+	// stream: no more reading is due, and each write gets its own bound.
+	_ = rc.SetReadDeadline(time.Time{})
+	h := res.Header()
+	h.Set(echo.HeaderContentType, "text/event-stream")
+	h.Set(echo.HeaderCacheControl, "no-cache")
+	h.Set("X-Accel-Buffering", "no") // nginx would buffer the events
+	res.WriteHeader(http.StatusOK)
+
+	send := func(b []byte) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteWait))
+		if _, err := res.Write(b); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	// The series is sent and not kept: a stream held for hours holds only
+	// what its minute events need.
+	if !send(append(append([]byte("event: series\ndata: "), series...), "\n\n"...)) {
+		return nil
+	}
+	var buf []byte
+	ping := time.NewTicker(p.ping)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ping.C:
+			if !send([]byte(": ping\n\n")) {
+				return nil
+			}
+		case minutes, ok := <-w.Changes:
+			if !ok {
+				return nil
+			}
+			buf = buf[:0]
+			for _, m := range minutes {
+				buf = appendMinuteEvent(buf, m)
+			}
+			if !send(buf) {
+				return nil
+			}
+			ping.Reset(p.ping)
+		}
+	}
+}
+
+// appendMinuteEvent writes one minute event, by hand: it is written for
+// every watcher of every change.
+func appendMinuteEvent(b []byte, m domain.MinuteCandle) []byte {
+	b = append(b, "event: minute\ndata: {\"time\":\""...)
+	b = m.Minute.AppendDigits(b)
+	b = append(b, "\",\"price\":"...)
+	b = strconv.AppendInt(b, m.Close, 10)
+	b = append(b, ",\"open\":"...)
+	b = strconv.AppendInt(b, m.Open, 10)
+	b = append(b, ",\"high\":"...)
+	b = strconv.AppendInt(b, m.High, 10)
+	b = append(b, ",\"low\":"...)
+	b = strconv.AppendInt(b, m.Low, 10)
+	return append(b, "}\n\n"...)
+}

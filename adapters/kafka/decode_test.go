@@ -1,0 +1,64 @@
+package kafka_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"stockd/adapters/kafka"
+)
+
+func TestDecodeRecordChecksTheKey(t *testing.T) {
+	t.Parallel()
+	value := []byte(`{"stock":"stock2","time":"090006","price":7}`)
+	for _, tc := range []struct {
+		key      string
+		mismatch bool
+	}{
+		{"stock2", false},
+		{"Stock2", false}, // stock names are case-insensitive
+		{"", false},       // a keyless record names no stock
+		{"stock1", true},
+		{"stock99", true},
+		{"stock2 ", false},
+	} {
+		tick, err := kafka.DecodeRecord([]byte(tc.key), value, stocks(t))
+		if tc.mismatch {
+			require.ErrorIs(t, err, kafka.ErrKeyMismatch, tc.key)
+			continue
+		}
+		require.NoError(t, err, tc.key)
+		assert.Equal(t, "stock2", tick.Stock)
+	}
+}
+
+// FuzzDecodeRecord: no record makes the decoder panic, and what it accepts
+// encodes back to a record that decodes to the same tick.
+func FuzzDecodeRecord(f *testing.F) {
+	for _, seed := range []struct{ key, value string }{
+		{"stock1", `{"stock":"stock1","time":"090006","price":1734}`},
+		{"", `{"stock":"Stock2","time":90006,"price":1}`},
+		{"stock3", `{"stock":"stock3","time":"09:00:06","price":2,"x":[1]}`},
+		{"stock1", `{"stock":"stock2","time":"090006","price":2}`},
+		{"stock1", `{"stock":"stock1","time":"090006","price":2} {}`},
+		{"stock1", `{"stock":"stock1","time":"","price":9223372036854775807}`},
+	} {
+		f.Add([]byte(seed.key), []byte(seed.value))
+	}
+	s := stocks(f)
+	f.Fuzz(func(t *testing.T, key, value []byte) {
+		tick, err := kafka.DecodeRecord(key, value, s)
+		if err != nil {
+			if errors.Is(err, kafka.ErrKeyMismatch) {
+				_, verr := kafka.DecodeTick(value, s)
+				require.NoError(t, verr, "a key mismatch is reported only for a valid value")
+			}
+			return
+		}
+		back, err := kafka.DecodeRecord([]byte(tick.Stock), kafka.EncodeTick(tick), s)
+		require.NoError(t, err)
+		require.Equal(t, tick, back)
+	})
+}

@@ -1,0 +1,130 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"stockd/adapters/memory"
+	"stockd/domain"
+	"stockd/internal/retry"
+	"stockd/ports"
+)
+
+var _ ports.PriceFeed = (*PriceFeed)(nil)
+
+// PriceFeed follows the prices channel that every write of a series
+// publishes on (see PriceStore) with one subscription per process, and fans
+// each change out to the process's watchers in memory: a thousand watchers
+// cost one subscription, not a thousand. Run holds the subscription.
+type PriceFeed struct {
+	client rueidis.Client
+	log    *slog.Logger
+	hub    *memory.PriceFeed
+}
+
+// NewPriceFeed returns a feed on client; nothing is received until Run.
+func NewPriceFeed(client rueidis.Client, log *slog.Logger) *PriceFeed {
+	return &PriceFeed{client: client, log: log, hub: memory.NewPriceFeed()}
+}
+
+// Watch registers a watcher of stock until ctx ends (see ports.PriceFeed).
+func (f *PriceFeed) Watch(ctx context.Context, stock string) <-chan []domain.MinuteCandle {
+	return f.hub.Watch(ctx, stock)
+}
+
+var errUnsubscribed = errors.New("redis: prices subscription ended")
+
+// Run subscribes and fans out until ctx ends, then returns nil. When the
+// subscription is lost (Redis restarted, a failover, a network cut) every
+// watcher is dropped, since changes may have been missed meanwhile, and Run
+// subscribes again under the outage retry policy; the watchers' clients
+// reconnect and read the series afresh.
+func (f *PriceFeed) Run(ctx context.Context) error {
+	_, err := retry.Do(ctx, retry.Outage, func() (struct{}, error) {
+		err := f.client.Receive(ctx, f.client.B().Subscribe().Channel(pricesChannel).Build(), func(msg rueidis.PubSubMessage) {
+			stock, minutes, err := decodeChange(msg.Message)
+			if err != nil {
+				f.log.Warn("ignoring a malformed price change", "channel", msg.Channel, "error", err)
+				return
+			}
+			f.hub.Publish(stock, minutes)
+		})
+		f.hub.DropAll()
+		if err == nil {
+			err = errUnsubscribed
+		}
+		return struct{}{}, translate(err)
+	}, func(err error, wait time.Duration) {
+		f.log.Warn("price feed lost its subscription; subscribing again", "error", err, "wait", wait.String())
+	})
+	if ctx.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("price feed: %w", err)
+}
+
+// changeJSON is the message of one write: the stock and the minutes it
+// changed, each as the stream sends it.
+type changeJSON struct {
+	Stock   string       `json:"stock"`
+	Minutes []minuteJSON `json:"minutes"`
+}
+
+type minuteJSON struct {
+	Time  string `json:"time"`
+	Price int64  `json:"price"`
+	Open  int64  `json:"open"`
+	High  int64  `json:"high"`
+	Low   int64  `json:"low"`
+}
+
+// encodeChange writes the message by hand: it is built once per stock per
+// batch on the ingest path, and a write of a whole day changes 1440
+// minutes.
+func encodeChange(stock string, minutes []domain.MinuteCandle) []byte {
+	name, _ := json.Marshal(stock) // a string always marshals
+	b := make([]byte, 0, 32+len(name)+len(minutes)*72)
+	b = append(b, `{"stock":`...)
+	b = append(b, name...)
+	b = append(b, `,"minutes":[`...)
+	for i, m := range minutes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"time":"`...)
+		b = m.Minute.AppendDigits(b)
+		b = append(b, `","price":`...)
+		b = strconv.AppendInt(b, m.Close, 10)
+		b = append(b, `,"open":`...)
+		b = strconv.AppendInt(b, m.Open, 10)
+		b = append(b, `,"high":`...)
+		b = strconv.AppendInt(b, m.High, 10)
+		b = append(b, `,"low":`...)
+		b = strconv.AppendInt(b, m.Low, 10)
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
+}
+
+func decodeChange(msg string) (string, []domain.MinuteCandle, error) {
+	var c changeJSON
+	if err := json.Unmarshal([]byte(msg), &c); err != nil {
+		return "", nil, err
+	}
+	out := make([]domain.MinuteCandle, len(c.Minutes))
+	for i, m := range c.Minutes {
+		at, err := domain.ParseTimeOfDay(m.Time)
+		if err != nil {
+			return "", nil, err
+		}
+		out[i] = domain.MinuteCandle{Minute: at, Open: m.Open, High: m.High, Low: m.Low, Close: m.Price}
+	}
+	return c.Stock, out, nil
+}

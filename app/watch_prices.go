@@ -1,0 +1,51 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"stockd/domain"
+	"stockd/ports"
+)
+
+// WatchPrices follows a stock's series live: its current series, then the
+// minutes each write changes.
+type WatchPrices struct {
+	stocks domain.Stocks
+	prices ports.PriceStore
+	feed   ports.PriceFeed
+}
+
+// NewWatchPrices wires the use case.
+func NewWatchPrices(stocks domain.Stocks, prices ports.PriceStore, feed ports.PriceFeed) (*WatchPrices, error) {
+	if err := requireAll(map[string]any{"price store": prices, "price feed": feed}); err != nil {
+		return nil, err
+	}
+	return &WatchPrices{stocks: stocks, prices: prices, feed: feed}, nil
+}
+
+// PriceWatch is a stock's series when the watch started and the changes
+// since (see ports.PriceFeed: the channel closes when ctx ends, or when
+// the watcher must start again from a fresh series).
+type PriceWatch struct {
+	Stock   string
+	Series  domain.MinuteSeries
+	Changes <-chan []domain.MinuteCandle
+}
+
+// Execute starts watching stock until ctx ends; domain.ErrUnknownStock for
+// a stock not traded. The watch starts before the series is read, so no
+// change falls between them; a change may be in both, which is harmless,
+// since a change carries a minute's values, not a difference.
+func (w *WatchPrices) Execute(ctx context.Context, stock string) (PriceWatch, error) {
+	name, err := w.stocks.Canonical(stock)
+	if err != nil {
+		return PriceWatch{}, err
+	}
+	changes := w.feed.Watch(ctx, name)
+	s, err := w.prices.Series(ctx, name)
+	if err != nil {
+		return PriceWatch{}, fmt.Errorf("read prices of %s: %w", name, err)
+	}
+	return PriceWatch{Stock: name, Series: s, Changes: changes}, nil
+}

@@ -1,0 +1,273 @@
+// Package config is the service's configuration: every environment
+// variable, its default and meaning (the single source of --help), parsed
+// once into typed values. Adapters never read the environment themselves;
+// cmd/stockd passes them what they need from here.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"stockd/app"
+	"stockd/domain"
+)
+
+// Setting is one environment variable: its name, default and meaning. The
+// list below is the single source of the defaults and of --help.
+type Setting struct {
+	Name, Default, Help string
+}
+
+// Settings lists every variable, in the order --help shows them.
+var Settings = []Setting{
+	{"HTTP_ADDR", ":8080", "listen address of the API"},
+	{"UPDATER_ADDR", ":8081", "listen address of /healthz, /readyz and /metrics of update with kafka"},
+	{"DEBUG_ADDR", "", "listen address of net/http/pprof; off when empty (never the API's port)"},
+	{"PRICE_STORE", "memory", "memory or redis: where price histories and user credit live"},
+	{"ORDER_STORE", "memory", "memory or postgres: where orders live"},
+	{"PRICE_SOURCE", "csv", "csv or kafka: what the price updater reads"},
+	{"PRICE_CSV", "price_data.csv", "the CSV file of the csv source and of produce"},
+	{"REDIS_ADDR", "localhost:6379", "comma-separated Redis seed addresses (host:port); a cluster is detected"},
+	{"DATABASE_URL", "postgres://postgres@localhost:5432/stocks?sslmode=disable", "PostgreSQL URL"},
+	{"KAFKA_BROKERS", "localhost:9092", "comma-separated Kafka seed brokers"},
+	{"KAFKA_TOPIC", "main_topic", "the price topic"},
+	{"KAFKA_GROUP", "price-updater", "consumer group of update"},
+	{"APP_TIMEZONE", "UTC", "IANA zone in which \"created today\" is judged"},
+	{"SEED_USERS", "user1:150000000,user2:6000000000", "name:credit pairs for seed-users and the in-memory store"},
+	{"STOCKS", "stock1,stock2,stock3", "the stock names the service accepts"},
+	{"AUTH", "off", "off or tokens"},
+	{"RATE_LIMIT", "", "requests per second per user; 0 is off (50 with tokens, else 0)"},
+	{"CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (none by default)"},
+	{"CURSOR_SECRET", "", "key of the paging cursors, the same in every API process, 16 characters or more (empty: one kept in the order store)"},
+	{"SHUTDOWN_DELAY", "5s", "how long the API keeps serving after SIGTERM with /readyz at 503; 0 stops at once"},
+	{"LOG_LEVEL", "info", "debug, info, warn or error"},
+}
+
+// PriceStoreKind is where price histories and user credit live.
+type PriceStoreKind string
+
+// The price stores of PRICE_STORE.
+const (
+	PriceStoreMemory PriceStoreKind = "memory"
+	PriceStoreRedis  PriceStoreKind = "redis"
+)
+
+// OrderStoreKind is where orders live.
+type OrderStoreKind string
+
+// The order stores of ORDER_STORE.
+const (
+	OrderStoreMemory   OrderStoreKind = "memory"
+	OrderStorePostgres OrderStoreKind = "postgres"
+)
+
+// PriceSourceKind is what the price updater reads.
+type PriceSourceKind string
+
+// The price sources of PRICE_SOURCE.
+const (
+	PriceSourceCSV   PriceSourceKind = "csv"
+	PriceSourceKafka PriceSourceKind = "kafka"
+)
+
+// AuthMode says whether the API asks for tokens.
+type AuthMode string
+
+// The modes of AUTH.
+const (
+	AuthOff    AuthMode = "off"
+	AuthTokens AuthMode = "tokens"
+)
+
+// minCursorSecret is the shortest CURSOR_SECRET accepted: a shorter key
+// could be guessed, and a guessed key forges cursors.
+const minCursorSecret = 16
+
+// Config is the whole configuration, parsed once at start.
+type Config struct {
+	HTTPAddr      string
+	UpdaterAddr   string
+	DebugAddr     string // "" is off
+	PriceStore    PriceStoreKind
+	OrderStore    OrderStoreKind
+	PriceSource   PriceSourceKind
+	PriceCSV      string
+	RedisAddrs    []string
+	DatabaseURL   string
+	KafkaBrokers  []string
+	KafkaTopic    string
+	KafkaGroup    string
+	Location      *time.Location
+	SeedUsers     []app.UserCredit
+	Stocks        domain.Stocks
+	Auth          AuthMode
+	RateLimit     int
+	CORSOrigins   []string
+	CursorSecret  string // "" keeps the secret in the order store
+	ShutdownDelay time.Duration
+	LogLevel      slog.Level
+}
+
+// oneOf returns the value of a closed set that v names, case-insensitively.
+func oneOf[T ~string](name, v string, allowed ...T) (T, error) {
+	if i := slices.Index(allowed, T(strings.ToLower(v))); i >= 0 {
+		return allowed[i], nil
+	}
+	words := make([]string, len(allowed))
+	for i, a := range allowed {
+		words[i] = string(a)
+	}
+	return "", fmt.Errorf("%s: unknown value %q (want %s)", name, v, strings.Join(words, " or "))
+}
+
+// list splits a comma-separated value, dropping empty items.
+func list(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Parse reads the environment through getenv. Every error names the
+// variable at fault.
+func Parse(getenv func(string) string) (Config, error) {
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, s := range Settings {
+			if s.Name == name {
+				return s.Default
+			}
+		}
+		panic("unknown setting " + name)
+	}
+	c := Config{
+		HTTPAddr: get("HTTP_ADDR"), UpdaterAddr: get("UPDATER_ADDR"), DebugAddr: get("DEBUG_ADDR"),
+		PriceCSV: get("PRICE_CSV"), DatabaseURL: get("DATABASE_URL"),
+		KafkaTopic: get("KAFKA_TOPIC"), KafkaGroup: get("KAFKA_GROUP"),
+		RedisAddrs: list(get("REDIS_ADDR")), KafkaBrokers: list(get("KAFKA_BROKERS")),
+		CORSOrigins: list(get("CORS_ORIGINS")), CursorSecret: get("CURSOR_SECRET"),
+	}
+	var err error
+	if c.PriceStore, err = oneOf("PRICE_STORE", get("PRICE_STORE"), PriceStoreMemory, PriceStoreRedis); err != nil {
+		return c, err
+	}
+	if c.OrderStore, err = oneOf("ORDER_STORE", get("ORDER_STORE"), OrderStoreMemory, OrderStorePostgres); err != nil {
+		return c, err
+	}
+	if c.PriceSource, err = oneOf("PRICE_SOURCE", get("PRICE_SOURCE"), PriceSourceCSV, PriceSourceKafka); err != nil {
+		return c, err
+	}
+	if c.Auth, err = oneOf("AUTH", get("AUTH"), AuthOff, AuthTokens); err != nil {
+		return c, err
+	}
+	level, err := oneOf("LOG_LEVEL", get("LOG_LEVEL"), "debug", "info", "warn", "error")
+	if err != nil {
+		return c, err
+	}
+	_ = c.LogLevel.UnmarshalText([]byte(level)) // every word above is a level
+	for _, a := range []struct {
+		name  string
+		addrs []string
+	}{{"HTTP_ADDR", []string{c.HTTPAddr}}, {"UPDATER_ADDR", []string{c.UpdaterAddr}}, {"REDIS_ADDR", c.RedisAddrs}, {"KAFKA_BROKERS", c.KafkaBrokers}} {
+		if len(a.addrs) == 0 {
+			return c, fmt.Errorf("%s: no address", a.name)
+		}
+		for _, addr := range a.addrs {
+			if _, _, err := net.SplitHostPort(addr); err != nil {
+				return c, fmt.Errorf("%s: %v", a.name, err)
+			}
+		}
+	}
+	if c.DebugAddr != "" {
+		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {
+			return c, fmt.Errorf("DEBUG_ADDR: %v", err)
+		}
+	}
+	for _, o := range c.CORSOrigins {
+		if err := checkOrigin(o); err != nil {
+			return c, fmt.Errorf("CORS_ORIGINS: %v", err)
+		}
+	}
+	if c.CursorSecret != "" && len(c.CursorSecret) < minCursorSecret {
+		return c, fmt.Errorf("CURSOR_SECRET: %d characters, want at least %d", len(c.CursorSecret), minCursorSecret)
+	}
+	if c.ShutdownDelay, err = time.ParseDuration(get("SHUTDOWN_DELAY")); err != nil || c.ShutdownDelay < 0 {
+		return c, fmt.Errorf("SHUTDOWN_DELAY: %q is not a duration such as 5s or 0", get("SHUTDOWN_DELAY"))
+	}
+	if c.Location, err = time.LoadLocation(get("APP_TIMEZONE")); err != nil {
+		return c, fmt.Errorf("APP_TIMEZONE: %v", err)
+	}
+	if c.Stocks, err = domain.NewStocks(strings.Split(get("STOCKS"), ",")); err != nil {
+		return c, fmt.Errorf("STOCKS: %v", err)
+	}
+	if c.SeedUsers, err = parseSeedUsers(get("SEED_USERS")); err != nil {
+		return c, fmt.Errorf("SEED_USERS: %v", err)
+	}
+	rate := get("RATE_LIMIT")
+	if rate == "" {
+		rate = "0"
+		if c.Auth == AuthTokens {
+			rate = "50"
+		}
+	}
+	if c.RateLimit, err = strconv.Atoi(rate); err != nil || c.RateLimit < 0 {
+		return c, fmt.Errorf("RATE_LIMIT: %q is not a non-negative whole number", rate)
+	}
+	return c, nil
+}
+
+// checkOrigin accepts what a browser sends as Origin: scheme://host[:port],
+// nothing after it.
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		return fmt.Errorf("%q is not an origin such as https://app.example.com", o)
+	}
+	return nil
+}
+
+func parseSeedUsers(s string) ([]app.UserCredit, error) {
+	var users []app.UserCredit
+	seen := map[string]bool{}
+	for _, pair := range list(s) {
+		name, credit, ok := strings.Cut(pair, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" {
+			return nil, fmt.Errorf("%q is not name:credit", pair)
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(credit), 10, 64)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q: credit must be a non-negative integer", pair)
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("user %q is listed twice", name)
+		}
+		seen[name] = true
+		users = append(users, app.UserCredit{User: name, Credit: n})
+	}
+	return users, nil
+}
+
+// Help lists the variables with their meaning and default, for --help.
+func Help() string {
+	var b strings.Builder
+	for _, s := range Settings {
+		if s.Default == "" {
+			fmt.Fprintf(&b, "  %-14s %s\n", s.Name, s.Help)
+			continue
+		}
+		fmt.Fprintf(&b, "  %-14s %s (%s)\n", s.Name, s.Help, s.Default)
+	}
+	return b.String()
+}

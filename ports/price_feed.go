@@ -1,0 +1,21 @@
+package ports
+
+import (
+	"context"
+
+	"stockd/domain"
+)
+
+//go:generate go tool mockgen -destination=portsmock/price_feed.go -package=portsmock stockd/ports PriceFeed
+
+// PriceFeed tells watchers of a stock the minutes that each write of its
+// series changes, from whichever process wrote it.
+type PriceFeed interface {
+	// Watch returns the changes of stock from now on: each receive is the
+	// minutes one write changed, ascending, with their new values. The
+	// channel is closed when ctx ends, when the watcher falls behind (a
+	// slow reader is dropped rather than buffered without bound), or when
+	// the feed may have missed changes (its connection to the store was
+	// lost); a watcher then reads the series again and watches anew.
+	Watch(ctx context.Context, stock string) <-chan []domain.MinuteCandle
+}
