@@ -22,7 +22,7 @@ build:
 
 ## test: everything CI runs (build included: it is the Dockerfile's command);
 ## about 10 minutes on a fresh 2-core machine, most of it compiling for -race
-test: check lint-openapi build test-unit test-integration fuzz
+test: check lint-openapi build test-unit test-integration fuzz test-e2e
 
 ## test-unit: no server needed; the edit-test loop (RACE= to skip -race)
 test-unit:

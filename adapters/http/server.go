@@ -76,6 +76,7 @@ func NewHandler(d Deps) *echo.Echo {
 	e.GET("/api/stocks/:stock/stream", p.stream, guard)
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.OpenAPI) })
 	e.GET("/problems/:type", problemDocs)
+	registerDashboard(e)
 	m.initRoutes(e.Routes()) // after every route: their metric series start at 0
 	return e
 }
