@@ -1,7 +1,6 @@
 package http_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -23,6 +22,7 @@ import (
 	"stockd/adapters/memory"
 	"stockd/app"
 	"stockd/domain"
+	"stockd/internal/testenv"
 	"stockd/ports"
 )
 
@@ -50,7 +50,7 @@ type fixture struct {
 	orders  *flakyOrders
 	tokens  *countingTokens
 	reg     *prometheus.Registry
-	logs    *syncBuffer
+	logs    *testenv.LogBuffer
 	token   string // user1's
 	token2  string // user2's
 }
@@ -83,7 +83,7 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 		orders:  &flakyOrders{OrderRepository: memory.NewOrderRepository()},
 		tokens:  &countingTokens{TokenStore: memory.NewTokenStore()},
 		reg:     prometheus.NewRegistry(),
-		logs:    &syncBuffer{},
+		logs:    &testenv.LogBuffer{},
 	}
 	f.tick(t, "stock1", 9*3600, 100)
 	f.tick(t, "stock1", 9*3600+150, 110)
@@ -324,22 +324,4 @@ func (f *failure) get() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.err
-}
-
-// syncBuffer is the log's destination, read by tests.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -388,7 +388,7 @@ func TestBrokerDownAtStart(t *testing.T) {
 	port := testenv.FreePort(t)
 	e := env{brokers: []string{fmt.Sprintf("127.0.0.1:%d", port)}, topic: testenv.UniqueName("prices_"), group: testenv.UniqueName("group_")}
 	store := memory.NewPriceStore()
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	src, err := kafka.NewSource(kafka.SourceConfig{Brokers: e.brokers, Topic: e.topic, Group: e.group,
 		MaxPoll: 500, Stocks: stocks(t), Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	require.NoError(t, err)
@@ -417,23 +417,6 @@ func TestBrokerDownAtStart(t *testing.T) {
 	assert.Equal(t, int64(500), applied.Load())
 	assert.Equal(t, csvSeries(t, path), storeSeries(t, store))
 	assert.Equal(t, 1, strings.Count(logs.String(), `"msg":"kafka available again"`), "one line when it ends")
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestProduceRefusesABadFileAndUnreachableBrokers(t *testing.T) {

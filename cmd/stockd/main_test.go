@@ -45,8 +45,8 @@ func startService(t *testing.T, env map[string]string) (base string, stop func()
 	env["HTTP_ADDR"] = addr
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var logs bytes.Buffer
-	go func() { done <- run(ctx, nil, envOf(env), io.Discard, &syncWriter{w: &logs}) }()
+	var logs testenv.LogBuffer
+	go func() { done <- run(ctx, nil, envOf(env), io.Discard, &logs) }()
 	base = "http://" + addr
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -71,17 +71,6 @@ func startService(t *testing.T, env map[string]string) (base string, stop func()
 	}
 	t.Cleanup(func() { _ = stop() })
 	return base, stop
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 func writeCSV(t *testing.T, text string) string {
