@@ -82,6 +82,15 @@ func Ping(ctx context.Context, pool *pgxpool.Pool) error {
 	return translate(err)
 }
 
+// Ready is the readiness check of the order store: the server answers and
+// the schema is current.
+func Ready(ctx context.Context, pool *pgxpool.Pool) error {
+	if err := Ping(ctx, pool); err != nil {
+		return err
+	}
+	return CheckSchema(ctx, pool)
+}
+
 // CheckSchema returns ErrSchemaBehind unless every migration is applied,
 // and ErrNoDatabase (which is also ErrSchemaBehind) when the database does
 // not exist.

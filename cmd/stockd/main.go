@@ -214,28 +214,14 @@ func newIngest(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus.
 }
 
 func newHandler(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus.Registry, draining *httpapi.Draining) (http.Handler, error) {
-	buy, err := app.NewBuyStock(cfg.Stocks, st.prices, st.credits, st.credits, st.orders, st.keys, st.clock)
-	if err != nil {
-		return nil, err
-	}
-	list, err := app.NewListOrders(st.orders, st.clock, cfg.Location)
-	if err != nil {
-		return nil, err
-	}
-	prices, err := app.NewGetPrices(cfg.Stocks, st.prices)
-	if err != nil {
-		return nil, err
-	}
-	users, err := app.NewGetUser(cfg.Stocks, st.credits)
-	if err != nil {
-		return nil, err
-	}
-	stocks, err := app.NewListStocks(cfg.Stocks, st.prices)
-	if err != nil {
-		return nil, err
-	}
-	watch, err := app.NewWatchPrices(cfg.Stocks, st.prices, st.feed)
-	if err != nil {
+	// Each constructor refuses a missing dependency; one check for all.
+	buy, err1 := app.NewBuyStock(cfg.Stocks, st.prices, st.credits, st.credits, st.orders, st.keys, st.clock)
+	list, err2 := app.NewListOrders(st.orders, st.clock, cfg.Location)
+	prices, err3 := app.NewGetPrices(cfg.Stocks, st.prices)
+	users, err4 := app.NewGetUser(cfg.Stocks, st.credits)
+	stocks, err5 := app.NewListStocks(cfg.Stocks, st.prices)
+	watch, err6 := app.NewWatchPrices(cfg.Stocks, st.prices, st.feed)
+	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
 		return nil, err
 	}
 	deps := httpapi.Deps{
@@ -245,6 +231,7 @@ func newHandler(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus
 		Checks: slices.Concat(st.checks, []httpapi.Check{draining.Check()}), Registry: reg, Logger: log,
 	}
 	if cfg.Auth == config.AuthTokens {
+		var err error
 		if deps.Tokens, err = app.NewTokens(st.tokens); err != nil {
 			return nil, err
 		}

@@ -121,12 +121,7 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 		case err != nil:
 			log.Warn("postgres is unavailable; starting anyway and retrying", "error", err)
 		}
-		st.checks = append(st.checks, httpapi.Check{Name: "postgres", Ping: func(ctx context.Context) error {
-			if err := postgres.Ping(ctx, pool); err != nil {
-				return err
-			}
-			return postgres.CheckSchema(ctx, pool)
-		}})
+		st.checks = append(st.checks, httpapi.Check{Name: "postgres", Ping: func(ctx context.Context) error { return postgres.Ready(ctx, pool) }})
 	}
 	return st, nil
 }
