@@ -40,7 +40,7 @@ func NewGetUser(stocks domain.Stocks, credits CreditReader) (*GetUser, error) {
 // name that is not a user's, including one that cannot be (not a valid
 // user name, or a stock's name), so that the store is not asked about it.
 func (g *GetUser) Execute(ctx context.Context, name string) (User, error) {
-	if !validUserName(name) {
+	if domain.ValidateUserName(name) != nil {
 		return User{}, ports.ErrUserNotFound
 	}
 	if _, err := g.stocks.Canonical(name); err == nil {
@@ -51,19 +51,4 @@ func (g *GetUser) Execute(ctx context.Context, name string) (User, error) {
 		return User{}, fmt.Errorf("read credit: %w", err)
 	}
 	return User{Name: name, Credit: credit}, nil
-}
-
-// validUserName holds the contract's rule: 1 to 64 characters of
-// A-Z a-z 0-9 _ . @ -, starting with a letter or digit.
-func validUserName(name string) bool {
-	if len(name) < 1 || len(name) > 64 {
-		return false
-	}
-	for i, c := range []byte(name) {
-		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-		if !alnum && (i == 0 || c != '_' && c != '.' && c != '@' && c != '-') {
-			return false
-		}
-	}
-	return true
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 
-	"stockd/domain"
 	"stockd/ports"
 )
 
@@ -22,20 +21,23 @@ var ErrUnauthenticated = errors.New("a valid bearer token is required")
 // nothing but latency.
 type Tokens struct {
 	store ports.TokenStore
+	users *GetUser
 }
 
-// NewTokens wires the use case.
-func NewTokens(store ports.TokenStore) (*Tokens, error) {
-	if err := requireAll(map[string]any{"token store": store}); err != nil {
+// NewTokens wires the use case; users tells which users exist, since a
+// token is minted only for one.
+func NewTokens(store ports.TokenStore, users *GetUser) (*Tokens, error) {
+	if err := requireAll(map[string]any{"token store": store, "users": users}); err != nil {
 		return nil, err
 	}
-	return &Tokens{store: store}, nil
+	return &Tokens{store: store, users: users}, nil
 }
 
-// Mint creates a token for user and returns it; it is not kept anywhere.
+// Mint creates a token for an existing user and returns it; it is not kept
+// anywhere. A name that is not a user's is ports.ErrUserNotFound.
 func (t *Tokens) Mint(ctx context.Context, user string) (string, error) {
-	if user == "" {
-		return "", domain.ErrBadUser
+	if _, err := t.users.Execute(ctx, user); err != nil {
+		return "", fmt.Errorf("mint token for %q: %w", user, err)
 	}
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {

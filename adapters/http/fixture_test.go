@@ -99,7 +99,7 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 	require.NoError(t, err)
 	users, err := app.NewGetUser(stocks, f.credits)
 	require.NoError(t, err)
-	minter, err := app.NewTokens(f.tokens)
+	minter, err := app.NewTokens(f.tokens, users)
 	require.NoError(t, err)
 	f.token, err = minter.Mint(t.Context(), "user1")
 	require.NoError(t, err)

@@ -55,7 +55,7 @@ func toPricesResponse(stock string, s domain.MinuteSeries) pricesResponse {
 func (p *priceHandlers) stockPrices(c echo.Context) error {
 	q, err := url.ParseQuery(c.Request().URL.RawQuery)
 	if err != nil {
-		return withStatus(http.StatusBadRequest, fmt.Errorf("query string: %w", err))
+		return fail(probBadQuery, "", err)
 	}
 	from, err := minuteParam(q, "from", 0)
 	if err != nil {
@@ -66,7 +66,7 @@ func (p *priceHandlers) stockPrices(c echo.Context) error {
 		return err
 	}
 	if from > to {
-		return withStatus(http.StatusBadRequest, fmt.Errorf("from %s is after to %s", from, to))
+		return fail(probBadQuery, fmt.Sprintf("from %s is after to %s", from, to), nil)
 	}
 	stock, s, err := p.prices.Execute(c.Request().Context(), c.Param("stock"))
 	if errors.Is(err, domain.ErrUnknownStock) {
@@ -84,12 +84,9 @@ func minuteParam(q url.Values, name string, fallback domain.TimeOfDay) (domain.T
 	if v == "" && !q.Has(name) {
 		return fallback, nil
 	}
-	if len(v) != 6 {
-		return 0, withStatus(http.StatusBadRequest, fmt.Errorf("%s must be a time of day as hhmmss", name))
-	}
 	t, err := domain.ParseTimeOfDay(v)
-	if err != nil {
-		return 0, withStatus(http.StatusBadRequest, fmt.Errorf("%s must be a time of day as hhmmss", name))
+	if len(v) != 6 || err != nil {
+		return 0, fail(probBadQuery, name+" must be a time of day as six digits hhmmss", err)
 	}
 	return t, nil
 }

@@ -97,6 +97,7 @@ func TestPricesWithCandlesAndWindow(t *testing.T) {
 	for _, bad := range []string{"?from=9", "?from=250000", "?to=0900", "?from=09:00:00", "?from=", "?from=090200&to=090100", "?to=%zz"} {
 		rec := s.get(t, "/api/stocks/stock1/prices"+bad)
 		assert.Equal(t, http.StatusBadRequest, rec.Code, "%s: %s", bad, rec.Body.String())
+		assertProblem(t, rec, http.StatusBadRequest, "bad-query")
 	}
 	assert.Equal(t, http.StatusNotFound, s.get(t, "/api/stocks/stock9/prices").Code)
 }

@@ -107,8 +107,13 @@ func creditOf(raw []byte) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	credit, err := strconv.ParseInt(string(bytes.TrimSpace(c)), 10, 64)
-	if err != nil || credit < 0 {
+	// Digits only, as int_text in the script reads it: "-0" is not a credit.
+	text := bytes.TrimSpace(c)
+	if len(text) == 0 || text[0] < '0' || text[0] > '9' {
+		return 0, false
+	}
+	credit, err := strconv.ParseInt(string(text), 10, 64)
+	if err != nil {
 		return 0, false
 	}
 	return credit, true

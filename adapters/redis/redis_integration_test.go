@@ -106,6 +106,22 @@ func TestOriginalUserFormat(t *testing.T) {
 	_, err = s.Credit(t.Context(), "broken")
 	require.ErrorIs(t, err, ports.ErrUserNotFound)
 
+	// The script and Go read a record alike: an escaped member name is
+	// the name it spells (the last "credit" counts), and "-0" is no credit.
+	set(t, c, "escaped", `{"credit": 100, "cr\u0065dit": 5}`)
+	credit, err = s.Credit(t.Context(), "escaped")
+	require.NoError(t, err)
+	assert.Equal(t, int64(5), credit)
+	res, err = s.Debit(t.Context(), ports.DebitRequest{Order: buyOrder(t, "escaped", 3, 2)})
+	require.NoError(t, err)
+	assert.Equal(t, domain.Denied, res.Order.Status(), "judged against 5, not 100")
+	assert.Equal(t, int64(5), res.Credit)
+	set(t, c, "minuszero", `{"credit": -0}`)
+	_, err = s.Credit(t.Context(), "minuszero")
+	require.ErrorIs(t, err, ports.ErrUserNotFound)
+	_, err = s.Debit(t.Context(), ports.DebitRequest{Order: buyOrder(t, "minuszero", 1, 1)})
+	require.ErrorIs(t, err, ports.ErrUserNotFound)
+
 	set(t, c, "ada", `{"id": 7}`)
 	require.NoError(t, s.SetCredit(t.Context(), "ada", 10))
 	assert.JSONEq(t, `{"credit": 10, "id": 7}`, get(t, c, "ada"), "an object without credit gets one")

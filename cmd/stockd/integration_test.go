@@ -235,6 +235,12 @@ func TestTokensEndToEnd(t *testing.T) {
 	env := w.env(map[string]string{"PRICE_CSV": path, "SEED_USERS": "user1:1000,user2:1000", "AUTH": "tokens"})
 	require.NoError(t, run(t.Context(), []string{"seed-users"}, envOf(env), io.Discard, io.Discard))
 	require.NoError(t, run(t.Context(), []string{"update"}, envOf(env), io.Discard, io.Discard))
+	for _, nobody := range []string{"nobody", "stock1"} {
+		var none strings.Builder
+		err := run(t.Context(), []string{"token", nobody}, envOf(env), &none, io.Discard)
+		require.ErrorIs(t, err, ports.ErrUserNotFound, "a token only for a user that exists")
+		assert.Empty(t, none.String())
+	}
 	var out strings.Builder
 	require.NoError(t, run(t.Context(), []string{"token", "user1"}, envOf(env), &out, io.Discard))
 	token := strings.TrimSpace(out.String())

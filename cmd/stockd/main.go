@@ -232,7 +232,7 @@ func newHandler(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus
 	}
 	if cfg.Auth == config.AuthTokens {
 		var err error
-		if deps.Tokens, err = app.NewTokens(st.tokens); err != nil {
+		if deps.Tokens, err = app.NewTokens(st.tokens, users); err != nil {
 			return nil, err
 		}
 	}
@@ -276,7 +276,11 @@ func runToken(ctx context.Context, cfg config.Config, log *slog.Logger, user str
 		return err
 	}
 	defer st.close()
-	tokens, err := app.NewTokens(st.tokens)
+	users, err := app.NewGetUser(cfg.Stocks, st.credits)
+	if err != nil {
+		return err
+	}
+	tokens, err := app.NewTokens(st.tokens, users)
 	if err != nil {
 		return err
 	}

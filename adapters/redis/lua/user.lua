@@ -59,6 +59,9 @@ local function credit_span(s)
     local ke = skip_string(s, i)
     if not ke then return nil end
     local key = string.sub(s, i + 1, ke - 2)
+    if string.find(key, '\\', 1, true) then
+      key = cjson.decode('"' .. key .. '"') -- "cr\u0065dit" is "credit", as Go reads it
+    end
     i = skip_ws(s, ke)
     if string.sub(s, i, i) ~= ':' then return nil end
     i = skip_ws(s, i + 1)
