@@ -26,6 +26,12 @@ var _ ports.PriceStore = (*PriceStore)(nil)
 // can write them together.
 func latestKey(stock string) string { return "stockd:last:{" + stock + "}" }
 
+// latestOfKey holds the SHA-1 (hex) of the series value whose last price
+// stockd:last holds. A reader trusts the latest price only for a series
+// with that digest: anything else that writes or deletes the series
+// (an admin, a restore, another tool) leaves the two keys disagreeing.
+func latestOfKey(stock string) string { return "stockd:last-of:{" + stock + "}" }
+
 // pricesChannel is where every write of a series announces the minutes it
 // changed (see PriceFeed). One channel for every stock: a process that
 // watches prices holds one subscription, however many stocks and watchers.
@@ -45,8 +51,19 @@ const latestTTL = time.Minute
 type PriceStore struct {
 	client rueidis.Client
 
-	mu    sync.Mutex
-	known map[string]*storedSeries
+	mu     sync.Mutex
+	known  map[string]*storedSeries
+	priced map[string]pricedSeries
+}
+
+// pricedSeries is the latest price of one stored value of a series, so
+// that a Latest of a value already judged neither hashes nor parses it.
+// A value's price never changes, so this can be out of date but never
+// wrong.
+type pricedSeries struct {
+	raw   string // the stored value; the cache hands back the same string while it holds it
+	price int64
+	ok    bool
 }
 
 // storedSeries is a stored value as this process last saw it.
@@ -59,14 +76,15 @@ type storedSeries struct {
 
 // NewPriceStore returns a store on client.
 func NewPriceStore(client rueidis.Client) *PriceStore {
-	return &PriceStore{client: client, known: map[string]*storedSeries{}}
+	return &PriceStore{client: client, known: map[string]*storedSeries{}, priced: map[string]pricedSeries{}}
 }
 
 // writeScript replaces the series KEYS[1] with ARGV[2] only if the stored
 // bytes still have the SHA-1 ARGV[1] ("" for a missing key): the
 // compare-and-set of the merge, which sends a digest rather than the old
-// value. With the series it sets the latest price KEYS[2] to ARGV[3] and
-// publishes ARGV[4], the changed minutes, on the prices channel. An empty
+// value. With the series it sets the latest price KEYS[2] to ARGV[3], the
+// digest of the new series KEYS[3] to ARGV[5], and publishes ARGV[4], the
+// changed minutes, on the prices channel. An empty
 // ARGV[2] only checks the digest: the batch changed nothing, and writing
 // nothing spares every buyer's cache an invalidation. It returns 1 when
 // the digest matched.
@@ -78,6 +96,7 @@ if digest ~= ARGV[1] then return 0 end
 if ARGV[2] == '' then return 1 end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3])
+redis.call('SET', KEYS[3], ARGV[5])
 redis.call('PUBLISH', '` + pricesChannel + `', ARGV[4])
 return 1
 `)
@@ -201,17 +220,18 @@ func (s *PriceStore) write(ctx context.Context, stocks []string, histories map[s
 		sent = append(sent, stock)
 		seenBefore = append(seenBefore, seen)
 		if len(changed) == 0 {
-			execs = append(execs, rueidis.LuaExec{Keys: []string{stock, latestKey(stock)}, Args: []string{seen.digest, "", "", ""}})
+			execs = append(execs, rueidis.LuaExec{Keys: []string{stock, latestKey(stock), latestOfKey(stock)}, Args: []string{seen.digest, "", "", "", ""}})
 			next = append(next, seen)
 			continue
 		}
 		raw := encodeSeries(series, seen.fields)
 		latest, _ := series.Latest()
+		digest := digestOf(raw)
 		execs = append(execs, rueidis.LuaExec{
-			Keys: []string{stock, latestKey(stock)},
-			Args: []string{seen.digest, string(raw), strconv.FormatInt(latest, 10), string(encodeChange(stock, changed))},
+			Keys: []string{stock, latestKey(stock), latestOfKey(stock)},
+			Args: []string{seen.digest, string(raw), strconv.FormatInt(latest, 10), string(encodeChange(stock, changed)), digest},
 		})
-		next = append(next, &storedSeries{digest: digestOf(raw), history: merged, series: series, fields: seen.fields})
+		next = append(next, &storedSeries{digest: digest, history: merged, series: series, fields: seen.fields})
 	}
 	if len(execs) == 0 {
 		return stale, nil
@@ -284,26 +304,55 @@ func (s *PriceStore) Series(ctx context.Context, stock string) (domain.MinuteSer
 }
 
 // Latest returns the price of the last minute of stock's series. It reads
-// the latest-price key through the client-side cache: in steady state a
-// buy costs no round trip for its price, and Redis invalidates the cached
-// value when any process writes a new one. A series without that key
-// (written by someone else, or before the key existed) is read whole.
+// the series, the latest-price key and the digest of the series that price
+// belongs to in one multi-read through the client-side cache: in steady
+// state a buy costs no round trip for its price, and Redis invalidates the
+// cached values when any process writes or deletes one. The series decides:
+// a missing one has no price, whatever the latest-price key still says; the
+// latest-price key is used only for the series it was written with, and any
+// other series (written by someone else) is read whole.
 func (s *PriceStore) Latest(ctx context.Context, stock string) (int64, bool, error) {
-	v, err := s.client.DoCache(ctx, s.client.B().Get().Key(latestKey(stock)).Cache(), latestTTL).ToString()
-	if err == nil {
-		p, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || p <= 0 {
-			return 0, false, fmt.Errorf("%w: %s: latest price %q", domain.ErrMalformedSeries, stock, v)
+	rs := s.client.DoMultiCache(ctx,
+		rueidis.CT(s.client.B().Get().Key(stock).Cache(), latestTTL),
+		rueidis.CT(s.client.B().Get().Key(latestKey(stock)).Cache(), latestTTL),
+		rueidis.CT(s.client.B().Get().Key(latestOfKey(stock)).Cache(), latestTTL))
+	var vals [3]string
+	for i, r := range rs {
+		v, err := r.ToString()
+		if err != nil && !rueidis.IsRedisNil(err) {
+			return 0, false, fmt.Errorf("read latest price of %s: %w", stock, translate(err))
 		}
-		return p, true, nil
+		if i == 0 && err != nil {
+			return 0, false, nil
+		}
+		vals[i] = v
 	}
-	if !rueidis.IsRedisNil(err) {
-		return 0, false, fmt.Errorf("read latest price of %s: %w", stock, translate(err))
+	raw, latest, latestOf := vals[0], vals[1], vals[2]
+	s.mu.Lock()
+	p, ok := s.priced[stock]
+	seen := s.known[stock]
+	s.mu.Unlock()
+	if ok && p.raw == raw {
+		return p.price, p.ok, nil
 	}
-	series, err := s.Series(ctx, stock)
-	if err != nil {
-		return 0, false, err
+	p = pricedSeries{raw: raw}
+	digest := digestOf([]byte(raw))
+	price, err := strconv.ParseInt(latest, 10, 64)
+	switch {
+	case seen != nil && seen.digest == digest:
+		p.price, p.ok = seen.series.Latest()
+	case latestOf == digest && err == nil && price > 0:
+		p.price, p.ok = price, true
+	default: // not a value this process knows or the latest-price key describes
+		seen, err := parseStored(stock, []byte(raw))
+		if err != nil {
+			return 0, false, err
+		}
+		s.remember(stock, seen)
+		p.price, p.ok = seen.series.Latest()
 	}
-	p, ok := series.Latest()
-	return p, ok, nil
+	s.mu.Lock()
+	s.priced[stock] = p
+	s.mu.Unlock()
+	return p.price, p.ok, nil
 }

@@ -164,6 +164,86 @@ func TestLatestOfAForeignSeries(t *testing.T) {
 	assert.Equal(t, int64(11), p)
 }
 
+// TestLatestSeesForeignWrites: the latest-price key is trusted only for
+// the series it was written with. A series another client deletes has no
+// price; one it overwrites, even with a value of the same length, has its
+// own last price; a merge after that is followed again. This holds for the
+// process that wrote the key and for one that only reads, and the price of
+// a foreign series is cached too.
+func TestLatestSeesForeignWrites(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	latestSeesForeignWrites(t, func() rueidis.Client { return client(t, srv.Addr) })
+
+	// A foreign value, once judged, costs no round trip either.
+	c := client(t, srv.Addr)
+	reader := redis.NewPriceStore(client(t, srv.Addr))
+	set(t, c, "stock1", `{"time": ["090000"], "price": [7]}`)
+	p, ok, err := reader.Latest(t.Context(), "stock1")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, int64(7), p)
+	before := getCalls(t, c)
+	for range 1000 {
+		_, _, err := reader.Latest(t.Context(), "stock1")
+		require.NoError(t, err)
+	}
+	assert.Less(t, getCalls(t, c)-before, int64(10), "GETs sent for 1000 reads of a foreign price")
+}
+
+func TestLatestSeesForeignWritesOnCluster(t *testing.T) {
+	addrs := testenv.RedisCluster(t)
+	latestSeesForeignWrites(t, func() rueidis.Client { return client(t, addrs...) })
+}
+
+func latestSeesForeignWrites(t *testing.T, open func() rueidis.Client) {
+	t.Helper()
+	foreign := open()
+	writer := redis.NewPriceStore(open())
+	reader := redis.NewPriceStore(open())
+	stores := map[string]*redis.PriceStore{"writer": writer, "reader": reader}
+	at := func(minute int) domain.TimeOfDay { return domain.TimeOfDay(9*3600 + 60*minute) }
+	eventually := func(stock string, want int64, wantOK bool) {
+		t.Helper()
+		for name, s := range stores {
+			require.Eventually(t, func() bool {
+				p, ok, err := s.Latest(t.Context(), stock)
+				return err == nil && ok == wantOK && p == want
+			}, 2*time.Second, time.Millisecond, "%s: %s: want %d (%v)", name, stock, want, wantOK)
+		}
+	}
+	for _, stock := range []string{"stock1", "stock2", "stock3"} {
+		require.NoError(t, writer.Merge(t.Context(), batchOf(domain.Tick{Stock: stock, At: at(0), Price: 1054})))
+		eventually(stock, 1054, true) // now cached in both
+	}
+
+	require.NoError(t, foreign.Do(t.Context(), foreign.B().Del().Key("stock1").Build()).Error())
+	eventually("stock1", 0, false)
+	set(t, foreign, "stock2", `{"time":["090000"],"price":[5]}`)
+	eventually("stock2", 5, true)
+	// Same length, another last price: a length would not tell them apart.
+	old := get(t, foreign, "stock3")
+	overwritten := strings.ReplaceAll(old, "1054", "1055")
+	require.NotEqual(t, old, overwritten)
+	require.Len(t, overwritten, len(old))
+	set(t, foreign, "stock3", overwritten)
+	eventually("stock3", 1055, true)
+	set(t, foreign, "stock3", old) // the very value the latest-price key was written with
+	eventually("stock3", 1054, true)
+
+	// Merges after foreign writes: the price follows, in both processes.
+	for _, stock := range []string{"stock1", "stock2", "stock3"} {
+		require.NoError(t, writer.Merge(t.Context(), batchOf(domain.Tick{Stock: stock, At: at(1), Price: 90})))
+		eventually(stock, 90, true)
+	}
+	require.NoError(t, writer.Merge(t.Context(), batchOf(domain.Tick{Stock: "stock2", At: at(2), Price: 91})))
+	eventually("stock2", 91, true)
+	require.NoError(t, reader.Merge(t.Context(), batchOf(domain.Tick{Stock: "stock2", At: at(3), Price: 92})))
+	eventually("stock2", 92, true)
+	series, err := writer.Series(t.Context(), "stock2")
+	require.NoError(t, err)
+	assert.Equal(t, []int64{5, 90, 91, 92}, series.Prices, "the foreign entry is taken as a tick")
+}
+
 // TestFeed: changes written by any process reach every watcher of this
 // one through one subscription; a cancelled watch is closed and forgotten;
 // a lost subscription closes every watch; nothing leaks.
@@ -320,4 +400,32 @@ func BenchmarkMergeIntoFullDay(b *testing.B) {
 
 func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// BenchmarkLatestOfFullDay: the price of a buy in steady state, a full
+// day's series cached, in the process that wrote it and in one that only
+// reads.
+func BenchmarkLatestOfFullDay(b *testing.B) {
+	srv := testenv.StartRedis(b)
+	open := func() rueidis.Client {
+		c, err := redis.Open([]string{srv.Addr})
+		require.NoError(b, err)
+		b.Cleanup(c.Close)
+		return c
+	}
+	writer, reader := redis.NewPriceStore(open()), redis.NewPriceStore(open())
+	day := domain.NewTickBatch()
+	for m := range 1440 {
+		day.Add(domain.Tick{Stock: "stock1", At: domain.TimeOfDay(m*60 + 7), Price: int64(1000 + m)})
+	}
+	require.NoError(b, writer.Merge(b.Context(), day.Histories()))
+	for name, s := range map[string]*redis.PriceStore{"writer": writer, "reader": reader} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if p, ok, err := s.Latest(b.Context(), "stock1"); err != nil || !ok || p != 2439 {
+					b.Fatal(p, ok, err)
+				}
+			}
+		})
+	}
 }
