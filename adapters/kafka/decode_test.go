@@ -44,11 +44,24 @@ func FuzzDecodeRecord(f *testing.F) {
 		{"stock1", `{"stock":"stock2","time":"090006","price":2}`},
 		{"stock1", `{"stock":"stock1","time":"090006","price":2} {}`},
 		{"stock1", `{"stock":"stock1","time":"","price":9223372036854775807}`},
+		{"stock1", `{"stock":"stock1","time":"090006","price":9223372036854775808}`},
+		{"stock1", `{"stock":"stock1","time":"090006","price":0123}`},
+		{"stock1", `{"stock":"stock1","time":"090006","price":0}`},
+		{"stock1", `{"stock":"st\u006fck1","time":"090006","price":5}`},
+		{"stock1", `{"stock":"stock1","time":"250000","price":5}`},
+		{"stock1", `{"stock":"stock1","time":"090006","price":5}}`},
+		{"stock9", `{"stock":"stock9","time":"090006","price":5}`},
 	} {
 		f.Add([]byte(seed.key), []byte(seed.value))
 	}
 	s := stocks(f)
 	f.Fuzz(func(t *testing.T, key, value []byte) {
+		// The fast path for EncodeTick's layout reads as encoding/json does.
+		fast, ferr := kafka.DecodeTick(value, s)
+		slow, serr := kafka.DecodeTickJSON(value, s)
+		require.Equal(t, serr == nil, ferr == nil, "fast: %v, general: %v", ferr, serr)
+		require.Equal(t, slow, fast)
+
 		tick, err := kafka.DecodeRecord(key, value, s)
 		if err != nil {
 			if errors.Is(err, kafka.ErrKeyMismatch) {

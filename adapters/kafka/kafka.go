@@ -50,7 +50,71 @@ func EncodeTick(t domain.Tick) []byte {
 
 // DecodeTick reads a record's value. The time may be a string or a number
 // in any format of the contract; the price must be a positive integer.
+//
+// Values exactly as EncodeTick writes them, which is every record of
+// `stockd produce`, are read without encoding/json: decoding is most of
+// what the updater spends on a record. Anything else takes the general
+// path; both give the same tick (FuzzDecodeRecord checks it).
 func DecodeTick(value []byte, stocks domain.Stocks) (domain.Tick, error) {
+	if stock, at, price, ok := scanEncodedTick(value); ok {
+		name, err := stocks.Canonical(string(stock))
+		if err != nil {
+			return domain.Tick{}, err
+		}
+		return domain.NewTick(name, at, price)
+	}
+	return decodeTickJSON(value, stocks)
+}
+
+// scanEncodedTick matches value against EncodeTick's layout,
+// {"stock":"S","time":"hhmmss","price":N}, with S free of escapes and N
+// plain digits without a leading zero. ok is false for any other text.
+func scanEncodedTick(value []byte) (stock []byte, at domain.TimeOfDay, price int64, ok bool) {
+	rest, found := bytes.CutPrefix(value, []byte(`{"stock":"`))
+	if !found {
+		return nil, 0, 0, false
+	}
+	end := bytes.IndexAny(rest, `"\`)
+	if end < 0 || rest[end] != '"' {
+		return nil, 0, 0, false
+	}
+	stock, rest = rest[:end], rest[end:]
+	if rest, found = bytes.CutPrefix(rest, []byte(`","time":"`)); !found || len(rest) < 6 {
+		return nil, 0, 0, false
+	}
+	digits := rest[:6]
+	if rest, found = bytes.CutPrefix(rest[6:], []byte(`","price":`)); !found {
+		return nil, 0, 0, false
+	}
+	num, found := bytes.CutSuffix(rest, []byte(`}`))
+	if !found || len(num) == 0 || len(num) > 19 || num[0] == '0' {
+		return nil, 0, 0, false
+	}
+	if !allDigits(digits) || !allDigits(num) {
+		return nil, 0, 0, false
+	}
+	at, err := domain.ParseTimeOfDay(string(digits))
+	if err != nil {
+		return nil, 0, 0, false
+	}
+	price, err = strconv.ParseInt(string(num), 10, 64)
+	if err != nil {
+		return nil, 0, 0, false
+	}
+	return stock, at, price, true
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeTickJSON is the general reading of a value, by encoding/json.
+func decodeTickJSON(value []byte, stocks domain.Stocks) (domain.Tick, error) {
 	var tj tickJSON
 	dec := json.NewDecoder(bytes.NewReader(value))
 	if err := dec.Decode(&tj); err != nil {

@@ -23,7 +23,7 @@ type SourceConfig struct {
 	Brokers  []string
 	Topic    string
 	Group    string
-	MaxPoll  int // records per batch; 0 is 10,000
+	MaxPoll  int // records per batch at most; 0 is 100,000
 	Stocks   domain.Stocks
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
@@ -47,7 +47,7 @@ type Source struct {
 // client connects, and reconnects, on its own.
 func NewSource(cfg SourceConfig) (*Source, error) {
 	if cfg.MaxPoll <= 0 {
-		cfg.MaxPoll = 10000
+		cfg.MaxPoll = 100000
 	}
 	s := &Source{
 		cfg: cfg, log: cfg.Logger,
