@@ -59,7 +59,9 @@ func NewBuyStock(stocks domain.Stocks, prices ports.PriceStore, debits ports.Deb
 // Execute judges and records one order. A denied order is a result, not an
 // error. Errors before the debit change nothing; after an accepted debit,
 // the order is kept as pending and ErrOrderPending is returned if it could
-// not be recorded.
+// not be recorded; a denied order that could not be recorded may still
+// have been (ports.ErrOutcomeUnknown), and its key stays reserved until
+// the settler finds out.
 func (b *BuyStock) Execute(ctx context.Context, cmd BuyStockCommand) (BuyStockResult, error) {
 	buy, err := b.validate(cmd)
 	if err != nil {
@@ -87,7 +89,7 @@ func (b *BuyStock) Execute(ctx context.Context, cmd BuyStockCommand) (BuyStockRe
 	if err != nil {
 		if cmd.IdempotencyKey != "" && !changed {
 			// Nothing happened: free the key so that a retry can run.
-			if rerr := b.keys.Release(context.WithoutCancel(ctx), buy.User(), cmd.IdempotencyKey); rerr != nil {
+			if rerr := b.keys.Release(context.WithoutCancel(ctx), buy.User(), cmd.IdempotencyKey, key); rerr != nil {
 				err = errors.Join(err, fmt.Errorf("release idempotency key: %w", rerr))
 			}
 		}
@@ -141,15 +143,23 @@ func (b *BuyStock) judge(ctx context.Context, buy domain.Buy, key string, now ti
 		if accepted {
 			return res, true, fmt.Errorf("%w: %w", ErrOrderPending, err)
 		}
-		return res, false, fmt.Errorf("save order: %w", err)
+		// No Save error proves that nothing was stored: the PostgreSQL
+		// group commit goes on with an order its caller gave up on
+		// (context.Canceled), and a connection lost during a commit
+		// leaves the commit unknown (ErrUnavailable). Releasing the key
+		// would let a retry record a second order, so it stays reserved:
+		// the settler completes it with the order if it was stored, or
+		// frees it once the repository says it was not.
+		return res, true, fmt.Errorf("save order: %w: %w", ports.ErrOutcomeUnknown, err)
 	}
 	res = BuyStockResult{Order: saved, Credit: debit.Credit}
 	bg := context.WithoutCancel(ctx)
 	if idemKey != "" {
 		// The order is recorded. Should this write fail, only the replay
-		// record is missing: the pending record stays so that the settler
-		// completes the key, and the reservation blocks a second debit
-		// meanwhile. The client gets its result now and a 409 on retry.
+		// record is missing: the settler completes the key from the
+		// pending record (which stays) or from the recorded order, and the
+		// reservation blocks a second debit meanwhile. The client gets its
+		// result now and a 409 on retry.
 		if err := b.keys.Complete(bg, buy.User(), idemKey, fingerprint, ports.Outcome(res), idempotencyTTL); err != nil {
 			return res, false, nil
 		}

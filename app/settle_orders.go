@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"stockd/domain"
 	"stockd/ports"
 )
 
@@ -14,10 +15,10 @@ import (
 // whose recording was interrupted (a crash, an order store outage): it
 // records each one (idempotently, by order key), completes its idempotency
 // record, then forgets it. Money never leaves a credit without its order.
-// It also frees idempotency keys that no request will finish and that
-// certainly paid nothing (FreeStuckKeys).
+// It also finishes the idempotency keys that no request will finish
+// (FreeStuckKeys).
 type SettlePendingOrders struct {
-	pending ports.PendingOrders
+	credits ports.CreditStore
 	orders  ports.OrderRepository
 	keys    ports.IdempotencyStore
 	clock   ports.Clock
@@ -26,16 +27,18 @@ type SettlePendingOrders struct {
 }
 
 // NewSettlePendingOrders wires the settler. Orders and reservations younger
-// than grace are left to the request that is still working on them. log
-// hears of each round's work and failures (nil: silent).
-func NewSettlePendingOrders(pending ports.PendingOrders, orders ports.OrderRepository, keys ports.IdempotencyStore, clock ports.Clock, grace time.Duration, log *slog.Logger) (*SettlePendingOrders, error) {
-	if err := requireAll(map[string]any{"pending orders": pending, "order repository": orders, "idempotency store": keys, "clock": clock}); err != nil {
+// than grace are left to the request that is still working on them. Of
+// credits it reads the pending orders and, to complete a key whose request
+// lost its outcome, a user's credit. log hears of each round's work and
+// failures (nil: silent).
+func NewSettlePendingOrders(credits ports.CreditStore, orders ports.OrderRepository, keys ports.IdempotencyStore, clock ports.Clock, grace time.Duration, log *slog.Logger) (*SettlePendingOrders, error) {
+	if err := requireAll(map[string]any{"credit store": credits, "order repository": orders, "idempotency store": keys, "clock": clock}); err != nil {
 		return nil, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &SettlePendingOrders{pending: pending, orders: orders, keys: keys, clock: clock, grace: grace, log: log}, nil
+	return &SettlePendingOrders{credits: credits, orders: orders, keys: keys, clock: clock, grace: grace, log: log}, nil
 }
 
 // Run settles at once and then every interval until ctx ends, when it
@@ -75,7 +78,7 @@ func (s *SettlePendingOrders) round(ctx context.Context) {
 // returns how many it settled. The records of one user are forgotten in
 // one batch at the end.
 func (s *SettlePendingOrders) Execute(ctx context.Context) (int, error) {
-	pending, err := s.pending.PendingOrders(ctx)
+	pending, err := s.credits.PendingOrders(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("list pending orders: %w", err)
 	}
@@ -107,7 +110,7 @@ func (s *SettlePendingOrders) Execute(ctx context.Context) (int, error) {
 	}
 	settled := 0
 	for _, user := range users {
-		if err := s.pending.SettlePending(ctx, user, done[user]...); err != nil {
+		if err := s.credits.SettlePending(ctx, user, done[user]...); err != nil {
 			errs = append(errs, fmt.Errorf("settle orders of %s: %w", user, err))
 			continue
 		}
@@ -116,14 +119,14 @@ func (s *SettlePendingOrders) Execute(ctx context.Context) (int, error) {
 	return settled, errors.Join(errs...)
 }
 
-// FreeStuckKeys frees the idempotency keys reserved before the grace
-// period whose request certainly paid nothing: no pending order holds its
-// order key, and the order repository has no order under it. Such a key
-// was left by a request that failed before its debit (or whose debit never
-// ran) and could not release it; without this it would answer "in
-// progress" until it expires. A key with a pending order is completed by
-// Execute; a key whose order was recorded but not completed stays
-// reserved, since its outcome (the credit left) is not known.
+// FreeStuckKeys finishes the idempotency keys reserved before the grace
+// period whose request lost track of them, and returns how many it freed.
+// A key with a pending order is left to Execute. A key whose order was
+// recorded (a denied order, or one whose save reported a failure but
+// committed) is completed with that order. A key with neither certainly
+// paid nothing and recorded nothing: its request failed before its debit
+// (or its debit never ran) and could not release it, and it is freed so
+// that it does not answer "in progress" until it expires.
 func (s *SettlePendingOrders) FreeStuckKeys(ctx context.Context) (int, error) {
 	stuck, err := s.keys.InFlight(ctx, s.clock.Now().Add(-s.grace))
 	if err != nil {
@@ -132,7 +135,7 @@ func (s *SettlePendingOrders) FreeStuckKeys(ctx context.Context) (int, error) {
 	if len(stuck) == 0 {
 		return 0, nil
 	}
-	pending, err := s.pending.PendingOrders(ctx)
+	pending, err := s.credits.PendingOrders(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("list pending orders: %w", err)
 	}
@@ -140,16 +143,22 @@ func (s *SettlePendingOrders) FreeStuckKeys(ctx context.Context) (int, error) {
 	for _, p := range pending {
 		debited[p.Order.Key()] = true
 	}
-	freed := 0
+	freed, completed := 0, 0
 	var errs []error
 	for _, r := range stuck {
 		if debited[r.OrderKey] {
 			continue
 		}
-		switch _, err := s.orders.ByKey(ctx, r.OrderKey); {
-		case err == nil:
+		order, err := s.orders.ByKey(ctx, r.OrderKey)
+		if err == nil {
+			if err := s.complete(ctx, r, order); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			completed++
 			continue
-		case !errors.Is(err, ports.ErrOrderNotFound):
+		}
+		if !errors.Is(err, ports.ErrOrderNotFound) {
 			errs = append(errs, fmt.Errorf("look up order %s: %w", r.OrderKey, err))
 			continue
 		}
@@ -162,5 +171,24 @@ func (s *SettlePendingOrders) FreeStuckKeys(ctx context.Context) (int, error) {
 			freed++
 		}
 	}
+	if completed > 0 {
+		s.log.Info("stuck idempotency keys completed from their recorded orders", "keys", completed)
+	}
 	return freed, errors.Join(errs...)
+}
+
+// complete records order as the outcome of r's key. The credit left after
+// the order was never stored (a denied order writes none, and an accepted
+// one's pending record is gone), so the user's current credit stands in
+// for it: the best available, and what a retry would see next anyway.
+func (s *SettlePendingOrders) complete(ctx context.Context, r ports.Reservation, order domain.Order) error {
+	credit, err := s.credits.Credit(ctx, r.User)
+	if err != nil {
+		return fmt.Errorf("read credit of %s for order %s: %w", r.User, r.OrderKey, err)
+	}
+	out := ports.Outcome{Order: order, Credit: credit}
+	if err := s.keys.Complete(ctx, r.User, r.Key, r.Fingerprint, out, idempotencyTTL); err != nil {
+		return fmt.Errorf("complete idempotency key of order %s: %w", r.OrderKey, err)
+	}
+	return nil
 }

@@ -108,7 +108,8 @@ func (f *flakyKeys) Complete(ctx context.Context, user, key, fingerprint string,
 }
 
 // TestSettlerNeverFreesAKeyThatPaid: a debited key (pending order) and a
-// recorded one are never freed; the pending one is completed instead.
+// recorded one are never freed; the pending one is completed by Execute,
+// the recorded one by FreeStuckKeys.
 func TestSettlerNeverFreesAKeyThatPaid(t *testing.T) {
 	w := newWorld(t)
 	keys := &flakyKeys{IdempotencyStore: w.keys}
@@ -131,7 +132,7 @@ func TestSettlerNeverFreesAKeyThatPaid(t *testing.T) {
 
 	w.clock.now = w.clock.now.Add(time.Minute)
 	freed, err := settle.FreeStuckKeys(t.Context())
-	require.NoError(t, err)
+	require.ErrorIs(t, err, ports.ErrUnavailable, "the recorded one cannot be completed yet")
 	assert.Zero(t, freed)
 	for _, cmd := range []app.BuyStockCommand{paid, denied} {
 		_, err = buy.Execute(t.Context(), cmd)
@@ -139,6 +140,16 @@ func TestSettlerNeverFreesAKeyThatPaid(t *testing.T) {
 	}
 
 	keys.down.Store(false)
+	freed, err = settle.FreeStuckKeys(t.Context())
+	require.NoError(t, err)
+	assert.Zero(t, freed)
+	_, err = buy.Execute(t.Context(), paid)
+	require.ErrorIs(t, err, ports.ErrKeyInFlight, "left to Execute")
+	replayDenied, err := buy.Execute(t.Context(), denied)
+	require.NoError(t, err, "completed from its recorded order")
+	assert.Equal(t, domain.Denied, replayDenied.Order.Status())
+	assert.Equal(t, int64(900), replayDenied.Credit, "the user's credit now")
+
 	n, err := settle.Execute(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)

@@ -44,10 +44,16 @@ type IdempotencyKeys interface {
 	// belongs to another request, and (nil, nil) when the key is now
 	// reserved.
 	Reserve(ctx context.Context, r Reservation, ttl time.Duration) (*Outcome, error)
-	// Complete records the outcome of the request that reserved key.
+	// Complete records the outcome of the request that reserved key for
+	// the order outcome.Order (by its order key). It does nothing when the
+	// key is no longer reserved for that order: already completed, expired,
+	// or freed by the settler and reserved again by another request, whose
+	// record is not this request's to overwrite.
 	Complete(ctx context.Context, user, key, fingerprint string, outcome Outcome, ttl time.Duration) error
-	// Release frees a reserved key whose request changed nothing.
-	Release(ctx context.Context, user, key string) error
+	// Release frees key, reserved for the order orderKey by a request that
+	// changed nothing; like Complete, it leaves alone a key no longer
+	// reserved for that order.
+	Release(ctx context.Context, user, key, orderKey string) error
 }
 
 // IdempotencyStore remembers, per user and idempotency key, the request

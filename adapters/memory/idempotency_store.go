@@ -55,23 +55,38 @@ func (s *IdempotencyStore) Reserve(_ context.Context, r ports.Reservation, ttl t
 	return nil, nil
 }
 
-// Complete records the outcome under the key.
+// Complete records the outcome under the key if it is still reserved for
+// the outcome's order.
 func (s *IdempotencyStore) Complete(_ context.Context, user, key, fingerprint string, outcome ports.Outcome, ttl time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.records[scopedKey{user, key}] = idempotencyRecord{
+	k := scopedKey{user, key}
+	if !s.reservedFor(k, outcome.Order.Key()) {
+		return nil
+	}
+	s.records[k] = idempotencyRecord{
 		reservation: ports.Reservation{User: user, Key: key, Fingerprint: fingerprint},
 		outcome:     &outcome, expires: s.clock.Now().Add(ttl),
 	}
 	return nil
 }
 
-// Release forgets the key.
-func (s *IdempotencyStore) Release(_ context.Context, user, key string) error {
+// Release forgets the key if it is still reserved for orderKey.
+func (s *IdempotencyStore) Release(_ context.Context, user, key, orderKey string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.records, scopedKey{user, key})
+	k := scopedKey{user, key}
+	if s.reservedFor(k, orderKey) {
+		delete(s.records, k)
+	}
 	return nil
+}
+
+// reservedFor reports whether k is a live reservation for orderKey. s.mu
+// must be held.
+func (s *IdempotencyStore) reservedFor(k scopedKey, orderKey string) bool {
+	rec, ok := s.records[k]
+	return ok && rec.outcome == nil && rec.reservation.OrderKey == orderKey && s.clock.Now().Before(rec.expires)
 }
 
 // InFlight lists live reservations made before reservedBefore, oldest
@@ -98,8 +113,7 @@ func (s *IdempotencyStore) Free(_ context.Context, r ports.Reservation) (bool, e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := scopedKey{r.User, r.Key}
-	rec, ok := s.records[k]
-	if !ok || rec.outcome != nil || rec.reservation.OrderKey != r.OrderKey {
+	if !s.reservedFor(k, r.OrderKey) {
 		return false, nil
 	}
 	delete(s.records, k)

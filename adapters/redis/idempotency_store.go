@@ -85,24 +85,25 @@ func (s *IdempotencyStore) Reserve(ctx context.Context, r ports.Reservation, ttl
 	return &ports.Outcome{Order: o, Credit: rec.Credit}, nil
 }
 
-// Complete stores the outcome under the key.
+// Complete stores the outcome under the key if it is still reserved for
+// the outcome's order (lua/finish.lua).
 func (s *IdempotencyStore) Complete(ctx context.Context, user, key, fingerprint string, outcome ports.Outcome, ttl time.Duration) error {
 	o := toOrderJSON(outcome.Order)
 	b, err := json.Marshal(idempotencyJSON{Fingerprint: fingerprint, Order: &o, Credit: outcome.Credit})
 	if err != nil {
 		return err
 	}
-	return s.finish(ctx, user, key, string(b), ttl)
+	return s.finish(ctx, user, key, outcome.Order.Key(), string(b), ttl)
 }
 
-// Release deletes the key.
-func (s *IdempotencyStore) Release(ctx context.Context, user, key string) error {
-	return s.finish(ctx, user, key, "", 0)
+// Release deletes the key if it is still reserved for orderKey.
+func (s *IdempotencyStore) Release(ctx context.Context, user, key, orderKey string) error {
+	return s.finish(ctx, user, key, orderKey, "", 0)
 }
 
-func (s *IdempotencyStore) finish(ctx context.Context, user, key, record string, ttl time.Duration) error {
+func (s *IdempotencyStore) finish(ctx context.Context, user, key, orderKey, record string, ttl time.Duration) error {
 	keys := []string{idemKeyOf(user, key), inflightKeyOf(user)}
-	args := []string{record, strconv.FormatInt(ttl.Milliseconds(), 10), key}
+	args := []string{record, strconv.FormatInt(ttl.Milliseconds(), 10), key, orderKey}
 	if err := finishScript.Exec(ctx, s.client, keys, args).Error(); err != nil {
 		return fmt.Errorf("finish idempotency key: %w", translate(err))
 	}

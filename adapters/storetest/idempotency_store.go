@@ -36,7 +36,7 @@ func IdempotencyStore(t *testing.T, newStore func(t *testing.T) ports.Idempotenc
 		_, err = s.Reserve(t.Context(), other, ttl)
 		require.ErrorIs(t, err, ports.ErrKeyReused)
 
-		o, err := domain.OrderFromStore(42, "k1", "user2", "stock1", domain.Accepted, 1054, 100, time.Date(2026, 11, 26, 9, 0, 0, 123456000, time.UTC))
+		o, err := domain.OrderFromStore(42, r.OrderKey, "user2", "stock1", domain.Accepted, 1054, 100, time.Date(2026, 11, 26, 9, 0, 0, 123456000, time.UTC))
 		require.NoError(t, err)
 		require.NoError(t, s.Complete(t.Context(), r.User, r.Key, "fp1", ports.Outcome{Order: o, Credit: 77}, ttl))
 		out, err = s.Reserve(t.Context(), r, ttl)
@@ -61,12 +61,12 @@ func IdempotencyStore(t *testing.T, newStore func(t *testing.T) ports.Idempotenc
 		require.NoError(t, err)
 		require.Nil(t, out, "user1's key is user1's own")
 
-		o, err := domain.OrderFromStore(1, "k1", "user2", "stock1", domain.Accepted, 1, 1, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+		o, err := domain.OrderFromStore(1, r2.OrderKey, "user2", "stock1", domain.Accepted, 1, 1, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 		require.NoError(t, err)
 		require.NoError(t, s.Complete(t.Context(), r2.User, r2.Key, r2.Fingerprint, ports.Outcome{Order: o, Credit: 5}, ttl))
 		_, err = s.Reserve(t.Context(), r1, ttl)
 		require.ErrorIs(t, err, ports.ErrKeyInFlight, "user2's outcome is not user1's")
-		require.NoError(t, s.Release(t.Context(), r1.User, r1.Key))
+		require.NoError(t, s.Release(t.Context(), r1.User, r1.Key, r1.OrderKey))
 		out, err = s.Reserve(t.Context(), r2, ttl)
 		require.NoError(t, err)
 		require.NotNil(t, out, "releasing user1's key leaves user2's")
@@ -77,11 +77,55 @@ func IdempotencyStore(t *testing.T, newStore func(t *testing.T) ports.Idempotenc
 		r := reservation("user1", "fp1", time.Now())
 		_, err := s.Reserve(t.Context(), r, ttl)
 		require.NoError(t, err)
-		require.NoError(t, s.Release(t.Context(), r.User, r.Key))
+		require.NoError(t, s.Release(t.Context(), r.User, r.Key, r.OrderKey))
 		r.Fingerprint = "fp2"
 		out, err := s.Reserve(t.Context(), r, ttl)
 		require.NoError(t, err)
 		assert.Nil(t, out)
+	})
+
+	t.Run("a late request never finishes a key reserved again by another", func(t *testing.T) {
+		s := newStore(t)
+		user := uniqueKey("user")
+		now := time.Now().Truncate(time.Millisecond)
+		late := reservation(user, "fp", now.Add(-time.Minute))
+		_, err := s.Reserve(t.Context(), late, ttl)
+		require.NoError(t, err)
+		freed, err := s.Free(t.Context(), late)
+		require.NoError(t, err)
+		require.True(t, freed, "the settler gave up on the late request")
+		retry := late
+		retry.OrderKey, retry.ReservedAt = uniqueKey("order"), now
+		out, err := s.Reserve(t.Context(), retry, ttl)
+		require.NoError(t, err)
+		require.Nil(t, out)
+
+		lateOrder, err := domain.OrderFromStore(1, late.OrderKey, user, "stock1", domain.Denied, 10, 100, now)
+		require.NoError(t, err)
+		require.NoError(t, s.Complete(t.Context(), user, late.Key, "fp", ports.Outcome{Order: lateOrder, Credit: 1}, ttl))
+		require.NoError(t, s.Release(t.Context(), user, late.Key, late.OrderKey))
+		_, err = s.Reserve(t.Context(), retry, ttl)
+		require.ErrorIs(t, err, ports.ErrKeyInFlight, "the retry's reservation stands")
+		stuck, err := s.InFlight(t.Context(), now.Add(time.Second))
+		require.NoError(t, err)
+		var mine []string
+		for _, r := range stuck {
+			if r.User == user {
+				mine = append(mine, r.OrderKey)
+			}
+		}
+		assert.Equal(t, []string{retry.OrderKey}, mine, "and is still indexed in flight")
+
+		retryOrder, err := domain.OrderFromStore(2, retry.OrderKey, user, "stock1", domain.Accepted, 10, 1, now)
+		require.NoError(t, err)
+		require.NoError(t, s.Complete(t.Context(), user, retry.Key, "fp", ports.Outcome{Order: retryOrder, Credit: 990}, ttl))
+		require.NoError(t, s.Complete(t.Context(), user, late.Key, "fp", ports.Outcome{Order: lateOrder, Credit: 1}, ttl))
+		require.NoError(t, s.Release(t.Context(), user, late.Key, retry.OrderKey))
+		out, err = s.Reserve(t.Context(), late, ttl)
+		require.NoError(t, err)
+		require.NotNil(t, out, "a completed key is neither overwritten nor released")
+		assert.Equal(t, retryOrder, out.Order)
+		assert.Equal(t, int64(990), out.Credit)
 	})
 
 	t.Run("in flight lists old reservations, and free frees only its own", func(t *testing.T) {

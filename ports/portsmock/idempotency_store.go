@@ -87,17 +87,17 @@ func (mr *MockIdempotencyStoreMockRecorder) InFlight(ctx, reservedBefore any) *g
 }
 
 // Release mocks base method.
-func (m *MockIdempotencyStore) Release(ctx context.Context, user, key string) error {
+func (m *MockIdempotencyStore) Release(ctx context.Context, user, key, orderKey string) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Release", ctx, user, key)
+	ret := m.ctrl.Call(m, "Release", ctx, user, key, orderKey)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // Release indicates an expected call of Release.
-func (mr *MockIdempotencyStoreMockRecorder) Release(ctx, user, key any) *gomock.Call {
+func (mr *MockIdempotencyStoreMockRecorder) Release(ctx, user, key, orderKey any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Release", reflect.TypeOf((*MockIdempotencyStore)(nil).Release), ctx, user, key)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Release", reflect.TypeOf((*MockIdempotencyStore)(nil).Release), ctx, user, key, orderKey)
 }
 
 // Reserve mocks base method.
