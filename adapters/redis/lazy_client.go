@@ -114,22 +114,31 @@ func (l *lazyClient) Do(ctx context.Context, cmd rueidis.Completed) rueidis.Redi
 }
 
 func (l *lazyClient) DoMulti(ctx context.Context, multi ...rueidis.Completed) []rueidis.RedisResult {
-	c, err := l.get()
-	if err == nil {
-		for _, cmd := range multi {
-			if !usable(c, cmd.Slot()) {
-				err = errRebuilt
-			}
-		}
-	}
-	if err != nil {
-		out := make([]rueidis.RedisResult, len(multi))
-		for i := range out {
-			out[i] = rueidis.NewErrorResult(err)
-		}
-		return out
+	c, failed := l.clientForAll(len(multi), func(i int) uint16 { return multi[i].Slot() })
+	if failed != nil {
+		return failed
 	}
 	return c.DoMulti(ctx, multi...)
+}
+
+// clientForAll returns the client when it can take every one of n
+// commands (slot(i) is the slot of the i-th), else one error result for
+// each of them.
+func (l *lazyClient) clientForAll(n int, slot func(int) uint16) (rueidis.Client, []rueidis.RedisResult) {
+	c, err := l.get()
+	for i := 0; err == nil && i < n; i++ {
+		if !usable(c, slot(i)) {
+			err = errRebuilt
+		}
+	}
+	if err == nil {
+		return c, nil
+	}
+	out := make([]rueidis.RedisResult, n)
+	for i := range out {
+		out[i] = rueidis.NewErrorResult(err)
+	}
+	return nil, out
 }
 
 func (l *lazyClient) DoCache(ctx context.Context, cmd rueidis.Cacheable, ttl time.Duration) rueidis.RedisResult {
@@ -144,20 +153,9 @@ func (l *lazyClient) DoCache(ctx context.Context, cmd rueidis.Cacheable, ttl tim
 }
 
 func (l *lazyClient) DoMultiCache(ctx context.Context, multi ...rueidis.CacheableTTL) []rueidis.RedisResult {
-	c, err := l.get()
-	if err == nil {
-		for _, cmd := range multi {
-			if !usable(c, cmd.Cmd.Slot()) {
-				err = errRebuilt
-			}
-		}
-	}
-	if err != nil {
-		out := make([]rueidis.RedisResult, len(multi))
-		for i := range out {
-			out[i] = rueidis.NewErrorResult(err)
-		}
-		return out
+	c, failed := l.clientForAll(len(multi), func(i int) uint16 { return multi[i].Cmd.Slot() })
+	if failed != nil {
+		return failed
 	}
 	return c.DoMultiCache(ctx, multi...)
 }
