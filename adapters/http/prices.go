@@ -19,10 +19,10 @@ type priceHandlers struct {
 	prices *app.GetPrices
 	stocks *app.ListStocks
 	watch  *app.WatchPrices
-	ping   time.Duration // between comments that keep a quiet stream open
+	ping   time.Duration // between the comments that keep a stream open through proxies
 }
 
-// DefaultStreamPing is how often a quiet stream sends a comment, so that
+// DefaultStreamPing is how often a stream sends a comment, so that
 // proxies do not close it.
 const DefaultStreamPing = 15 * time.Second
 

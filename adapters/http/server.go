@@ -51,7 +51,7 @@ type Deps struct {
 	Logger      *slog.Logger
 
 	// ListStocks serves GET /api/stocks and WatchPrices the live stream;
-	// StreamPing is how often a quiet stream sends a comment (0 is
+	// StreamPing is how often a stream sends a comment (0 is
 	// DefaultStreamPing).
 	ListStocks  *app.ListStocks
 	WatchPrices *app.WatchPrices

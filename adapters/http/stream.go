@@ -18,7 +18,7 @@ const streamWriteWait = 10 * time.Second
 
 // stream serves GET /api/stocks/{stock}/stream as Server-Sent Events: the
 // series, then a minute event for every minute a write changes, and a ping
-// comment whenever the stream has been quiet for p.ping. It ends when the
+// comment every p.ping, as the contract says, busy or quiet. It ends when the
 // client goes away or the feed drops the watch (the client was too slow,
 // or changes may have been missed); a client that reconnects starts again
 // from a fresh series. The watch is tied to the request's context, so
@@ -82,7 +82,6 @@ func (p *priceHandlers) stream(c echo.Context) error {
 			if !send(buf) {
 				return nil
 			}
-			ping.Reset(p.ping)
 		}
 	}
 }
