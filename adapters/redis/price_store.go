@@ -54,6 +54,24 @@ type PriceStore struct {
 	mu     sync.Mutex
 	known  map[string]*storedSeries
 	priced map[string]pricedSeries
+
+	// ownWrites holds, per stock this process just wrote, until when its
+	// reads skip the client-side cache (a time.Time).
+	ownWrites sync.Map
+}
+
+// ownWriteWindow is how long after writing a stock this process reads it
+// from Redis rather than from its client-side cache. The invalidation of
+// its own write reaches the cache asynchronously (rueidis may hold several
+// connections to a node, and the one that cached a value is not always the
+// one that wrote); reading through for a moment gives this process its own
+// writes at once, the rest of the time reads cost no round trip.
+const ownWriteWindow = time.Second
+
+// readThrough reports whether reads of stock skip the cache now.
+func (s *PriceStore) readThrough(stock string) bool {
+	until, ok := s.ownWrites.Load(stock)
+	return ok && time.Now().Before(until.(time.Time))
 }
 
 // pricedSeries is the latest price of one stored value of a series, so
@@ -269,6 +287,10 @@ func (s *PriceStore) syncCache(ctx context.Context, stocks []string) {
 	if len(stocks) == 0 {
 		return
 	}
+	until := time.Now().Add(ownWriteWindow)
+	for _, stock := range stocks {
+		s.ownWrites.Store(stock, until)
+	}
 	cmds := make(rueidis.Commands, len(stocks))
 	for i, stock := range stocks {
 		cmds[i] = s.client.B().Exists().Key(latestKey(stock)).Build()
@@ -281,7 +303,13 @@ func (s *PriceStore) syncCache(ctx context.Context, stocks []string) {
 // (the bytes are matched by digest against the series last seen, parsing
 // a full day's JSON costs milliseconds).
 func (s *PriceStore) Series(ctx context.Context, stock string) (domain.MinuteSeries, error) {
-	raw, err := s.client.DoCache(ctx, s.client.B().Get().Key(stock).Cache(), latestTTL).AsBytes()
+	var res rueidis.RedisResult
+	if s.readThrough(stock) {
+		res = s.client.Do(ctx, s.client.B().Get().Key(stock).Build())
+	} else {
+		res = s.client.DoCache(ctx, s.client.B().Get().Key(stock).Cache(), latestTTL)
+	}
+	raw, err := res.AsBytes()
 	if rueidis.IsRedisNil(err) {
 		return domain.NewPriceHistory().Series(), nil
 	}
@@ -312,10 +340,18 @@ func (s *PriceStore) Series(ctx context.Context, stock string) (domain.MinuteSer
 // latest-price key is used only for the series it was written with, and any
 // other series (written by someone else) is read whole.
 func (s *PriceStore) Latest(ctx context.Context, stock string) (int64, bool, error) {
-	rs := s.client.DoMultiCache(ctx,
-		rueidis.CT(s.client.B().Get().Key(stock).Cache(), latestTTL),
-		rueidis.CT(s.client.B().Get().Key(latestKey(stock)).Cache(), latestTTL),
-		rueidis.CT(s.client.B().Get().Key(latestOfKey(stock)).Cache(), latestTTL))
+	var rs []rueidis.RedisResult
+	if s.readThrough(stock) {
+		rs = s.client.DoMulti(ctx,
+			s.client.B().Get().Key(stock).Build(),
+			s.client.B().Get().Key(latestKey(stock)).Build(),
+			s.client.B().Get().Key(latestOfKey(stock)).Build())
+	} else {
+		rs = s.client.DoMultiCache(ctx,
+			rueidis.CT(s.client.B().Get().Key(stock).Cache(), latestTTL),
+			rueidis.CT(s.client.B().Get().Key(latestKey(stock)).Cache(), latestTTL),
+			rueidis.CT(s.client.B().Get().Key(latestOfKey(stock)).Cache(), latestTTL))
+	}
 	var vals [3]string
 	for i, r := range rs {
 		v, err := r.ToString()
