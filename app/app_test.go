@@ -16,10 +16,6 @@ import (
 	"stockd/ports"
 )
 
-type fakeClock struct{ now time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.now }
-
 // flakyOrders fails Save while down is set: the order store outage.
 type flakyOrders struct {
 	*memory.OrderRepository
@@ -34,7 +30,7 @@ func (f *flakyOrders) Save(ctx context.Context, o domain.Order) (domain.Order, e
 }
 
 type world struct {
-	clock   *fakeClock
+	clock   *memory.ManualClock
 	prices  *memory.PriceStore
 	credits *memory.CreditStore
 	orders  *flakyOrders
@@ -47,7 +43,7 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	w := &world{
-		clock:   &fakeClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)},
+		clock:   memory.NewManualClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)),
 		prices:  memory.NewPriceStore(),
 		credits: memory.NewCreditStore(),
 		orders:  &flakyOrders{OrderRepository: memory.NewOrderRepository()},
@@ -160,7 +156,7 @@ func TestOrderStoreOutageNeverLosesMoney(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, n, "within the grace period the request may still be recording it")
 
-	w.clock.now = w.clock.now.Add(time.Minute)
+	w.clock.Advance(time.Minute)
 	n, err = w.settle.Execute(t.Context())
 	require.Error(t, err, "the store is still down")
 	assert.Zero(t, n)
@@ -219,7 +215,7 @@ func TestLostReplyNeverDebitsTwice(t *testing.T) {
 	require.ErrorIs(t, err, ports.ErrKeyInFlight, "the key stays reserved")
 	assert.Equal(t, int64(900), w.credit(t), "debited once")
 
-	w.clock.now = w.clock.now.Add(time.Minute)
+	w.clock.Advance(time.Minute)
 	n, err := w.settle.Execute(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
@@ -237,14 +233,14 @@ func TestListOrdersPagesKeepTheirDay(t *testing.T) {
 	for range 3 {
 		_, err := w.buy.Execute(t.Context(), app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 10})
 		require.NoError(t, err)
-		w.clock.now = w.clock.now.Add(time.Second)
+		w.clock.Advance(time.Second)
 	}
 	page, err := w.list.Execute(t.Context(), app.ListOrdersQuery{Limit: 2})
 	require.NoError(t, err)
 	require.Len(t, page.Orders, 2)
 	require.NotNil(t, page.Next)
 
-	w.clock.now = w.clock.now.Add(24 * time.Hour)
+	w.clock.Advance(24 * time.Hour)
 	rest, err := w.list.Execute(t.Context(), app.ListOrdersQuery{Limit: 2, Cursor: page.Next})
 	require.NoError(t, err)
 	assert.Len(t, rest.Orders, 1, "the cursor judges 'today' as the first page did")

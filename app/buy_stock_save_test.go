@@ -87,7 +87,7 @@ func TestSaveThatCommittedAfterAllNeverRecordsTwice(t *testing.T) {
 			_, err = buy.Execute(t.Context(), cmd)
 			require.ErrorIs(t, err, ports.ErrKeyInFlight, "the key was not released")
 
-			w.clock.now = w.clock.now.Add(time.Minute)
+			w.clock.Advance(time.Minute)
 			w.settleRound(t)
 			res, err := buy.Execute(t.Context(), cmd)
 			require.NoError(t, err)
@@ -114,7 +114,7 @@ func TestDeniedOrderNotSavedKeepsItsKeyUntilTheSettlerKnows(t *testing.T) {
 	_, err = w.buy.Execute(t.Context(), cmd)
 	require.ErrorIs(t, err, ports.ErrKeyInFlight)
 
-	w.clock.now = w.clock.now.Add(time.Minute)
+	w.clock.Advance(time.Minute)
 	freed, err := w.settle.FreeStuckKeys(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, 1, freed, "no order under it: nothing was recorded")
@@ -139,7 +139,7 @@ func TestSlowRequestNeverOverwritesTheRetrysKey(t *testing.T) {
 	cmd := app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 100, IdempotencyKey: "K"}
 	var retry app.BuyStockResult
 	orders.before = func() {
-		w.clock.now = w.clock.now.Add(time.Minute)
+		w.clock.Advance(time.Minute)
 		freed, err := w.settle.FreeStuckKeys(t.Context())
 		require.NoError(t, err)
 		require.Equal(t, 1, freed, "no debit, no order yet: the settler gives up on it")

@@ -40,7 +40,7 @@ func TestNamesThatAreNotUsersChangeNothing(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(1000), c)
 	assert.Empty(t, w.listed(t))
-	stuck, err := w.keys.InFlight(t.Context(), w.clock.now.Add(time.Hour))
+	stuck, err := w.keys.InFlight(t.Context(), w.clock.Now().Add(time.Hour))
 	require.NoError(t, err)
 	assert.Empty(t, stuck, "no key was reserved")
 }
@@ -81,7 +81,7 @@ func TestSettlerFreesAKeyThatPaidNothing(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, freed, "within the grace period the request may still be running")
 
-	w.clock.now = w.clock.now.Add(time.Minute)
+	w.clock.Advance(time.Minute)
 	freed, err = w.settle.FreeStuckKeys(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, 1, freed)
@@ -130,7 +130,7 @@ func TestSettlerNeverFreesAKeyThatPaid(t *testing.T) {
 	_, err = buy.Execute(t.Context(), denied)
 	require.NoError(t, err)
 
-	w.clock.now = w.clock.now.Add(time.Minute)
+	w.clock.Advance(time.Minute)
 	freed, err := settle.FreeStuckKeys(t.Context())
 	require.ErrorIs(t, err, ports.ErrUnavailable, "the recorded one cannot be completed yet")
 	assert.Zero(t, freed)
@@ -168,7 +168,7 @@ func TestSettlerRunsUntilCancelled(t *testing.T) {
 	_, err := w.buy.Execute(t.Context(), app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 2})
 	require.ErrorIs(t, err, app.ErrOrderPending)
 	w.orders.down.Store(false)
-	w.clock.now = w.clock.now.Add(time.Minute)
+	w.clock.Advance(time.Minute)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
@@ -192,9 +192,9 @@ func TestSettlerKeepsGoingThroughErrors(t *testing.T) {
 	for range 2 {
 		_, err := w.buy.Execute(t.Context(), app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 1})
 		require.ErrorIs(t, err, app.ErrOrderPending)
-		w.clock.now = w.clock.now.Add(time.Second)
+		w.clock.Advance(time.Second)
 	}
-	w.clock.now = w.clock.now.Add(time.Minute)
+	w.clock.Advance(time.Minute)
 	boom := errors.New("boom")
 	gomock.InOrder(
 		orders.EXPECT().Save(gomock.Any(), gomock.Any()).Return(domain.Order{}, boom),

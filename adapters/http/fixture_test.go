@@ -33,10 +33,6 @@ var now = time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
 // cursorKey is the fixture's cursor secret, as CURSOR_SECRET would give it.
 var cursorKey = []byte("a test cursor secret, fixed")
 
-type fixedClock struct{}
-
-func (fixedClock) Now() time.Time { return now }
-
 // fixture is the real handler over the real use cases on memory stores:
 // stocks stock1, stock2 and stock3; stock1 priced 100 at 09:00 and 110 at
 // 09:02, the others without a price; user1 and user2 with 10000 each, and
@@ -90,7 +86,7 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 	f.setCredit(t, "user1", 10000)
 	f.setCredit(t, "user2", 10000)
 
-	clock := fixedClock{}
+	clock := memory.NewManualClock(now)
 	buy, err := app.NewBuyStock(stocks, f.prices, f.credits, f.credits, f.orders, memory.NewIdempotencyStore(clock), clock)
 	require.NoError(t, err)
 	list, err := app.NewListOrders(f.orders, clock, time.UTC)

@@ -34,24 +34,20 @@ func TestTokenStoreContract(t *testing.T) {
 	storetest.TokenStore(t, func(*testing.T) ports.TokenStore { return memory.NewTokenStore() })
 }
 
-type fakeClock struct{ now time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.now }
-
 func TestIdempotencyRecordsExpire(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	clock := memory.NewManualClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	s := memory.NewIdempotencyStore(clock)
-	r := ports.Reservation{User: "u", Key: "k", Fingerprint: "fp", OrderKey: "o1", ReservedAt: clock.now}
+	r := ports.Reservation{User: "u", Key: "k", Fingerprint: "fp", OrderKey: "o1", ReservedAt: clock.Now()}
 	_, err := s.Reserve(t.Context(), r, time.Minute)
 	require.NoError(t, err)
 	r.Fingerprint = "other"
 	_, err = s.Reserve(t.Context(), r, time.Minute)
 	require.ErrorIs(t, err, ports.ErrKeyReused)
-	stuck, err := s.InFlight(t.Context(), clock.now.Add(time.Hour))
+	stuck, err := s.InFlight(t.Context(), clock.Now().Add(time.Hour))
 	require.NoError(t, err)
 	assert.Len(t, stuck, 1)
-	clock.now = clock.now.Add(time.Minute)
-	stuck, err = s.InFlight(t.Context(), clock.now.Add(time.Hour))
+	clock.Advance(time.Minute)
+	stuck, err = s.InFlight(t.Context(), clock.Now().Add(time.Hour))
 	require.NoError(t, err)
 	assert.Empty(t, stuck, "an expired reservation is not in flight")
 	out, err := s.Reserve(t.Context(), r, time.Minute)
