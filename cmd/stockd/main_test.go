@@ -73,6 +73,18 @@ func startService(t *testing.T, env map[string]string) (base string, stop func()
 	return base, stop
 }
 
+// waitHealthy waits until the server at base answers /healthz.
+func waitHealthy(t *testing.T, base string, within time.Duration) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	}, within, 20*time.Millisecond, "%s did not answer /healthz", base)
+}
+
 func writeCSV(t *testing.T, text string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "prices.csv")

@@ -35,13 +35,7 @@ func TestStreamAcrossProcesses(t *testing.T) {
 	require.NoError(t, serve.Start())
 	t.Cleanup(func() { _ = serve.Process.Kill(); _ = serve.Wait() })
 	base := "http://" + addr
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil
-	}, 20*time.Second, 20*time.Millisecond, "stockd serve did not start")
+	waitHealthy(t, base, 20*time.Second)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()

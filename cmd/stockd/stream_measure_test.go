@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"slices"
@@ -65,13 +64,7 @@ func TestMeasureStreams(t *testing.T) {
 		serve.Stderr = os.Stderr
 		require.NoError(t, serve.Start())
 		base := "http://" + addr
-		require.Eventually(t, func() bool {
-			resp, err := http.Get(base + "/healthz")
-			if err == nil {
-				resp.Body.Close()
-			}
-			return err == nil
-		}, 20*time.Second, 20*time.Millisecond)
+		waitHealthy(t, base, 20*time.Second)
 		// Let the feed subscribe and the process settle before the baseline.
 		time.Sleep(time.Second)
 		idle := rssKB(t, serve.Process.Pid)
