@@ -60,18 +60,46 @@ type PriceStore struct {
 	ownWrites sync.Map
 }
 
-// ownWriteWindow is how long after writing a stock this process reads it
-// from Redis rather than from its client-side cache. The invalidation of
-// its own write reaches the cache asynchronously (rueidis may hold several
-// connections to a node, and the one that cached a value is not always the
-// one that wrote); reading through for a moment gives this process its own
-// writes at once, the rest of the time reads cost no round trip.
+// ownWriteWindow is how long after writing a stock this process does not
+// trust its client-side cache for it. The invalidation of its own write
+// reaches the cache asynchronously (rueidis may hold several connections to
+// a node, and the one that cached a value is not always the one that
+// wrote). For that moment a read asks Redis, uncached, whether the series
+// is still the one this process wrote (its length and the digest beside
+// it: two small replies) and answers from the series it holds; only a
+// series someone else changed meanwhile is read whole. An updater that
+// writes every batch would otherwise read a whole series per buy.
 const ownWriteWindow = time.Second
 
 // readThrough reports whether reads of stock skip the cache now.
 func (s *PriceStore) readThrough(stock string) bool {
 	until, ok := s.ownWrites.Load(stock)
 	return ok && time.Now().Before(until.(time.Time))
+}
+
+// ownWrite is the series this process wrote for stock, while its reads of
+// stock skip the cache and Redis still holds that series; nil otherwise.
+func (s *PriceStore) ownWrite(ctx context.Context, stock string) *storedSeries {
+	if !s.readThrough(stock) {
+		return nil
+	}
+	s.mu.Lock()
+	seen := s.known[stock]
+	s.mu.Unlock()
+	if seen == nil || seen.raw == "" {
+		return nil
+	}
+	rs := s.client.DoMulti(ctx,
+		s.client.B().Strlen().Key(stock).Build(),
+		s.client.B().Get().Key(latestOfKey(stock)).Build())
+	n, err := rs[0].AsInt64()
+	if err != nil || n != int64(len(seen.raw)) {
+		return nil
+	}
+	if of, err := rs[1].ToString(); err != nil || of != seen.digest {
+		return nil
+	}
+	return seen
 }
 
 // pricedSeries is the latest price of one stored value of a series, so
@@ -86,6 +114,7 @@ type pricedSeries struct {
 
 // storedSeries is a stored value as this process last saw it.
 type storedSeries struct {
+	raw     string // the stored bytes: a read that gets them back is matched by comparing, not hashing
 	digest  string // SHA-1 of the stored bytes, hex; "" when the key is missing
 	history *domain.PriceHistory
 	series  domain.MinuteSeries
@@ -195,7 +224,7 @@ func parseStored(stock string, raw []byte) (*storedSeries, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", stock, err)
 	}
-	return &storedSeries{digest: digestOf(raw), history: h, series: h.Series(), fields: fields}, nil
+	return &storedSeries{raw: string(raw), digest: digestOf(raw), history: h, series: h.Series(), fields: fields}, nil
 }
 
 func digestOf(raw []byte) string {
@@ -243,13 +272,14 @@ func (s *PriceStore) write(ctx context.Context, stocks []string, histories map[s
 			continue
 		}
 		raw := encodeSeries(series, seen.fields)
+		value := string(raw)
 		latest, _ := series.Latest()
 		digest := digestOf(raw)
 		execs = append(execs, rueidis.LuaExec{
 			Keys: []string{stock, latestKey(stock), latestOfKey(stock)},
-			Args: []string{seen.digest, string(raw), strconv.FormatInt(latest, 10), string(encodeChange(stock, changed)), digest},
+			Args: []string{seen.digest, value, strconv.FormatInt(latest, 10), string(encodeChange(stock, changed)), digest},
 		})
-		next = append(next, &storedSeries{digest: digest, history: merged, series: series, fields: seen.fields})
+		next = append(next, &storedSeries{raw: value, digest: digest, history: merged, series: series, fields: seen.fields})
 	}
 	if len(execs) == 0 {
 		return stale, nil
@@ -300,30 +330,32 @@ func (s *PriceStore) syncCache(ctx context.Context, stocks []string) {
 
 // Series reads the stored series of stock, through the client-side cache:
 // while nobody writes it, a read costs neither a round trip nor a parse
-// (the bytes are matched by digest against the series last seen, parsing
+// (the bytes are compared with the series last seen, parsing
 // a full day's JSON costs milliseconds).
 func (s *PriceStore) Series(ctx context.Context, stock string) (domain.MinuteSeries, error) {
+	if own := s.ownWrite(ctx, stock); own != nil {
+		return own.series, nil
+	}
 	var res rueidis.RedisResult
 	if s.readThrough(stock) {
 		res = s.client.Do(ctx, s.client.B().Get().Key(stock).Build())
 	} else {
 		res = s.client.DoCache(ctx, s.client.B().Get().Key(stock).Cache(), latestTTL)
 	}
-	raw, err := res.AsBytes()
+	raw, err := res.ToString()
 	if rueidis.IsRedisNil(err) {
 		return domain.NewPriceHistory().Series(), nil
 	}
 	if err != nil {
 		return domain.MinuteSeries{}, fmt.Errorf("read prices of %s: %w", stock, translate(err))
 	}
-	digest := digestOf(raw)
 	s.mu.Lock()
 	seen := s.known[stock]
 	s.mu.Unlock()
-	if seen != nil && seen.digest == digest {
+	if seen != nil && seen.raw == raw {
 		return seen.series, nil
 	}
-	seen, err = parseStored(stock, raw)
+	seen, err = parseStored(stock, []byte(raw))
 	if err != nil {
 		return domain.MinuteSeries{}, err
 	}
@@ -340,6 +372,10 @@ func (s *PriceStore) Series(ctx context.Context, stock string) (domain.MinuteSer
 // latest-price key is used only for the series it was written with, and any
 // other series (written by someone else) is read whole.
 func (s *PriceStore) Latest(ctx context.Context, stock string) (int64, bool, error) {
+	if own := s.ownWrite(ctx, stock); own != nil {
+		price, ok := own.series.Latest()
+		return price, ok, nil
+	}
 	var rs []rueidis.RedisResult
 	if s.readThrough(stock) {
 		rs = s.client.DoMulti(ctx,
@@ -372,12 +408,11 @@ func (s *PriceStore) Latest(ctx context.Context, stock string) (int64, bool, err
 		return p.price, p.ok, nil
 	}
 	p = pricedSeries{raw: raw}
-	digest := digestOf([]byte(raw))
 	price, err := strconv.ParseInt(latest, 10, 64)
 	switch {
-	case seen != nil && seen.digest == digest:
+	case seen != nil && seen.raw == raw:
 		p.price, p.ok = seen.series.Latest()
-	case latestOf == digest && err == nil && price > 0:
+	case err == nil && price > 0 && latestOf == digestOf([]byte(raw)):
 		p.price, p.ok = price, true
 	default: // not a value this process knows or the latest-price key describes
 		seen, err := parseStored(stock, []byte(raw))
