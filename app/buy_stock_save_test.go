@@ -130,8 +130,9 @@ func TestDeniedOrderNotSavedKeepsItsKeyUntilTheSettlerKnows(t *testing.T) {
 // TestSlowRequestNeverOverwritesTheRetrysKey: a request takes longer than
 // the grace period between its denied debit (which writes nothing) and its
 // save, so the settler frees its key and a retry reserves and finishes it.
-// When the slow request finally completes, the key keeps the retry's
-// outcome.
+// When the slow request finally saves, its order is refused (the settler
+// forwent its order key before freeing the key: one key, one order), and
+// the key keeps the retry's outcome.
 func TestSlowRequestNeverOverwritesTheRetrysKey(t *testing.T) {
 	w := newWorld(t)
 	orders := &lateOrders{flakyOrders: w.orders}
@@ -146,11 +147,11 @@ func TestSlowRequestNeverOverwritesTheRetrysKey(t *testing.T) {
 		retry, err = w.buy.Execute(t.Context(), cmd)
 		require.NoError(t, err)
 	}
-	first, err := slow.Execute(t.Context(), cmd)
-	require.NoError(t, err)
-	require.NotEqual(t, first.Order.Key(), retry.Order.Key())
+	_, err := slow.Execute(t.Context(), cmd)
+	require.ErrorIs(t, err, ports.ErrOrderForgone, "the slow request's order comes after the settler's no")
 
 	replay, err := w.buy.Execute(t.Context(), cmd)
 	require.NoError(t, err)
 	assert.Equal(t, retry, replay, "the key answers with the retry's order, not the slow request's")
+	assert.Len(t, w.listed(t), 1, "one key, one order")
 }

@@ -119,14 +119,38 @@ func (s *SettlePendingOrders) Execute(ctx context.Context) (int, error) {
 	return settled, errors.Join(errs...)
 }
 
+// forgoTimeout bounds the wait of one Forgo behind a save that holds the
+// same order key (a statement blocked on a lock): the key is then tried
+// again next round instead of holding up the others. Liveness only: the
+// fence does not depend on it.
+const forgoTimeout = 10 * time.Second
+
 // FreeStuckKeys finishes the idempotency keys reserved before the grace
 // period whose request lost track of them, and returns how many it freed.
 // A key with a pending order is left to Execute. A key whose order was
 // recorded (a denied order, or one whose save reported a failure but
-// committed) is completed with that order. A key with neither certainly
-// paid nothing and recorded nothing: its request failed before its debit
-// (or its debit never ran) and could not release it, and it is freed so
-// that it does not answer "in progress" until it expires.
+// committed) is completed with that order. A key with neither paid nothing
+// and recorded nothing, and is freed so that it does not answer "in
+// progress" until it expires.
+//
+// "Neither" must stay true after the key is freed, or a retry would record
+// a second order for the key. The grace period cannot promise it: the
+// request may be alive but stalled (a table lock, a held network, SIGSTOP)
+// for any time and then finish. So two fences close both ways it could:
+//   - Its debit: the debit runs only while the key is still reserved for
+//     its order key, and Free frees only a key with no pending debit, in
+//     one atomic step each in the credit store (see debit.lua, free.lua).
+//     A freed key is never debited, and a debited key is never freed.
+//   - Its denied order: Forgo claims the order key in the order store
+//     before the key is freed; an INSERT of that order after the claim
+//     stores nothing, and one before it is found by Forgo (which waits for
+//     it) and completes the key instead.
+//
+// Both are decided by the store (one script, one unique index), not by a
+// clock, so they hold whichever process stalls, for however long: a
+// settler stalled between Forgo and Free frees a key nobody can record
+// under any more, and one stalled before Forgo finds out afresh. Settlers
+// in several processes repeat the same idempotent steps.
 func (s *SettlePendingOrders) FreeStuckKeys(ctx context.Context) (int, error) {
 	stuck, err := s.keys.InFlight(ctx, s.clock.Now().Add(-s.grace))
 	if err != nil {
@@ -149,7 +173,9 @@ func (s *SettlePendingOrders) FreeStuckKeys(ctx context.Context) (int, error) {
 		if debited[r.OrderKey] {
 			continue
 		}
-		order, err := s.orders.ByKey(ctx, r.OrderKey)
+		fctx, cancel := context.WithTimeout(ctx, forgoTimeout)
+		order, err := s.orders.Forgo(fctx, r.OrderKey)
+		cancel()
 		if err == nil {
 			if err := s.complete(ctx, r, order); err != nil {
 				errs = append(errs, err)

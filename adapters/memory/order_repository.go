@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -15,15 +16,16 @@ var _ ports.OrderRepository = (*OrderRepository)(nil)
 // reversed), so that a new order, usually the newest, is an append, and a
 // page is a binary search and a scan backwards.
 type OrderRepository struct {
-	mu     sync.RWMutex
-	sorted []domain.Order // reversed listing order: newest last
-	byKey  map[string]domain.Order
-	nextID int64
+	mu      sync.RWMutex
+	sorted  []domain.Order // reversed listing order: newest last
+	byKey   map[string]domain.Order
+	forgone map[string]bool // keys no denied order may be stored under (Forgo)
+	nextID  int64
 }
 
 // NewOrderRepository returns an empty repository.
 func NewOrderRepository() *OrderRepository {
-	return &OrderRepository{byKey: make(map[string]domain.Order), nextID: 1}
+	return &OrderRepository{byKey: make(map[string]domain.Order), forgone: make(map[string]bool), nextID: 1}
 }
 
 // Save stores o with the next ID, once per key.
@@ -32,6 +34,9 @@ func (r *OrderRepository) Save(_ context.Context, o domain.Order) (domain.Order,
 	defer r.mu.Unlock()
 	if stored, ok := r.byKey[o.Key()]; ok {
 		return stored, nil
+	}
+	if o.Status() == domain.Denied && r.forgone[o.Key()] {
+		return domain.Order{}, fmt.Errorf("save order %s: %w", o.Key(), ports.ErrOrderForgone)
 	}
 	o = o.WithID(r.nextID)
 	r.nextID++
@@ -77,4 +82,16 @@ func (r *OrderRepository) ByKey(_ context.Context, key string) (domain.Order, er
 		return domain.Order{}, ports.ErrOrderNotFound
 	}
 	return o, nil
+}
+
+// Forgo returns the order saved under key, or refuses denied orders under
+// key from now on; one lock makes it one step with Save.
+func (r *OrderRepository) Forgo(_ context.Context, key string) (domain.Order, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if o, ok := r.byKey[key]; ok {
+		return o, nil
+	}
+	r.forgone[key] = true
+	return domain.Order{}, ports.ErrOrderNotFound
 }

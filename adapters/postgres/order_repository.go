@@ -44,17 +44,32 @@ func (r *OrderRepository) Save(ctx context.Context, o domain.Order) (domain.Orde
 }
 
 // Rows are sent as one array per column, so that one statement of the same
-// text carries any number of them.
+// text carries any number of them. A denied order is inserted only if the
+// same statement claims its key in order_claims (see Forgo and the
+// migration 00005): a key the settler claimed first stores nothing, and
+// the settler's claim waits for this statement's if it came second.
 const insertOrders = `
+	WITH batch AS (
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::timestamptz[])
+			AS r(order_key, "user", stock, status, price, quantity, creation_date)
+	), claimed AS (
+		INSERT INTO order_claims (order_key)
+		SELECT order_key FROM batch WHERE status = 'denied'
+		ON CONFLICT (order_key) DO NOTHING
+		RETURNING order_key
+	)
 	INSERT INTO orders (order_key, "user", stock, status, price, quantity, creation_date)
-	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::timestamptz[])
+	SELECT * FROM batch
+	WHERE status <> 'denied' OR order_key IN (SELECT order_key FROM claimed)
 	ON CONFLICT (order_key) DO NOTHING
 	RETURNING order_key, id`
 
 // insert stores orders in one statement (its own transaction) and returns
-// them as stored, in the same order. A key given twice, or already stored,
-// is stored once; every order with that key gets the stored one.
-func (r *OrderRepository) insert(ctx context.Context, orders []domain.Order) ([]domain.Order, error) {
+// the outcome of each, in the same order. A key given twice, or already
+// stored, is stored once; every order with that key gets the stored one.
+// A denied order whose key was forgone gets ports.ErrOrderForgone. The
+// error is the statement's: it fails them all.
+func (r *OrderRepository) insert(ctx context.Context, orders []domain.Order) ([]savedOrder, error) {
 	// The first order of each key, in key order: two batches that share
 	// keys then lock them in the same order and cannot deadlock.
 	first := map[string]domain.Order{}
@@ -87,8 +102,8 @@ func (r *OrderRepository) insert(ctx context.Context, orders []domain.Order) ([]
 		return nil, fmt.Errorf("insert orders: %w", translate(err))
 	}
 	if len(stored) < n {
-		// Keys stored before: read them (committed, since the insert
-		// waited for any transaction still holding them).
+		// Keys stored or claimed before: read them (committed, since the
+		// insert waited for any transaction still holding them).
 		var missing []string
 		for _, k := range keys {
 			if _, ok := stored[k]; !ok {
@@ -107,13 +122,18 @@ func (r *OrderRepository) insert(ctx context.Context, orders []domain.Order) ([]
 			stored[o.Key()] = o
 		}
 	}
-	out := make([]domain.Order, len(orders))
+	out := make([]savedOrder, len(orders))
 	for i, o := range orders {
 		s, ok := stored[o.Key()]
-		if !ok {
+		switch {
+		case ok:
+			out[i].order = s
+		case o.Status() == domain.Denied:
+			// Claimed and not stored: only Forgo claims without storing.
+			out[i].err = fmt.Errorf("save order %s: %w", o.Key(), ports.ErrOrderForgone)
+		default:
 			return nil, fmt.Errorf("order %s was neither inserted nor found", o.Key())
 		}
-		out[i] = s
 	}
 	return out, nil
 }
@@ -122,28 +142,42 @@ func (r *OrderRepository) insert(ctx context.Context, orders []domain.Order) ([]
 // batch; a refusal (a constraint, a deadlock) is retried order by order, so
 // that one order cannot fail the others.
 func (r *OrderRepository) flush(ctx context.Context, orders []domain.Order) []savedOrder {
-	out := make([]savedOrder, len(orders))
-	saved, err := r.insert(ctx, orders)
+	out, err := r.insert(ctx, orders)
 	switch {
 	case err == nil:
-		for i, o := range saved {
-			out[i].order = o
-		}
+		return out
 	case len(orders) == 1 || errors.Is(err, ports.ErrUnavailable) || ctx.Err() != nil:
+		out = make([]savedOrder, len(orders))
 		for i := range out {
 			out[i].err = err
 		}
 	default:
+		out = make([]savedOrder, len(orders))
 		for i := range orders {
-			saved, err := r.insert(ctx, orders[i:i+1])
+			one, err := r.insert(ctx, orders[i:i+1])
 			if err != nil {
 				out[i].err = err
 				continue
 			}
-			out[i].order = saved[0]
+			out[i] = one[0]
 		}
 	}
 	return out
+}
+
+// Forgo claims key in order_claims, so that a denied order under key can
+// no longer be stored, and then reads the order stored under key. The
+// claim is one INSERT on the unique index that every INSERT of a denied
+// order also goes through: if a statement storing that order holds the
+// key, the claim waits for it and then finds the order; if the claim comes
+// first, that statement stores nothing. Which came first is decided inside
+// PostgreSQL, not by any clock, so a client stalled for any length of time
+// (SIGSTOP, a held network) cannot store the order after the claim.
+func (r *OrderRepository) Forgo(ctx context.Context, key string) (domain.Order, error) {
+	if _, err := r.pool.Exec(ctx, `INSERT INTO order_claims (order_key) VALUES ($1) ON CONFLICT (order_key) DO NOTHING`, key); err != nil {
+		return domain.Order{}, fmt.Errorf("claim order key %s: %w", key, translate(err))
+	}
+	return r.ByKey(ctx, key)
 }
 
 // ByKey reads the order saved under key.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -46,6 +47,95 @@ func OrderRepository(t *testing.T, newStore func(t *testing.T) ports.OrderReposi
 		got, err := r.ByKey(t.Context(), o.Key())
 		require.NoError(t, err)
 		assert.Equal(t, saved, got)
+	})
+
+	t.Run("forgo finds a saved order or refuses the denied order for good", func(t *testing.T) {
+		r := newStore(t)
+		at := time.Date(2026, 11, 26, 9, 2, 0, 0, time.UTC)
+		saved, err := r.Save(t.Context(), newOrder("user1", "stock1", domain.Denied, 990, 12, at))
+		require.NoError(t, err)
+		got, err := r.Forgo(t.Context(), saved.Key())
+		require.NoError(t, err)
+		assert.Equal(t, saved, got, "an order saved before is found")
+
+		late := newOrder("user1", "stock1", domain.Denied, 990, 12, at)
+		for range 2 { // idempotent: several settlers may forgo one key
+			_, err = r.Forgo(t.Context(), late.Key())
+			require.ErrorIs(t, err, ports.ErrOrderNotFound)
+		}
+		_, err = r.Save(t.Context(), late)
+		require.ErrorIs(t, err, ports.ErrOrderForgone, "a denied order saved after forgo is refused")
+		_, err = r.ByKey(t.Context(), late.Key())
+		require.ErrorIs(t, err, ports.ErrOrderNotFound, "and not stored")
+
+		// A debited order must stay recordable; its key is fenced by the
+		// credit store instead (storetest.DebitFence).
+		paid := newOrder("user1", "stock1", domain.Accepted, 990, 1, at)
+		_, err = r.Forgo(t.Context(), paid.Key())
+		require.ErrorIs(t, err, ports.ErrOrderNotFound)
+		stored, err := r.Save(t.Context(), paid)
+		require.NoError(t, err)
+		got, err = r.Forgo(t.Context(), paid.Key())
+		require.NoError(t, err)
+		assert.Equal(t, stored, got)
+	})
+
+	t.Run("forgo racing saves of a denied order: either the order is stored and found, or it never is", func(t *testing.T) {
+		r := newStore(t)
+		const keys, savesPerKey = 30, 3
+		at := time.Date(2026, 11, 26, 9, 3, 0, 0, time.UTC)
+		type outcome struct {
+			saved   []domain.Order
+			refused int
+			forgone *domain.Order // what Forgo found; nil: not found
+		}
+		results := make([]outcome, keys)
+		orders := make([]domain.Order, keys)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for i := range orders {
+			orders[i] = newOrder("u", "stock1", domain.Denied, 5, 1, at)
+			for range savesPerKey {
+				wg.Go(func() {
+					saved, err := r.Save(t.Context(), orders[i])
+					mu.Lock()
+					defer mu.Unlock()
+					if errors.Is(err, ports.ErrOrderForgone) {
+						results[i].refused++
+						return
+					}
+					if assert.NoError(t, err) {
+						results[i].saved = append(results[i].saved, saved)
+					}
+				})
+			}
+			wg.Go(func() {
+				found, err := r.Forgo(t.Context(), orders[i].Key())
+				if errors.Is(err, ports.ErrOrderNotFound) {
+					return
+				}
+				if assert.NoError(t, err) {
+					mu.Lock()
+					results[i].forgone = &found
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		for i, res := range results {
+			stored, err := r.ByKey(t.Context(), orders[i].Key())
+			if res.forgone == nil {
+				require.ErrorIs(t, err, ports.ErrOrderNotFound, "forgo found nothing: nothing is ever stored")
+				assert.Equal(t, savesPerKey, res.refused, "and every save was refused")
+				continue
+			}
+			require.NoError(t, err)
+			assert.Equal(t, stored, *res.forgone)
+			assert.Zero(t, res.refused, "forgo found the order: no save was refused")
+			for _, saved := range res.saved {
+				assert.Equal(t, stored, saved)
+			}
+		}
 	})
 
 	t.Run("concurrent saves get distinct ids", func(t *testing.T) {

@@ -108,6 +108,9 @@ type Proxy struct {
 	ln     net.Listener
 	mu     sync.Mutex
 	down   bool
+	held   bool       // bytes towards the target wait (Hold)
+	parked int        // chunks waiting for the hold to end
+	resume *sync.Cond // on mu: broadcast when held ends
 	conns  map[net.Conn]struct{}
 }
 
@@ -119,8 +122,9 @@ func StartProxy(t testing.TB, target string) *Proxy {
 		t.Fatalf("testenv: proxy: %v", err)
 	}
 	p := &Proxy{Addr: ln.Addr().String(), target: target, ln: ln, conns: map[net.Conn]struct{}{}}
+	p.resume = sync.NewCond(&p.mu)
 	go p.serve()
-	t.Cleanup(func() { ln.Close(); p.SetDown(true) })
+	t.Cleanup(func() { ln.Close(); p.Hold(false); p.SetDown(true) })
 	return p
 }
 
@@ -159,7 +163,7 @@ func (p *Proxy) pipe(c net.Conn) {
 		_, _ = buf.WriteTo(dst)
 		done <- struct{}{}
 	}
-	go cp(u, c)
+	go func() { p.forward(u, c); done <- struct{}{} }()
 	go cp(c, u)
 	<-done
 	c.Close()
@@ -168,6 +172,53 @@ func (p *Proxy) pipe(c net.Conn) {
 	delete(p.conns, c)
 	delete(p.conns, u)
 	p.mu.Unlock()
+}
+
+// forward copies what the client sends to the target, holding each chunk
+// while the proxy is held.
+func (p *Proxy) forward(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			if p.held {
+				p.parked++
+				for p.held {
+					p.resume.Wait()
+				}
+				p.parked--
+			}
+			p.mu.Unlock()
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Hold stalls every connection towards the target without cutting it
+// (held), as a client stopped by SIGSTOP or a stalled network would: what
+// clients send meanwhile is kept and delivered, in order, once the hold
+// ends. Answers already on their way still arrive.
+func (p *Proxy) Hold(held bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.held = held
+	if !held {
+		p.resume.Broadcast()
+	}
+}
+
+// Parked is how many sends wait for the hold to end: a test holds the
+// proxy, starts a request, and waits until it is parked here.
+func (p *Proxy) Parked() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.parked
 }
 
 // SetDown cuts every connection and refuses new ones (down) or lets them

@@ -56,6 +56,21 @@ func (mr *MockOrderRepositoryMockRecorder) ByKey(ctx, key any) *gomock.Call {
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ByKey", reflect.TypeOf((*MockOrderRepository)(nil).ByKey), ctx, key)
 }
 
+// Forgo mocks base method.
+func (m *MockOrderRepository) Forgo(ctx context.Context, key string) (domain.Order, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Forgo", ctx, key)
+	ret0, _ := ret[0].(domain.Order)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Forgo indicates an expected call of Forgo.
+func (mr *MockOrderRepositoryMockRecorder) Forgo(ctx, key any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Forgo", reflect.TypeOf((*MockOrderRepository)(nil).Forgo), ctx, key)
+}
+
 // List mocks base method.
 func (m *MockOrderRepository) List(ctx context.Context, q domain.OrderQuery) ([]domain.Order, error) {
 	m.ctrl.T.Helper()
