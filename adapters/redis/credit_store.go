@@ -95,10 +95,19 @@ func (s *CreditStore) Credit(ctx context.Context, user string) (int64, error) {
 	return credit, nil
 }
 
+// maxUserDepth is how deeply a user record may nest (the object itself is
+// level 1): the one limit both readers apply (MAX_DEPTH in lua/user.lua),
+// below encoding/json's own 10000.
+const maxUserDepth = 1000
+
 // creditOf reads a user record: a JSON object whose "credit" is a
 // non-negative integer, parsed exactly (a float64 would round credits
-// above 2^53). It agrees with read_user of lua/user.lua.
+// above 2^53), nested at most maxUserDepth deep. It agrees with read_user
+// of lua/user.lua (FuzzUserRecord).
 func creditOf(raw []byte) (int64, bool) {
+	if !nestedAtMost(raw, maxUserDepth) {
+		return 0, false
+	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return 0, false
@@ -117,6 +126,35 @@ func creditOf(raw []byte) (int64, bool) {
 		return 0, false
 	}
 	return credit, true
+}
+
+// nestedAtMost reports whether the brackets of raw, outside strings, nest
+// at most limit deep. It is only a depth count: json.Unmarshal judges the
+// rest.
+func nestedAtMost(raw []byte, limit int) bool {
+	depth, inString, escaped := 0, false, false
+	for _, b := range raw {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case b == '\\':
+				escaped = true
+			case b == '"':
+				inString = false
+			}
+		case b == '"':
+			inString = true
+		case b == '{' || b == '[':
+			if depth++; depth > limit {
+				return false
+			}
+		case b == '}' || b == ']':
+			depth--
+		}
+	}
+	return true
 }
 
 // SetCredit creates user or overwrites its credit, keeping other fields.

@@ -41,8 +41,8 @@ var (
 )
 
 // idempotencyJSON is a record: a reservation (OrderKey set, no Order) or
-// an outcome (Order set, no OrderKey). The scripts look for the exact text
-// "order_key":"<key>" in a reservation, as json.Marshal writes it.
+// an outcome (Order set, no OrderKey). The scripts decode it (cjson) to
+// tell which, and for which order.
 type idempotencyJSON struct {
 	Fingerprint string     `json:"fingerprint"`
 	OrderKey    string     `json:"order_key,omitempty"`

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,6 +147,11 @@ func TestKeysThatAreNotUsers(t *testing.T) {
 		"array":    `[{"credit": 5}]`,
 		"notjson":  `credit: 5`,
 		"empty":    `{}`,
+		// JSON as RFC 8259 defines it, on every path (issue 16 item 5).
+		"zeros":   `{"credit":0005000}`,
+		"dot":     `{"credit": 5, "x": 1.}`,
+		"control": "{\"credit\": 5, \"x\": \"a\tb\"}",
+		"deep":    `{"credit":5,"x":` + strings.Repeat("[", 1199) + strings.Repeat("]", 1199) + `}`,
 	}
 	for user, value := range notUsers {
 		set(t, c, user, value)
@@ -160,6 +166,10 @@ func TestKeysThatAreNotUsers(t *testing.T) {
 		if value != "" {
 			assert.Equal(t, value, get(t, c, user), "%s is unchanged", user)
 		}
+	}
+	for _, user := range []string{"zeros", "dot", "control", "deep", "notjson", "array"} {
+		require.Error(t, s.SetCredit(t.Context(), user, 7), "seed-users leaves %s alone", user)
+		assert.Equal(t, notUsers[user], get(t, c, user), "%s is unchanged", user)
 	}
 	pending, err := s.PendingOrders(t.Context())
 	require.NoError(t, err)

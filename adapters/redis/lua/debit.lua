@@ -10,8 +10,8 @@
 -- 'nouser' (not a user record) or 'lost' (the key is no longer reserved
 -- for this order).
 if KEYS[3] then
-  local rec = redis.call('GET', KEYS[3])
-  if not rec or not string.find(rec, '"order_key":"' .. ARGV[3] .. '"', 1, true) then
+  local ok, rec = pcall(cjson.decode, redis.call('GET', KEYS[3]) or 'null')
+  if not ok or type(rec) ~= 'table' or rec.order_key ~= ARGV[3] then
     return {'lost'}
   end
 end

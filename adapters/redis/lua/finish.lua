@@ -5,12 +5,15 @@
 -- key and another request reserved it since, and that record is not ours
 -- to overwrite. KEYS[1] the record, KEYS[2] the in-flight index; ARGV[3]
 -- the idempotency key. Returns 1 when it finished the key.
-local rec = redis.call('GET', KEYS[1])
-if not rec or not string.find(rec, '"order_key":"', 1, true) then
+-- A record is read by decoding it (Go's json.Marshal wrote it): a
+-- reservation carries "order_key", an outcome does not.
+local raw = redis.call('GET', KEYS[1])
+local ok, rec = pcall(cjson.decode, raw or 'null')
+if not ok or type(rec) ~= 'table' or type(rec.order_key) ~= 'string' then
   redis.call('ZREM', KEYS[2], ARGV[3]) -- expired or completed: not in flight
   return 0
 end
-if not string.find(rec, '"order_key":"' .. ARGV[4] .. '"', 1, true) then
+if rec.order_key ~= ARGV[4] then
   return 0 -- another request's reservation
 end
 if ARGV[1] == '' then

@@ -4,14 +4,17 @@
 -- is never debited. KEYS[1] the record, KEYS[2] the in-flight index,
 -- KEYS[3] the pending hash; ARGV[1] the idempotency key.
 -- Returns 1 when it freed the key.
-local rec = redis.call('GET', KEYS[1])
-if rec and string.find(rec, '"order_key":"' .. ARGV[2] .. '"', 1, true)
-    and redis.call('HEXISTS', KEYS[3], ARGV[2]) == 0 then
+-- A record is read by decoding it (Go's json.Marshal wrote it): a
+-- reservation carries "order_key", an outcome does not.
+local raw = redis.call('GET', KEYS[1])
+local ok, rec = pcall(cjson.decode, raw or 'null')
+local reserved_for = ok and type(rec) == 'table' and type(rec.order_key) == 'string' and rec.order_key or nil
+if reserved_for == ARGV[2] and redis.call('HEXISTS', KEYS[3], ARGV[2]) == 0 then
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', KEYS[2], ARGV[1])
   return 1
 end
-if not rec or not string.find(rec, '"order_key":"', 1, true) then
+if not reserved_for then
   redis.call('ZREM', KEYS[2], ARGV[1]) -- expired or completed: not in flight
 end
 return 0

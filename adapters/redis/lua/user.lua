@@ -4,77 +4,137 @@
 -- decimal text, cut into base-10^7 limbs whose products (< 10^14) and sums
 -- stay exact.
 
--- credit_span finds the top-level "credit" member of the JSON object s and
--- returns the first and last index of its value's text, or nil when s is
--- not a JSON object or has no such member (the last one counts, as in Go's
--- encoding/json).
+-- credit_span reads s as a user record must be read everywhere (Go's
+-- creditOf reads it the same way, and FuzzUserRecord checks that they
+-- agree): one JSON text as RFC 8259 defines it (no leading zeros, no "1.",
+-- no raw control characters in strings, nothing after the value; what
+-- Go's encoding/json accepts), nested at most MAX_DEPTH deep, whose value
+-- is an object. It returns the first and last index of the text of the
+-- object's "credit" member (the last one counts, as in Go), or nil when s
+-- is not such a text or has no such member; a third result, true, says
+-- that s is such a text (with or without credit). cjson is not the judge: it
+-- takes 0005000 and 1. as numbers and stops at 1000 levels.
+local MAX_DEPTH = 1000
+
 local function skip_ws(s, i)
   local _, e = string.find(s, '^[ \t\r\n]*', i)
   return e + 1
 end
 
-local function skip_string(s, i) -- s[i] is the opening quote
+local function scan_string(s, i) -- s[i] is the opening quote
   i = i + 1
   while true do
-    local c = string.find(s, '["\\]', i)
-    if not c then return nil end
-    if string.sub(s, c, c) == '"' then return c + 1 end
-    i = c + 2
+    local _, e = string.find(s, '^[^"\\%z\1-\31]*', i)
+    i = e + 1
+    local c = string.sub(s, i, i)
+    if c == '"' then return i + 1 end
+    if c ~= '\\' then return nil end -- a control character or the end
+    local n = string.sub(s, i + 1, i + 1)
+    if n == 'u' then
+      if not string.find(s, '^%x%x%x%x', i + 2) then return nil end
+      i = i + 6
+    elseif n ~= '' and string.find('"\\/bfnrt', n, 1, true) then
+      i = i + 2
+    else
+      return nil
+    end
   end
 end
 
-local function skip_value(s, i)
+local function scan_number(s, i)
+  if string.sub(s, i, i) == '-' then i = i + 1 end
+  if string.sub(s, i, i) == '0' then
+    i = i + 1
+  else
+    local _, e = string.find(s, '^[1-9][0-9]*', i)
+    if not e then return nil end
+    i = e + 1
+  end
+  if string.sub(s, i, i) == '.' then
+    local _, e = string.find(s, '^[0-9]+', i + 1)
+    if not e then return nil end
+    i = e + 1
+  end
   local c = string.sub(s, i, i)
-  if c == '"' then return skip_string(s, i) end
-  if c == '{' or c == '[' then
-    local depth = 0
-    while true do
-      local p = string.find(s, '[%[%]{}"]', i)
-      if not p then return nil end
-      local ch = string.sub(s, p, p)
-      if ch == '"' then
-        i = skip_string(s, p)
-        if not i then return nil end
+  if c == 'e' or c == 'E' then
+    local _, e = string.find(s, '^[+-]?[0-9]+', i + 1)
+    if not e then return nil end
+    i = e + 1
+  end
+  return i
+end
+
+local literals = {t = 'true', f = 'false', n = 'null'}
+
+local function credit_span(s)
+  local i = skip_ws(s, 1)
+  if string.sub(s, i, i) ~= '{' then return nil end
+  local closers, depth = {}, 0
+  local want = 'value' -- or 'key', 'after' (a value just ended at i - 1)
+  local is_credit, member, first, last = false, nil, nil, nil
+  while true do
+    local c = string.sub(s, i, i)
+    if want == 'value' then
+      if c == '{' or c == '[' then
+        depth = depth + 1
+        if depth > MAX_DEPTH then return nil end
+        closers[depth] = c == '{' and '}' or ']'
+        i = skip_ws(s, i + 1)
+        if string.sub(s, i, i) == closers[depth] then
+          depth, i, want = depth - 1, i + 1, 'after'
+        elseif c == '{' then
+          want = 'key'
+        end
       else
-        if ch == '{' or ch == '[' then depth = depth + 1 else depth = depth - 1 end
-        i = p + 1
-        if depth == 0 then return i end
+        if c == '"' then
+          i = scan_string(s, i)
+        elseif c == '-' or string.find(c, '^[0-9]') then
+          i = scan_number(s, i)
+        elseif literals[c] and string.sub(s, i, i + #literals[c] - 1) == literals[c] then
+          i = i + #literals[c]
+        else
+          return nil
+        end
+        if not i then return nil end
+        want = 'after'
+      end
+    elseif want == 'key' then
+      if c ~= '"' then return nil end
+      local e = scan_string(s, i)
+      if not e then return nil end
+      if depth == 1 then
+        local key = string.sub(s, i + 1, e - 2)
+        if string.find(key, '\\', 1, true) then
+          -- "cr\u0065dit" is "credit", as Go reads it; a key cjson cannot
+          -- decode (a lone surrogate) is not "credit" for Go either.
+          local ok, k = pcall(cjson.decode, '"' .. key .. '"')
+          key = ok and k or nil
+        end
+        is_credit = key == 'credit'
+      end
+      i = skip_ws(s, e)
+      if string.sub(s, i, i) ~= ':' then return nil end
+      i = skip_ws(s, i + 1)
+      member = i
+      want = 'value'
+    else -- after
+      if depth == 1 and is_credit then first, last = member, i - 1 end
+      if depth == 0 then
+        if skip_ws(s, i) <= #s then return nil end -- something after the object
+        return first, last, true
+      end
+      i = skip_ws(s, i)
+      c = string.sub(s, i, i)
+      if c == ',' then
+        i = skip_ws(s, i + 1)
+        want = closers[depth] == '}' and 'key' or 'value'
+      elseif c == closers[depth] then
+        depth, i = depth - 1, i + 1
+      else
+        return nil
       end
     end
   end
-  local _, e = string.find(s, '^[^,}%]%s]+', i)
-  if not e then return nil end
-  return e + 1
-end
-
-local function credit_span(s)
-  if not pcall(cjson.decode, s) then return nil end -- the scan below trusts valid JSON
-  local i = skip_ws(s, 1)
-  if string.sub(s, i, i) ~= '{' then return nil end
-  i = skip_ws(s, i + 1)
-  if string.sub(s, i, i) == '}' then return nil end
-  local first, last
-  while true do
-    if string.sub(s, i, i) ~= '"' then return nil end
-    local ke = skip_string(s, i)
-    if not ke then return nil end
-    local key = string.sub(s, i + 1, ke - 2)
-    if string.find(key, '\\', 1, true) then
-      key = cjson.decode('"' .. key .. '"') -- "cr\u0065dit" is "credit", as Go reads it
-    end
-    i = skip_ws(s, ke)
-    if string.sub(s, i, i) ~= ':' then return nil end
-    i = skip_ws(s, i + 1)
-    local ve = skip_value(s, i)
-    if not ve then return nil end
-    if key == 'credit' then first, last = i, ve - 1 end
-    i = skip_ws(s, ve)
-    local c = string.sub(s, i, i)
-    if c == '}' then break end
-    if c ~= ',' then return nil end
-    i = skip_ws(s, i + 1)
-  end
-  return first, last
 end
 
 local MAX_INT64 = '9223372036854775807'
