@@ -17,16 +17,44 @@ type Stocks struct {
 	order []string
 }
 
-// NewStocks validates and normalises a list of stock names.
+// MaxStockNameLen bounds a stock name: it is a Redis key, a path segment
+// and a label in every answer about the stock.
+const MaxStockNameLen = 32
+
+// ValidateStockName checks a configured stock name (already lower case):
+// 1 to MaxStockNameLen characters of a-z 0-9 _ . -, starting with a letter
+// or digit, so that every configured stock can be served (a '/' could not
+// be a path segment) and shown (no markup) and addresses no service key.
+func ValidateStockName(name string) error {
+	if name == "" {
+		return errors.New("a stock name is empty")
+	}
+	if len(name) > MaxStockNameLen {
+		return fmt.Errorf("stock name %.40q is longer than %d characters", name, MaxStockNameLen)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := 'a' <= c && c <= 'z' || '0' <= c && c <= '9'
+		switch {
+		case alnum:
+		case i == 0:
+			return fmt.Errorf("stock name %q must start with a letter or digit", name)
+		case c == '_' || c == '.' || c == '-':
+		default:
+			return fmt.Errorf("stock name %q: character %d is not one of a-z 0-9 _ . -", name, i+1)
+		}
+	}
+	return nil
+}
+
+// NewStocks validates and normalises a list of stock names: each is
+// lowercased and must then pass ValidateStockName.
 func NewStocks(names []string) (Stocks, error) {
 	s := Stocks{names: make(map[string]struct{}, len(names))}
 	for _, n := range names {
 		n = strings.ToLower(strings.TrimSpace(n))
-		if n == "" {
-			return Stocks{}, errors.New("a stock name is empty")
-		}
-		if strings.ContainsAny(n, " \t\r\n,") {
-			return Stocks{}, fmt.Errorf("stock name %q has a space or a comma", n)
+		if err := ValidateStockName(n); err != nil {
+			return Stocks{}, err
 		}
 		if _, dup := s.names[n]; dup {
 			return Stocks{}, fmt.Errorf("stock %q is listed twice", n)

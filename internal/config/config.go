@@ -211,7 +211,7 @@ func Parse(getenv func(string) string) (Config, error) {
 	if c.Stocks, err = domain.NewStocks(strings.Split(get("STOCKS"), ",")); err != nil {
 		return c, fmt.Errorf("STOCKS: %v", err)
 	}
-	if c.SeedUsers, err = parseSeedUsers(get("SEED_USERS")); err != nil {
+	if c.SeedUsers, err = parseSeedUsers(get("SEED_USERS"), c.Stocks); err != nil {
 		return c, fmt.Errorf("SEED_USERS: %v", err)
 	}
 	rate := get("RATE_LIMIT")
@@ -237,7 +237,11 @@ func checkOrigin(o string) error {
 	return nil
 }
 
-func parseSeedUsers(s string) ([]app.UserCredit, error) {
+// parseSeedUsers reads name:credit pairs. A name follows the request rule
+// of user names and is no stock's (compared as a request compares it:
+// case-insensitively), so seed-users can never write into a price series
+// or create a user that no request could name.
+func parseSeedUsers(s string, stocks domain.Stocks) ([]app.UserCredit, error) {
 	var users []app.UserCredit
 	seen := map[string]bool{}
 	for _, pair := range list(s) {
@@ -245,6 +249,12 @@ func parseSeedUsers(s string) ([]app.UserCredit, error) {
 		name = strings.TrimSpace(name)
 		if !ok || name == "" {
 			return nil, fmt.Errorf("%q is not name:credit", pair)
+		}
+		if err := domain.ValidateUserName(name); err != nil {
+			return nil, fmt.Errorf("user %.70q: %v", name, err)
+		}
+		if _, err := stocks.Canonical(name); err == nil {
+			return nil, fmt.Errorf("user %q is a stock name", name)
 		}
 		n, err := strconv.ParseInt(strings.TrimSpace(credit), 10, 64)
 		if err != nil || n < 0 {

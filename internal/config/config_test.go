@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,13 +101,39 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"SHUTDOWN_DELAY", "-1s"},
 		{"APP_TIMEZONE", "Mars/Base"},
 		{"STOCKS", "a,a"},
+		{"STOCKS", "stock1,a/b"},
+		{"STOCKS", "<img src=x onerror=alert(1)>"},
+		{"STOCKS", "-stock"},
+		{"STOCKS", "stock_with_a_name_of_thirty-three"},
 		{"SEED_USERS", "user1:-5"},
+		{"SEED_USERS", "stock1:5,user1:7"},
+		{"SEED_USERS", "Stock2:5"},
+		{"SEED_USERS", "a{b}:7"},
+		{"SEED_USERS", "stockd:idem:{user1}:k:5"},
+		{"SEED_USERS", "-user:5"},
 		{"RATE_LIMIT", "fast"},
 	} {
 		_, err := config.Parse(envOf(map[string]string{tc.name: tc.value}))
 		require.Error(t, err, "%s=%s", tc.name, tc.value)
 		assert.Contains(t, err.Error(), tc.name+":", "%s=%s", tc.name, tc.value)
 	}
+}
+
+// TestConfigNamesFollowTheRequestRules: what STOCKS and SEED_USERS accept
+// is what a request may name (issue 16 item 9).
+func TestConfigNamesFollowTheRequestRules(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Parse(envOf(map[string]string{
+		"STOCKS":     "Stock1, brk.b,rds-a,x_1," + strings.Repeat("s", 32),
+		"SEED_USERS": "user1:5,ada.lovelace@example.com:7,User_2-x:0,stock:1",
+	}))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"stock1", "brk.b", "rds-a", "x_1", strings.Repeat("s", 32)}, cfg.Stocks.Names())
+	require.Len(t, cfg.SeedUsers, 4)
+	assert.Equal(t, "ada.lovelace@example.com", cfg.SeedUsers[1].User)
+
+	_, err = config.Parse(envOf(map[string]string{"SEED_USERS": "user1:5", "STOCKS": "user1"}))
+	require.ErrorContains(t, err, "SEED_USERS:", "a user that is a configured stock")
 }
 
 func TestHelpShowsDefaults(t *testing.T) {
