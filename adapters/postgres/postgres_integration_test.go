@@ -276,7 +276,7 @@ func TestABatchCutMidwayLosesAndDoublesNothing(t *testing.T) {
 	require.Eventually(t, func() bool {
 		var waiting int
 		err := admin.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
-			WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO orders%'`).Scan(&waiting)
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO orders%'`).Scan(&waiting)
 		return err == nil && waiting == 1
 	}, 10*time.Second, 10*time.Millisecond, "a batch waits for the lock inside the server")
 

@@ -154,11 +154,10 @@ func TestSettlerFenceAgainstAnInsertWaitingOnALock(t *testing.T) {
 	// EXCLUSIVE blocks writers and lets readers (the settler's lookup) in.
 	_, err = lock.Exec(t.Context(), `LOCK TABLE orders IN EXCLUSIVE MODE`)
 	require.NoError(t, err)
-	database := dbName(t, w.dbURL)
 	answer := w.startA(t, func() bool {
 		var waiting int
 		err := admin.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = $1 AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO orders%'`, database).Scan(&waiting)
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO orders%'`).Scan(&waiting)
 		if err != nil {
 			t.Logf("counting waiting inserts: %v", err)
 		}
@@ -179,11 +178,4 @@ func TestSettlerFenceAgainstAnInsertWaitingOnALock(t *testing.T) {
 	retried, err := w.b.Execute(t.Context(), fencedBuy)
 	require.NoError(t, err)
 	w.oneKeyOneOrder(t, answer, retried)
-}
-
-func dbName(t *testing.T, dbURL string) string {
-	t.Helper()
-	u, err := url.Parse(dbURL)
-	require.NoError(t, err)
-	return u.Path[1:]
 }
