@@ -123,7 +123,8 @@ func TestIdempotentRetryReturnsTheFirstOutcome(t *testing.T) {
 	require.NoError(t, err)
 	again, err := w.buy.Execute(t.Context(), cmd)
 	require.NoError(t, err)
-	assert.Equal(t, first, again)
+	assert.False(t, first.Replayed)
+	assert.Equal(t, replayOf(first), again, "the replay is the first outcome, marked as a replay")
 	assert.Equal(t, int64(700), w.credit(t), "debited once")
 	assert.Len(t, w.listed(t), 1)
 
@@ -262,4 +263,10 @@ func TestConstructorsRefuseNil(t *testing.T) {
 	require.Error(t, err, "a typed nil is nil too")
 	_, err = app.NewIngestTicks(nil, memory.NewPriceStore(), nil)
 	require.ErrorContains(t, err, "price source", "the error names the missing dependency")
+}
+
+// replayOf is r as a retry with its idempotency key gets it back.
+func replayOf(r app.BuyStockResult) app.BuyStockResult {
+	r.Replayed = true
+	return r
 }

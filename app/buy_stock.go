@@ -30,9 +30,12 @@ type BuyStockCommand struct {
 }
 
 // BuyStockResult is the judged and stored order and the credit left.
+// Replayed says that the order was judged by an earlier request with the
+// same idempotency key, whose outcome this is.
 type BuyStockResult struct {
-	Order  domain.Order
-	Credit int64
+	Order    domain.Order
+	Credit   int64
+	Replayed bool
 }
 
 // BuyStock judges a buy order against the user's credit, debits an
@@ -82,7 +85,7 @@ func (b *BuyStock) Execute(ctx context.Context, cmd BuyStockCommand) (BuyStockRe
 			return BuyStockResult{}, err
 		}
 		if replay != nil {
-			return BuyStockResult{Order: replay.Order, Credit: replay.Credit}, nil
+			return BuyStockResult{Order: replay.Order, Credit: replay.Credit, Replayed: true}, nil
 		}
 	}
 	res, changed, err := b.judge(ctx, buy, key, now, cmd.IdempotencyKey, fingerprint)
@@ -160,7 +163,7 @@ func (b *BuyStock) judge(ctx context.Context, buy domain.Buy, key string, now ti
 		// pending record (which stays) or from the recorded order, and the
 		// reservation blocks a second debit meanwhile. The client gets its
 		// result now and a 409 on retry.
-		if err := b.keys.Complete(bg, buy.User(), idemKey, fingerprint, ports.Outcome(res), idempotencyTTL); err != nil {
+		if err := b.keys.Complete(bg, buy.User(), idemKey, fingerprint, ports.Outcome{Order: res.Order, Credit: res.Credit}, idempotencyTTL); err != nil {
 			return res, false, nil
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"stockd/app"
 	"stockd/domain"
@@ -18,7 +17,7 @@ type handlers struct {
 	list    *app.ListOrders
 	users   *app.GetUser
 	cursors *cursorCodecs
-	orders  *prometheus.CounterVec // judged orders by status
+	orders  *orderMetrics
 }
 
 type orderJSON struct {
@@ -64,7 +63,7 @@ func (h *handlers) buyStock(c echo.Context) error {
 	if err != nil {
 		return withInput(err, req.User, req.Stockname)
 	}
-	h.orders.WithLabelValues(string(res.Order.Status())).Inc()
+	h.orders.count(res.Order, res.Replayed)
 	result := "Deny"
 	if res.Order.Status() == domain.Accepted {
 		result = "Accept"

@@ -51,18 +51,41 @@ func (m *metrics) initRoutes(routes []*echo.Route) {
 	}
 }
 
-// newOrdersCounter counts judged orders by status, both present at 0 from
-// the start.
-func newOrdersCounter(reg prometheus.Registerer) *prometheus.CounterVec {
-	c := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "stockd_orders_total",
-		Help: "Judged buy orders by status.",
-	}, []string{"status"})
-	reg.MustRegister(c)
-	for _, s := range []domain.Status{domain.Accepted, domain.Denied} {
-		c.WithLabelValues(string(s))
+// orderMetrics count what BuyStock answered: judged orders by status, and
+// apart from them the replays of an Idempotency-Key, which judge nothing
+// (counting them as orders made the metric exceed the table).
+type orderMetrics struct {
+	judged  *prometheus.CounterVec
+	replays prometheus.Counter
+}
+
+// newOrdersCounter registers the order metrics, every series present at 0
+// from the start.
+func newOrdersCounter(reg prometheus.Registerer) *orderMetrics {
+	m := &orderMetrics{
+		judged: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stockd_orders_total",
+			Help: "Judged buy orders by status (a replayed Idempotency-Key is not a new order).",
+		}, []string{"status"}),
+		replays: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "stockd_idempotent_replays_total",
+			Help: "Buy requests answered with the recorded outcome of their Idempotency-Key.",
+		}),
 	}
-	return c
+	reg.MustRegister(m.judged, m.replays)
+	for _, s := range []domain.Status{domain.Accepted, domain.Denied} {
+		m.judged.WithLabelValues(string(s))
+	}
+	return m
+}
+
+// count counts one BuyStock answer.
+func (m *orderMetrics) count(order domain.Order, replayed bool) {
+	if replayed {
+		m.replays.Inc()
+		return
+	}
+	m.judged.WithLabelValues(string(order.Status())).Inc()
 }
 
 // middleware observes every request, labelled by its route template rather
