@@ -171,6 +171,11 @@ func Parse(getenv func(string) string) (Config, error) {
 	if c.Auth, err = oneOf("AUTH", get("AUTH"), AuthOff, AuthTokens); err != nil {
 		return c, err
 	}
+	if c.Auth == AuthTokens && c.PriceStore == PriceStoreMemory {
+		// Tokens live beside the credits; `stockd token` cannot reach a
+		// memory store, so every call would be a 401 forever.
+		return c, fmt.Errorf("AUTH: tokens needs PRICE_STORE=redis (the memory store can hold no token: stockd token writes to Redis)")
+	}
 	level, err := oneOf("LOG_LEVEL", get("LOG_LEVEL"), "debug", "info", "warn", "error")
 	if err != nil {
 		return c, err

@@ -42,7 +42,7 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Empty(t, cfg.DebugAddr, "pprof is off unless configured")
 	assert.Equal(t, 5*time.Second, cfg.ShutdownDelay)
 
-	cfg, err = config.Parse(envOf(map[string]string{"AUTH": "tokens"}))
+	cfg, err = config.Parse(envOf(map[string]string{"AUTH": "tokens", "PRICE_STORE": "redis"}))
 	require.NoError(t, err)
 	assert.Equal(t, 50, cfg.RateLimit)
 }
@@ -134,6 +134,26 @@ func TestConfigNamesFollowTheRequestRules(t *testing.T) {
 
 	_, err = config.Parse(envOf(map[string]string{"SEED_USERS": "user1:5", "STOCKS": "user1"}))
 	require.ErrorContains(t, err, "SEED_USERS:", "a user that is a configured stock")
+}
+
+// TestTokensNeedAStoreThatCanHoldThem is issue 17 item 4: AUTH=tokens on
+// the memory store started, said ready, and answered every call 401, since
+// no token could ever be minted into it. It is refused in one line naming
+// both variables.
+func TestTokensNeedAStoreThatCanHoldThem(t *testing.T) {
+	t.Parallel()
+	for _, env := range []map[string]string{
+		{"AUTH": "tokens"},
+		{"AUTH": "Tokens", "PRICE_STORE": "memory", "ORDER_STORE": "postgres"},
+	} {
+		_, err := config.Parse(envOf(env))
+		require.Error(t, err, env)
+		assert.True(t, strings.HasPrefix(err.Error(), "AUTH: "), err)
+		assert.Contains(t, err.Error(), "PRICE_STORE=redis")
+		assert.NotContains(t, err.Error(), "\n")
+	}
+	_, err := config.Parse(envOf(map[string]string{"AUTH": "off", "PRICE_STORE": "memory"}))
+	require.NoError(t, err)
 }
 
 func TestHelpShowsDefaults(t *testing.T) {
