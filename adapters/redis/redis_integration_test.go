@@ -307,3 +307,28 @@ func TestSeriesFormat(t *testing.T) {
 	require.ErrorIs(t, s.Merge(t.Context(), b2.Histories()), domain.ErrMalformedSeries)
 	assert.Equal(t, `{"time": ["9am"], "price": [1]}`, get(t, c, "stock2"), "a malformed value is left alone")
 }
+
+// TestReservationsAreFoundByDecoding: the scripts tell a reservation by
+// its decoded top-level "order_key", not by the text "order_key":"..."
+// anywhere in the record (issue 16 item 5). A record that carries that
+// text only inside another member is no reservation: it is neither
+// debited against nor freed.
+func TestReservationsAreFoundByDecoding(t *testing.T) {
+	c := client(t, testenv.StartRedis(t).Addr)
+	credits, keys := redis.NewCreditStore(c), redis.NewIdempotencyStore(c)
+	require.NoError(t, credits.SetCredit(t.Context(), "user1", 1000))
+	o := buyOrder(t, "user1", 10, 1)
+	record := `{"fingerprint":"fp","meta":{"order_key":"` + o.Key() + `"},"credit_left":0}`
+	set(t, c, "stockd:idem:{user1}:k", record)
+
+	_, err := credits.Debit(t.Context(), ports.DebitRequest{Order: o, IdempotencyKey: "k", Fingerprint: "fp"})
+	require.ErrorIs(t, err, ports.ErrKeyInFlight, "not reserved for the order: no debit")
+	freed, err := keys.Free(t.Context(), ports.Reservation{User: "user1", Key: "k", Fingerprint: "fp", OrderKey: o.Key()})
+	require.NoError(t, err)
+	assert.False(t, freed)
+	require.NoError(t, keys.Release(t.Context(), "user1", "k", o.Key()))
+	assert.Equal(t, record, get(t, c, "stockd:idem:{user1}:k"), "neither freed nor released")
+	credit, err := credits.Credit(t.Context(), "user1")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1000), credit)
+}
