@@ -95,29 +95,41 @@ func (w *fenceWorld) startA(t *testing.T, held func() bool) <-chan error {
 	return answer
 }
 
-// settleAndRetry is B's part: its settler finds A's key stuck past the
-// grace period with no order (A's INSERT has not run), and frees it.
-func (w *fenceWorld) settleAndRetry(t *testing.T) app.BuyStockResult {
+// settleAndFree is B's settler: it finds A's key stuck past the grace
+// period with no order (A's INSERT has not run) and frees it.
+func (w *fenceWorld) settleAndFree(t *testing.T) {
 	t.Helper()
 	freed, err := w.settle.FreeStuckKeys(t.Context())
 	require.NoError(t, err)
 	require.Equal(t, 1, freed, "B's settler found no order for the key and freed it")
+}
+
+// retryOnB is the client's retry, through B, once the key is free.
+func (w *fenceWorld) retryOnB(t *testing.T) app.BuyStockResult {
+	t.Helper()
 	retried, err := w.b.Execute(t.Context(), fencedBuy)
 	require.NoError(t, err)
 	require.Equal(t, domain.Denied, retried.Order.Status())
 	return retried
 }
 
-// oneKeyOneOrder checks the end: A's late INSERT stored nothing and A says
-// so, one order is recorded for the key, and a retry anywhere replays it.
-func (w *fenceWorld) oneKeyOneOrder(t *testing.T, answer <-chan error, recorded app.BuyStockResult) {
+// answerOfA waits for A's answer.
+func answerOfA(t *testing.T, answer <-chan error) error {
 	t.Helper()
 	select {
 	case err := <-answer:
-		assert.ErrorIs(t, err, ports.ErrOrderForgone, "A's late INSERT was refused")
+		return err
 	case <-time.After(15 * time.Second):
 		t.Fatal("A never answered")
+		return nil
 	}
+}
+
+// oneKeyOneOrder checks the end: A's late INSERT stored nothing and A says
+// so, one order is recorded for the key, and a retry anywhere replays it.
+func (w *fenceWorld) oneKeyOneOrder(t *testing.T, errOfA error, recorded app.BuyStockResult) {
+	t.Helper()
+	assert.ErrorIs(t, errOfA, ports.ErrOrderForgone, "A's late INSERT was refused")
 	assert.Equal(t, 1, w.countOrders(t, `"user" = 'user1'`), "one key, one order")
 	for _, p := range []*app.BuyStock{w.a, w.b} {
 		again, err := p.Execute(t.Context(), fencedBuy)
@@ -136,9 +148,10 @@ func TestSettlerFenceAgainstAHeldInsert(t *testing.T) {
 	w := newFenceWorld(t)
 	w.proxy.Hold(true)
 	answer := w.startA(t, func() bool { return w.proxy.Parked() > 0 })
-	recorded := w.settleAndRetry(t)
+	w.settleAndFree(t)
+	recorded := w.retryOnB(t)
 	w.proxy.Hold(false)
-	w.oneKeyOneOrder(t, answer, recorded)
+	w.oneKeyOneOrder(t, answerOfA(t, answer), recorded)
 }
 
 // TestSettlerFenceAgainstAnInsertWaitingOnALock is the scenario as it was
@@ -146,10 +159,15 @@ func TestSettlerFenceAgainstAHeldInsert(t *testing.T) {
 // settler frees the key; the lock ends, then the client retries on B.
 func TestSettlerFenceAgainstAnInsertWaitingOnALock(t *testing.T) {
 	w := newFenceWorld(t)
+	// Two sessions: pg_stat_activity is read once per transaction, so the
+	// one that watches must not be inside the locking transaction.
 	admin, err := pgx.Connect(t.Context(), w.dbURL)
 	require.NoError(t, err)
 	defer admin.Close(context.Background())
-	lock, err := admin.Begin(t.Context())
+	locker, err := pgx.Connect(t.Context(), w.dbURL)
+	require.NoError(t, err)
+	defer locker.Close(context.Background())
+	lock, err := locker.Begin(t.Context())
 	require.NoError(t, err)
 	// EXCLUSIVE blocks writers and lets readers (the settler's lookup) in.
 	_, err = lock.Exec(t.Context(), `LOCK TABLE orders IN EXCLUSIVE MODE`)
@@ -163,19 +181,8 @@ func TestSettlerFenceAgainstAnInsertWaitingOnALock(t *testing.T) {
 		}
 		return err == nil && waiting > 0
 	})
-	freed, err := w.settle.FreeStuckKeys(t.Context())
-	require.NoError(t, err)
-	require.Equal(t, 1, freed, "B's settler found no order for the key and freed it")
+	w.settleAndFree(t)
 	require.NoError(t, lock.Commit(t.Context()))
-	select {
-	case err := <-answer: // A's INSERT ran: wait for it before the retry, as in the report
-		answer2 := make(chan error, 1)
-		answer2 <- err
-		answer = answer2
-	case <-time.After(15 * time.Second):
-		t.Fatal("A never answered")
-	}
-	retried, err := w.b.Execute(t.Context(), fencedBuy)
-	require.NoError(t, err)
-	w.oneKeyOneOrder(t, answer, retried)
+	errOfA := answerOfA(t, answer) // A's INSERT ran before the retry, as in the report
+	w.oneKeyOneOrder(t, errOfA, w.retryOnB(t))
 }
