@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,4 +113,34 @@ func TestComposeFile(t *testing.T) {
 	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
 	require.NoError(t, err)
 	assert.Contains(t, string(makefile), "CGO_ENABLED=0")
+}
+
+// TestComposeImagesPinned: every image compose pulls names an exact
+// release (major.minor.patch; PostgreSQL's releases are major.minor), so that `make up` next month runs what was
+// tested, not whatever a floating tag such as redis:7-alpine points to by
+// then. The stockd image is built from this tree.
+func TestComposeImagesPinned(t *testing.T) {
+	t.Parallel()
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "compose.yaml")},
+		cli.WithWorkingDirectory(root), cli.WithName("stockd"))
+	require.NoError(t, err)
+	project, err := opts.LoadProject(t.Context())
+	require.NoError(t, err)
+	exact := regexp.MustCompile(`^([a-z0-9./-]+):(\d+\.\d+(\.\d+)?)(-[a-z0-9.]+)?(@sha256:[0-9a-f]{64})?$`)
+	for name, svc := range project.Services {
+		if svc.Build != nil {
+			continue
+		}
+		m := exact.FindStringSubmatch(svc.Image)
+		if !assert.NotNil(t, m, "%s: the image %s names no release", name, svc.Image) {
+			continue
+		}
+		release := `\d+\.\d+\.\d+`
+		if m[1] == "postgres" {
+			release = `\d+\.\d+`
+		}
+		assert.Regexp(t, "^"+release+"$", m[2], "%s: the tag of %s floats", name, svc.Image)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -59,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_, err := fmt.Fprint(stdout, usage)
 		_, _ = fmt.Fprint(stdout, config.Help())
 		return err
-	case cmd == "version" || cmd == "--version":
+	case cmd == "version" || cmd == "--version" || cmd == "-v":
 		_, err := fmt.Fprintln(stdout, build.Read(version))
 		return err
 	}
@@ -112,7 +113,7 @@ Commands:
   seed-users     write the users of SEED_USERS into the price store
   token USER     mint an API token for USER
   health [ADDR]  exit 0 when the server on ADDR (default HTTP_ADDR) answers /healthz
-  version        print the version (also --version)
+  version        print the version (also --version, -v)
 
 Environment (default):
 `
@@ -165,7 +166,7 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, r role
 	}
 	if ingest != nil && cfg.PriceSource == config.PriceSourceCSV {
 		if err := ingest.Run(ctx); err != nil || !r.api {
-			return err
+			return namePriceCSV(err, cfg.PriceCSV)
 		}
 		ingest = nil // applied
 	}
@@ -260,12 +261,23 @@ func runProduce(ctx context.Context, cfg config.Config, log *slog.Logger) error 
 	start := time.Now()
 	n, err := kafka.Produce(ctx, kafka.ProducerConfig{Brokers: cfg.KafkaBrokers, Topic: cfg.KafkaTopic}, csv.NewSource(cfg.PriceCSV, cfg.Stocks))
 	if err != nil {
-		return err
+		return namePriceCSV(err, cfg.PriceCSV)
 	}
 	elapsed := time.Since(start)
 	log.Info("ticks produced", "records", n, "topic", cfg.KafkaTopic, "elapsed_ms", ms(elapsed),
 		"records_per_second", int(float64(n)/elapsed.Seconds()))
 	return nil
+}
+
+// namePriceCSV names the variable when the file of PRICE_CSV cannot be
+// opened, as every configuration error does; a bad row already says
+// file:line.
+func namePriceCSV(err error, path string) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return fmt.Errorf("PRICE_CSV: %w", err)
+	}
+	return err
 }
 
 // runToken mints a token for user and prints it, once: only its hash is

@@ -226,7 +226,8 @@ func TestServiceRefusesBadInput(t *testing.T) {
 		want string
 	}{
 		{"bad csv", nil, map[string]string{"PRICE_CSV": bad, "HTTP_ADDR": "127.0.0.1:0"}, bad + ":3: Stock: unknown stock"},
-		{"missing csv", nil, map[string]string{"PRICE_CSV": "/nonexistent.csv", "HTTP_ADDR": "127.0.0.1:0"}, "/nonexistent.csv"},
+		{"missing csv", nil, map[string]string{"PRICE_CSV": "/nonexistent.csv", "HTTP_ADDR": "127.0.0.1:0"}, "PRICE_CSV: open /nonexistent.csv"},
+		{"missing csv to produce", []string{"produce"}, map[string]string{"PRICE_CSV": "nope.csv"}, "PRICE_CSV: open nope.csv"},
 		{"unknown store", nil, map[string]string{"PRICE_STORE": "mongo"}, "PRICE_STORE"},
 		{"bad zone", nil, map[string]string{"APP_TIMEZONE": "Mars/Base"}, "APP_TIMEZONE"},
 		{"bad seed", []string{"seed-users"}, map[string]string{"SEED_USERS": "user1:-5"}, "SEED_USERS"},
@@ -274,7 +275,7 @@ func TestMemoryStoreRefusedWhereItWouldLoseTheWork(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"version"}, {"--version"}} {
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-v"}} {
 		var out bytes.Buffer
 		// A bad configuration does not stop it: it reads none.
 		require.NoError(t, run(t.Context(), args, envOf(map[string]string{"PRICE_STORE": "mongo"}), &out, io.Discard))
