@@ -11,6 +11,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -142,5 +144,32 @@ func TestComposeImagesPinned(t *testing.T) {
 			release = `\d+\.\d+`
 		}
 		assert.Regexp(t, "^"+release+"$", m[2], "%s: the tag of %s floats", name, svc.Image)
+	}
+}
+
+// TestDockerContext reads .dockerignore the way docker build does: the
+// caches and dependencies that tests leave in the tree (e2e/node_modules
+// alone is tens of MB), the binaries, .git and generated price files stay
+// out of the build context; what the Dockerfile copies stays in.
+func TestDockerContext(t *testing.T) {
+	t.Parallel()
+	f, err := os.Open("../../.dockerignore")
+	require.NoError(t, err)
+	defer f.Close()
+	patterns, err := ignorefile.ReadAll(f)
+	require.NoError(t, err)
+	pm, err := patternmatcher.New(patterns)
+	require.NoError(t, err)
+	for path, wantOut := range map[string]bool{
+		".git/HEAD": true, "bin/stockd": true, ".cache/npm/_cacache/index": true,
+		"e2e/node_modules/playwright-core/package.json": true, "e2e/artifacts/shot.png": true,
+		"big.csv": true, "testdata/fuzz-cache/x": true,
+		"price_data.csv": false, "go.mod": false, "cmd/stockd/main.go": false,
+		"migrations/00001_orders.sql": false, "e2e/run.sh": false, "Makefile": false,
+		"adapters/csv/testdata/wide.csv": false,
+	} {
+		out, err := pm.MatchesOrParentMatches(path)
+		require.NoError(t, err)
+		assert.Equal(t, wantOut, out, "%s left out of the build context", path)
 	}
 }
