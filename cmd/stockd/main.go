@@ -70,13 +70,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
+	// What a long-running command says at start: its version and what it
+	// runs with (one-shot commands say nothing but their result, and a
+	// bad configuration stays one line).
+	started := func() {
+		command := cmd
+		if command == "" {
+			command = "stockd"
+		}
+		log.Info("starting", "command", command, "version", build.Read(version).Version,
+			"config", config.Effective(getenv, cfg))
+	}
 	switch cmd {
 	case "":
-		return runService(ctx, cfg, log, role{ingest: true, api: true})
+		return runService(ctx, cfg, log, role{ingest: true, api: true}, started)
 	case "serve":
-		return runService(ctx, cfg, log, role{api: true})
+		return runService(ctx, cfg, log, role{api: true}, started)
 	case "update":
-		return runService(ctx, cfg, log, role{ingest: true})
+		return runService(ctx, cfg, log, role{ingest: true}, started)
 	case "seed-users":
 		return runSeedUsers(ctx, cfg, log)
 	case "migrate":
@@ -130,13 +141,13 @@ func newRegistry() *prometheus.Registry {
 // or both (`stockd` with no command).
 type role struct{ ingest, api bool }
 
-// runService runs the parts of r in one errgroup, which waits for all of
+// runService runs the parts of r in one errgroup (saying started first), which waits for all of
 // them: the first to fail stops the others, and SIGTERM stops them all. A
 // file source is applied before the API starts, so that the first request
 // sees its prices; `update` with a file ends there. A topic is followed
 // beside the API or, in `update`, beside the operations server on
 // UPDATER_ADDR, without which its lag could not be watched.
-func runService(ctx context.Context, cfg config.Config, log *slog.Logger, r role) error {
+func runService(ctx context.Context, cfg config.Config, log *slog.Logger, r role, started func()) error {
 	if !r.api && cfg.PriceStore == config.PriceStoreMemory {
 		return fmt.Errorf("update: %w", errMemoryStore)
 	}
@@ -171,6 +182,7 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, r role
 		ingest = nil // applied
 	}
 
+	started() // what could fail at once has not
 	g, ctx := errgroup.WithContext(ctx)
 	serve := func(variable, addr string, h http.Handler, opts httpapi.ServeOptions) {
 		opts.Logger = log
