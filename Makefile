@@ -48,7 +48,7 @@ check: deadcode
 	@deps="$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./domain/... | grep -v '^stockd/domain$$')"; \
 	  test -z "$$deps" || { echo "domain imports non-standard packages: $$deps"; exit 1; }
 	$(GO) generate ./...
-	@git diff --exit-code -- ports/portsmock || { echo "generated mocks are stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- ports/portsmock)" || { git status --short -- ports/portsmock; echo "generated mocks are stale or new: run make generate and commit"; exit 1; }
 
 ## deadcode: no function that nothing, not even a test, calls
 deadcode:
