@@ -69,7 +69,7 @@ func startLogged(t *testing.T, args []string, env map[string]string) (base strin
 // waitHealthy waits until the server at base answers /healthz; with
 // exited, the channel of the server's end, it fails at once when the
 // server ends first.
-func waitHealthy(t *testing.T, base string, within time.Duration, exited ...<-chan error) {
+func waitHealthy(t testing.TB, base string, within time.Duration, exited ...<-chan error) {
 	t.Helper()
 	var ended <-chan error // nil: never ready
 	if len(exited) > 0 {
