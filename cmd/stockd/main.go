@@ -78,7 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if command == "" {
 			command = "stockd"
 		}
-		log.Info("starting", "command", command, "version", build.Read(version).Version,
+		log.Info("started", "command", command, "version", build.Read(version).Version,
 			"config", config.Effective(getenv, cfg))
 	}
 	switch cmd {

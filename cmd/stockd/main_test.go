@@ -370,7 +370,7 @@ func TestStartupLine(t *testing.T) {
 		"DATABASE_URL":  "postgres://admin:hunter2@db.internal:5432/stocks?sslmode=disable",
 		"CURSOR_SECRET": "sixteen-or-more-characters-secret",
 	})
-	lines := logLines(t, logs, `"msg":"starting"`)
+	lines := logLines(t, logs, `"msg":"started"`)
 	require.Len(t, lines, 1, logs.String())
 	line := lines[0]
 	assert.Equal(t, "INFO", line["level"])

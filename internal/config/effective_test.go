@@ -24,7 +24,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 	cfg, err := config.Parse(getenv)
 	require.NoError(t, err)
 	var out bytes.Buffer
-	slog.New(slog.NewJSONHandler(&out, nil)).Info("starting", "config", config.Effective(getenv, cfg))
+	slog.New(slog.NewJSONHandler(&out, nil)).Info("started", "config", config.Effective(getenv, cfg))
 	var line struct{ Config map[string]string }
 	require.NoError(t, json.Unmarshal(out.Bytes(), &line))
 
@@ -41,7 +41,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 	cfg, err = config.Parse(getenv)
 	require.NoError(t, err)
 	out.Reset()
-	slog.New(slog.NewJSONHandler(&out, nil)).Info("starting", "config", config.Effective(getenv, cfg))
+	slog.New(slog.NewJSONHandler(&out, nil)).Info("started", "config", config.Effective(getenv, cfg))
 	require.NoError(t, json.Unmarshal(out.Bytes(), &line))
 	assert.Equal(t, "", line.Config["CURSOR_SECRET"], "an unset secret is not said to be set")
 	assert.Equal(t, "postgres://postgres@localhost:5432/stocks?sslmode=disable", line.Config["DATABASE_URL"], "no password, nothing masked")
