@@ -12,9 +12,11 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 
 .PHONY: run build test test-unit test-integration test-e2e check deadcode fuzz lint-openapi generate price-data bench loadtest up down clean
 
-## run: the whole service on in-memory adapters, no server needed (:8080)
-run:
-	$(GO) run ./cmd/stockd
+## run: the whole service on in-memory adapters, no server needed (:8080).
+## It runs the built binary, not `go run`: on Ctrl-C stockd drains and
+## exits 0, and so does make (go run exits 1 when its child had a signal).
+run: build
+	exec $(abspath $(BIN))
 
 ## build: the static binary the Docker image ships
 build:
@@ -46,7 +48,7 @@ check: deadcode
 	@deps="$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./domain/... | grep -v '^stockd/domain$$')"; \
 	  test -z "$$deps" || { echo "domain imports non-standard packages: $$deps"; exit 1; }
 	$(GO) generate ./...
-	@git diff --exit-code -- ports/portsmock || { echo "generated mocks are stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- ports/portsmock)" || { git status --short -- ports/portsmock; echo "generated mocks are stale or new: run make generate and commit"; exit 1; }
 
 ## deadcode: no function that nothing, not even a test, calls
 deadcode:
@@ -80,12 +82,18 @@ bench:
 loadtest:
 	bash scripts/loadtest.sh
 
-## up / down: the whole stack in Docker (compose.yaml)
-up:
+## up / down: the whole stack in Docker (compose.yaml); needs Docker Compose v2
+up: compose-v2
 	VERSION=$(VERSION) docker compose up -d --build
 
-down:
+down: compose-v2
 	docker compose down -v
+
+# compose-v2: without the plugin, `docker compose up -d` fails with
+# "unknown shorthand flag: 'd'", which says nothing of what is missing.
+.PHONY: compose-v2
+compose-v2:
+	@docker compose version >/dev/null 2>&1 || { echo "make: Docker Compose v2 is needed (the docker compose plugin, not docker-compose v1): https://docs.docker.com/compose/install/" >&2; exit 1; }
 
 clean:
 	rm -rf bin

@@ -5,8 +5,6 @@ import (
 	"errors"
 )
 
-//go:generate go tool mockgen -destination=portsmock/credit_store.go -package=portsmock stockd/ports CreditStore
-
 // ErrUserNotFound reports a user the credit store does not know: no key, a
 // key that does not hold a user record, or a name that is not a user's.
 var ErrUserNotFound = errors.New("user not found")

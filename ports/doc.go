@@ -5,5 +5,6 @@
 // the contract suites in adapters/storetest test them), the small slices
 // of them that single use cases call (PriceMerger, OrderLister,
 // CreditSetter), and the clock. Adapters implement them; mocks generated
-// by mockgen are in portsmock. Nothing else lives here.
+// by mockgen are in portsmock, for the ports a test needs a scripted
+// failure of (Debiter, OrderRepository). Nothing else lives here.
 package ports

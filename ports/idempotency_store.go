@@ -8,8 +8,6 @@ import (
 	"stockd/domain"
 )
 
-//go:generate go tool mockgen -destination=portsmock/idempotency_store.go -package=portsmock stockd/ports IdempotencyStore
-
 // Errors of idempotency keys.
 var (
 	// ErrKeyReused: the key was first used with another request.

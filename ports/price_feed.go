@@ -6,8 +6,6 @@ import (
 	"stockd/domain"
 )
 
-//go:generate go tool mockgen -destination=portsmock/price_feed.go -package=portsmock stockd/ports PriceFeed
-
 // PriceFeed tells watchers of a stock the minutes that each write of its
 // series changes, from whichever process wrote it.
 type PriceFeed interface {

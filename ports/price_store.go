@@ -6,8 +6,6 @@ import (
 	"stockd/domain"
 )
 
-//go:generate go tool mockgen -destination=portsmock/price_store.go -package=portsmock stockd/ports PriceStore
-
 // PriceStore keeps the minute-wise price series of every stock.
 type PriceStore interface {
 	// Merge folds each stock's history into its stored series, atomically

@@ -11,7 +11,8 @@
 # money: for every seeded user, credit spent == the sum of price * quantity
 # of its accepted orders. It exits non-zero if a stage failed or the money
 # does not reconcile. Everything it started is stopped on exit, and every
-# scratch database dropped (LOADTEST_KEEP=1 keeps the work directory).
+# scratch database dropped, whatever ends the run (an error, Ctrl-C,
+# SIGTERM); LOADTEST_KEEP=1 keeps the work directory.
 #
 # LOADTEST_ONLY=buy,cluster,orders,csv,kafka,yardsticks runs only those
 # stages (the money is reconciled after buy and cluster).
@@ -41,21 +42,32 @@ RESULTS=$WORK/results.md
 FAILED=$WORK/failed
 PIDS=$WORK/pids
 TAG=$(date +%s)_$$
-DBS=()
-: >"$RESULTS" >"$FAILED" >"$PIDS"
+# The scratch databases, one name a line: scratch_db runs in $(...) and in
+# stage subshells, whose variables the cleanup would never see.
+DBS=$WORK/dbs
+: >"$RESULTS" >"$FAILED" >"$PIDS" >"$DBS"
 
 log() { printf '== %s\n' "$*" >&2; }
 
 cleanup() {
 	local rc=$?
 	set +e
+	trap - EXIT INT TERM # once, even if a signal comes during the cleanup
 	if [[ -s $PIDS ]]; then
 		tac "$PIDS" | while read -r pid; do kill "$pid" 2>/dev/null; done
 		sleep 0.5
 		tac "$PIDS" | while read -r pid; do kill -9 "$pid" 2>/dev/null; done
 	fi
-	for db in "${DBS[@]}"; do
-		psql -q "$PG_SERVER/postgres" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1
+	# The recorded names, and any other of this run's tag (a database
+	# created by a command killed before its name was written).
+	local db
+	{
+		cat "$DBS"
+		psql -At "$PG_SERVER/postgres" -c "SELECT datname FROM pg_database WHERE datname LIKE 'stockd\_load\_${TAG}\_%'"
+	} 2>/dev/null | sort -u | while read -r db; do
+		[[ -n $db ]] || continue
+		psql -q "$PG_SERVER/postgres" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 ||
+			echo "loadtest: could not drop database $db" >&2
 	done
 	if [[ ${LOADTEST_KEEP:-0} == 1 ]]; then
 		log "kept $WORK"
@@ -65,7 +77,8 @@ cleanup() {
 	exit $rc
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # started PID remembers a process for the cleanup.
 started() { echo "$1" >>"$PIDS"; }
@@ -187,7 +200,7 @@ start_cluster() { # prints the comma-separated seed addresses
 
 scratch_db() { # NAME: a database name that the cleanup drops
 	local db="stockd_load_${TAG}_$1"
-	DBS+=("$db")
+	echo "$db" >>"$DBS" # a file: this runs in a subshell
 	echo "$db"
 }
 

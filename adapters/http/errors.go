@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"unicode/utf8"
@@ -196,21 +195,14 @@ func statusOf(err error) int {
 	return status
 }
 
-// errorHandler is the server's only writer of error bodies.
-func errorHandler(log *slog.Logger, m *metrics) echo.HTTPErrorHandler {
+// errorHandler is the server's only writer of error bodies. It logs
+// nothing: the access log's line of the request carries the error.
+func errorHandler(m *metrics) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
 		}
 		kind, status, detail := problemOf(err)
-		if errors.Is(err, context.Canceled) {
-			// The client went away; there is nobody to answer.
-			log.InfoContext(c.Request().Context(), "request abandoned by the client", "error", err,
-				"request_id", requestID(c), "route", c.Path())
-		} else if status >= 500 {
-			log.ErrorContext(c.Request().Context(), "request failed", "error", err, "status", status,
-				"request_id", requestID(c), "route", c.Path())
-		}
 		if status == http.StatusServiceUnavailable {
 			m.storeErrors.WithLabelValues(c.Path()).Inc()
 		}

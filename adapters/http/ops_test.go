@@ -70,7 +70,8 @@ func TestPanicIsA500ProblemAndCounted(t *testing.T) {
 	metrics := f.do(t, http.MethodGet, "/metrics", "").Body.String()
 	assert.Contains(t, metrics, "stockd_http_panics_total 1")
 	assert.Contains(t, metrics, `stockd_http_request_duration_seconds_count{code="500",method="GET",route="/test/panic"} 1`)
-	assert.Contains(t, f.logs.String(), `"msg":"handler panicked"`)
+	assert.Contains(t, f.logs.String(), `"error":"internal: panic: secret internal state"`)
+	assert.Contains(t, f.logs.String(), `"stack":"goroutine `)
 	assert.Contains(t, f.logs.String(), `"request_id":"panic-1"`)
 
 	require.Equal(t, http.StatusOK, f.do(t, http.MethodGet, "/healthz", "").Code, "the server goes on")

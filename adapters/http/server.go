@@ -5,6 +5,7 @@ package http
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -99,12 +100,12 @@ func newRouter(checks []Check, reg *prometheus.Registry, log *slog.Logger, corsO
 	// extractor here.
 	e.IPExtractor = echo.ExtractIPDirect()
 	m := newMetrics(reg)
-	e.HTTPErrorHandler = errorHandler(log, m)
+	e.HTTPErrorHandler = errorHandler(m)
 
 	e.Use(requestIDs)
 	e.Use(m.middleware)
 	e.Use(accessLog(log))
-	e.Use(recoverPanics(log, m.panics))
+	e.Use(recoverPanics(m.panics))
 	if len(corsOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:  corsOrigins,
@@ -202,10 +203,19 @@ func plainRequestID(id string) bool {
 	return true
 }
 
+// panicked is the error of a request whose handler panicked: the access
+// log writes its stack beside it.
+type panicked struct {
+	value any
+	stack []byte
+}
+
+func (p *panicked) Error() string { return fmt.Sprintf("panic: %v", p.value) }
+
 // recoverPanics turns a panic in a handler into a 500 problem with the
-// request id, logged with its stack and counted, so that one bad request
-// neither kills the process nor goes unnoticed.
-func recoverPanics(log *slog.Logger, panics prometheus.Counter) echo.MiddlewareFunc {
+// request id, logged with its stack (by the access log) and counted, so
+// that one bad request neither kills the process nor goes unnoticed.
+func recoverPanics(panics prometheus.Counter) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) (err error) {
 			defer func() {
@@ -217,9 +227,7 @@ func recoverPanics(log *slog.Logger, panics prometheus.Counter) echo.MiddlewareF
 					panic(r) // net/http's way to abort a response: not a bug
 				}
 				panics.Inc()
-				log.ErrorContext(c.Request().Context(), "handler panicked", "panic", fmt.Sprint(r),
-					"request_id", requestID(c), "route", c.Path(), "stack", string(debug.Stack()))
-				err = fail(probInternal, "", fmt.Errorf("panic: %v", r))
+				err = fail(probInternal, "", &panicked{value: r, stack: debug.Stack()})
 			}()
 			return next(c)
 		}
@@ -289,25 +297,52 @@ func readyz(checks []Check) echo.HandlerFunc {
 // maxLoggedURI bounds the uri field of the access log.
 const maxLoggedURI = 1024
 
-// accessLog writes one line per request. Its fields: request_id, method,
-// uri (cut to 1 KiB), route (the template, "" when none matched), status,
-// latency_ms (float milliseconds), remote_ip and bytes_out.
+// probeRoutes are what orchestrators and scrapers call every few
+// seconds: their lines go at DEBUG, or they would bury the requests.
+var probeRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// accessLog writes one line per request, and it is the only line of a
+// failed one. Its fields: request_id, method, uri (cut to 1 KiB), route
+// (the template, "" when none matched), status, latency_ms (float
+// milliseconds), remote_ip, bytes_out, and for a request that failed,
+// error (and stack after a panic). Its level: ERROR for a 5xx (but for a
+// client that went away), DEBUG for a probe or a scrape, else INFO.
 func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRoutePath: true,
-		LogRemoteIP: true, LogResponseSize: true,
+		LogRemoteIP: true, LogResponseSize: true, LogError: true,
 		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			level := slog.LevelInfo
+			switch {
+			case v.Status >= 500 && !errors.Is(v.Error, context.Canceled):
+				level = slog.LevelError
+			case probeRoutes[v.RoutePath]:
+				level = slog.LevelDebug
+			}
+			ctx := c.Request().Context()
+			if !log.Enabled(ctx, level) {
+				return nil
+			}
 			uri := v.URI
 			if len(uri) > maxLoggedURI {
 				uri = uri[:maxLoggedURI] + "..."
 			}
-			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+			attrs := []slog.Attr{
 				slog.String("request_id", requestID(c)), slog.String("method", v.Method),
 				slog.String("uri", uri), slog.String("route", v.RoutePath),
 				slog.Int("status", v.Status),
 				slog.Float64("latency_ms", float64(v.Latency.Microseconds())/1000),
-				slog.String("remote_ip", v.RemoteIP), slog.Int64("bytes_out", v.ResponseSize))
+				slog.String("remote_ip", v.RemoteIP), slog.Int64("bytes_out", v.ResponseSize),
+			}
+			if v.Error != nil {
+				attrs = append(attrs, slog.String("error", v.Error.Error()))
+				var p *panicked
+				if errors.As(v.Error, &p) {
+					attrs = append(attrs, slog.String("stack", string(p.stack)))
+				}
+			}
+			log.LogAttrs(ctx, level, "request", attrs...)
 			return nil
 		},
 	})

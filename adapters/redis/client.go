@@ -81,13 +81,13 @@ func Ping(ctx context.Context, c rueidis.Client) error {
 // not answer.
 var notReady = []string{"LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "BUSY", "NOREPLICAS"}
 
-// translate maps driver errors to port errors: a nil reply passes through
-// for the caller to interpret; a server that is not ready, or a failure to
+// translate maps driver errors to port errors: a nil reply, and a port
+// error, pass through; a server that is not ready, or a failure to
 // reach it (refused, reset, timed out), is ErrUnavailable; any other reply
 // of the server is a real error.
 func translate(err error) error {
-	if err == nil || rueidis.IsRedisNil(err) {
-		return err
+	if err == nil || rueidis.IsRedisNil(err) || errors.Is(err, ports.ErrUnavailable) {
+		return err // nothing to translate, or translated already (by the lazy client)
 	}
 	if re, ok := rueidis.IsRedisErr(err); ok {
 		word, _, _ := strings.Cut(re.Error(), " ")

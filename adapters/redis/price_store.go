@@ -347,7 +347,7 @@ func (s *PriceStore) Series(ctx context.Context, stock string) (domain.MinuteSer
 		return domain.NewPriceHistory().Series(), nil
 	}
 	if err != nil {
-		return domain.MinuteSeries{}, fmt.Errorf("read prices of %s: %w", stock, translate(err))
+		return domain.MinuteSeries{}, translate(err) // the use case names the stock
 	}
 	s.mu.Lock()
 	seen := s.known[stock]
@@ -392,7 +392,7 @@ func (s *PriceStore) Latest(ctx context.Context, stock string) (int64, bool, err
 	for i, r := range rs {
 		v, err := r.ToString()
 		if err != nil && !rueidis.IsRedisNil(err) {
-			return 0, false, fmt.Errorf("read latest price of %s: %w", stock, translate(err))
+			return 0, false, translate(err) // the use case names the stock
 		}
 		if i == 0 && err != nil {
 			return 0, false, nil

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -112,4 +115,61 @@ func TestComposeFile(t *testing.T) {
 	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
 	require.NoError(t, err)
 	assert.Contains(t, string(makefile), "CGO_ENABLED=0")
+}
+
+// TestComposeImagesPinned: every image compose pulls names an exact
+// release (major.minor.patch; PostgreSQL's releases are major.minor), so that `make up` next month runs what was
+// tested, not whatever a floating tag such as redis:7-alpine points to by
+// then. The stockd image is built from this tree.
+func TestComposeImagesPinned(t *testing.T) {
+	t.Parallel()
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "compose.yaml")},
+		cli.WithWorkingDirectory(root), cli.WithName("stockd"))
+	require.NoError(t, err)
+	project, err := opts.LoadProject(t.Context())
+	require.NoError(t, err)
+	exact := regexp.MustCompile(`^([a-z0-9./-]+):(\d+\.\d+(\.\d+)?)(-[a-z0-9.]+)?(@sha256:[0-9a-f]{64})?$`)
+	for name, svc := range project.Services {
+		if svc.Build != nil {
+			continue
+		}
+		m := exact.FindStringSubmatch(svc.Image)
+		if !assert.NotNil(t, m, "%s: the image %s names no release", name, svc.Image) {
+			continue
+		}
+		release := `\d+\.\d+\.\d+`
+		if m[1] == "postgres" {
+			release = `\d+\.\d+`
+		}
+		assert.Regexp(t, "^"+release+"$", m[2], "%s: the tag of %s floats", name, svc.Image)
+	}
+}
+
+// TestDockerContext reads .dockerignore the way docker build does: the
+// caches and dependencies that tests leave in the tree (e2e/node_modules
+// alone is tens of MB), the binaries, .git and generated price files stay
+// out of the build context; what the Dockerfile copies stays in.
+func TestDockerContext(t *testing.T) {
+	t.Parallel()
+	f, err := os.Open("../../.dockerignore")
+	require.NoError(t, err)
+	defer f.Close()
+	patterns, err := ignorefile.ReadAll(f)
+	require.NoError(t, err)
+	pm, err := patternmatcher.New(patterns)
+	require.NoError(t, err)
+	for path, wantOut := range map[string]bool{
+		".git/HEAD": true, "bin/stockd": true, ".cache/npm/_cacache/index": true,
+		"e2e/node_modules/playwright-core/package.json": true, "e2e/artifacts/shot.png": true,
+		"big.csv": true, "testdata/fuzz-cache/x": true,
+		"price_data.csv": false, "go.mod": false, "cmd/stockd/main.go": false,
+		"migrations/00001_orders.sql": false, "e2e/run.sh": false, "Makefile": false,
+		"adapters/csv/testdata/wide.csv": false,
+	} {
+		out, err := pm.MatchesOrParentMatches(path)
+		require.NoError(t, err)
+		assert.Equal(t, wantOut, out, "%s left out of the build context", path)
+	}
 }

@@ -58,6 +58,7 @@ func TestKafkaPathEqualsCSVPath(t *testing.T) {
 		return true
 	}, 30*time.Second, 100*time.Millisecond, "the kafka updater catches up")
 
+	waitHealthy(t, "http://"+ops, 10*time.Second, done)
 	code, ready := getJSON(t, "http://"+ops+"/readyz")
 	assert.Equal(t, 200, code, ready)
 	resp, err := http.Get("http://" + ops + "/metrics")
@@ -93,13 +94,25 @@ func TestKafkaUpdaterWaitsForRedis(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"update"}, env, io.Discard, io.Discard) }()
-	time.Sleep(time.Second) // the updater polls, fails to store, retries
+	var logs testenv.LogBuffer
+	go func() { done <- run(ctx, []string{"update"}, env, io.Discard, &logs) }()
+	// The updater polled the batch of both ticks, failed to store it, and
+	// is retrying it: its second failure is logged, and it runs on.
+	deadline := time.Now().Add(30 * time.Second)
+	for !retried(logs.String()) {
+		select {
+		case err := <-done:
+			t.Fatalf("update gave up while Redis was down: %v\n%s", err, logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		require.True(t, time.Now().Before(deadline), "no second try of the batch logged:\n%s", logs.String())
+	}
 	select {
 	case err := <-done:
 		t.Fatalf("update gave up while Redis was down: %v", err)
 	default:
 	}
+	waitHealthy(t, "http://"+ops, 10*time.Second, done)
 	code, ready := getJSON(t, "http://"+ops+"/readyz")
 	assert.Equal(t, 503, code)
 	assert.NotEqual(t, "ok", ready["checks"].(map[string]any)["redis"], "readyz names redis")
@@ -113,4 +126,15 @@ func TestKafkaUpdaterWaitsForRedis(t *testing.T) {
 	}, 30*time.Second, 100*time.Millisecond)
 	cancel()
 	require.NoError(t, <-done)
+}
+
+// retried says whether the log has a second failed try of a batch of two
+// ticks.
+func retried(log string) bool {
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, `"ticks":2`) && strings.Contains(line, `"attempt":2`) && strings.Contains(line, `"retry_in_ms"`) {
+			return true
+		}
+	}
+	return false
 }

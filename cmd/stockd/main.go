@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -59,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_, err := fmt.Fprint(stdout, usage)
 		_, _ = fmt.Fprint(stdout, config.Help())
 		return err
-	case cmd == "version" || cmd == "--version":
+	case cmd == "version" || cmd == "--version" || cmd == "-v":
 		_, err := fmt.Fprintln(stdout, build.Read(version))
 		return err
 	}
@@ -69,13 +70,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
+	// What a long-running command says at start: its version and what it
+	// runs with (one-shot commands say nothing but their result, and a
+	// bad configuration stays one line).
+	started := func() {
+		command := cmd
+		if command == "" {
+			command = "stockd"
+		}
+		log.Info("started", "command", command, "version", build.Read(version).Version,
+			"config", config.Effective(getenv, cfg))
+	}
 	switch cmd {
 	case "":
-		return runService(ctx, cfg, log, role{ingest: true, api: true})
+		return runService(ctx, cfg, log, role{ingest: true, api: true}, started)
 	case "serve":
-		return runService(ctx, cfg, log, role{api: true})
+		return runService(ctx, cfg, log, role{api: true}, started)
 	case "update":
-		return runService(ctx, cfg, log, role{ingest: true})
+		return runService(ctx, cfg, log, role{ingest: true}, started)
 	case "seed-users":
 		return runSeedUsers(ctx, cfg, log)
 	case "migrate":
@@ -112,7 +124,7 @@ Commands:
   seed-users     write the users of SEED_USERS into the price store
   token USER     mint an API token for USER
   health [ADDR]  exit 0 when the server on ADDR (default HTTP_ADDR) answers /healthz
-  version        print the version (also --version)
+  version        print the version (also --version, -v)
 
 Environment (default):
 `
@@ -129,13 +141,13 @@ func newRegistry() *prometheus.Registry {
 // or both (`stockd` with no command).
 type role struct{ ingest, api bool }
 
-// runService runs the parts of r in one errgroup, which waits for all of
+// runService runs the parts of r in one errgroup (saying started first), which waits for all of
 // them: the first to fail stops the others, and SIGTERM stops them all. A
 // file source is applied before the API starts, so that the first request
 // sees its prices; `update` with a file ends there. A topic is followed
 // beside the API or, in `update`, beside the operations server on
 // UPDATER_ADDR, without which its lag could not be watched.
-func runService(ctx context.Context, cfg config.Config, log *slog.Logger, r role) error {
+func runService(ctx context.Context, cfg config.Config, log *slog.Logger, r role, started func()) error {
 	if !r.api && cfg.PriceStore == config.PriceStoreMemory {
 		return fmt.Errorf("update: %w", errMemoryStore)
 	}
@@ -165,11 +177,12 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, r role
 	}
 	if ingest != nil && cfg.PriceSource == config.PriceSourceCSV {
 		if err := ingest.Run(ctx); err != nil || !r.api {
-			return err
+			return namePriceCSV(err, cfg.PriceCSV)
 		}
 		ingest = nil // applied
 	}
 
+	started() // what could fail at once has not
 	g, ctx := errgroup.WithContext(ctx)
 	serve := func(variable, addr string, h http.Handler, opts httpapi.ServeOptions) {
 		opts.Logger = log
@@ -260,12 +273,23 @@ func runProduce(ctx context.Context, cfg config.Config, log *slog.Logger) error 
 	start := time.Now()
 	n, err := kafka.Produce(ctx, kafka.ProducerConfig{Brokers: cfg.KafkaBrokers, Topic: cfg.KafkaTopic}, csv.NewSource(cfg.PriceCSV, cfg.Stocks))
 	if err != nil {
-		return err
+		return namePriceCSV(err, cfg.PriceCSV)
 	}
 	elapsed := time.Since(start)
 	log.Info("ticks produced", "records", n, "topic", cfg.KafkaTopic, "elapsed_ms", ms(elapsed),
 		"records_per_second", int(float64(n)/elapsed.Seconds()))
 	return nil
+}
+
+// namePriceCSV names the variable when the file of PRICE_CSV cannot be
+// opened, as every configuration error does; a bad row already says
+// file:line.
+func namePriceCSV(err error, path string) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return fmt.Errorf("PRICE_CSV: %w", err)
+	}
+	return err
 }
 
 // runToken mints a token for user and prints it, once: only its hash is

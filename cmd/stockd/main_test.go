@@ -41,28 +41,21 @@ func envOf(ms ...map[string]string) func(string) string {
 // it answers; the returned stop cancels it and returns run's error.
 func startService(t *testing.T, env map[string]string) (base string, stop func() error) {
 	t.Helper()
+	base, stop, _ = startLogged(t, nil, env)
+	return base, stop
+}
+
+// startLogged is startService of the command in args, with its log.
+func startLogged(t *testing.T, args []string, env map[string]string) (base string, stop func() error, logs *testenv.LogBuffer) {
+	t.Helper()
 	addr := testenv.FreeAddr(t)
 	env["HTTP_ADDR"] = addr
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var logs testenv.LogBuffer
-	go func() { done <- run(ctx, nil, envOf(env), io.Discard, &logs) }()
+	logs = &testenv.LogBuffer{}
+	go func() { done <- run(ctx, args, envOf(env), io.Discard, logs) }()
 	base = "http://" + addr
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("stockd exited early: %v", err)
-		default:
-		}
-		require.True(t, time.Now().Before(deadline), "stockd did not start")
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitHealthy(t, base, 10*time.Second, done)
 	var once sync.Once
 	var runErr error
 	stop = func() error {
@@ -70,19 +63,32 @@ func startService(t *testing.T, env map[string]string) (base string, stop func()
 		return runErr
 	}
 	t.Cleanup(func() { _ = stop() })
-	return base, stop
+	return base, stop, logs
 }
 
-// waitHealthy waits until the server at base answers /healthz.
-func waitHealthy(t *testing.T, base string, within time.Duration) {
+// waitHealthy waits until the server at base answers /healthz; with
+// exited, the channel of the server's end, it fails at once when the
+// server ends first.
+func waitHealthy(t testing.TB, base string, within time.Duration, exited ...<-chan error) {
 	t.Helper()
-	require.Eventually(t, func() bool {
+	var ended <-chan error // nil: never ready
+	if len(exited) > 0 {
+		ended = exited[0]
+	}
+	deadline := time.Now().Add(within)
+	for {
 		resp, err := http.Get(base + "/healthz")
 		if err == nil {
 			resp.Body.Close()
+			return
 		}
-		return err == nil
-	}, within, 20*time.Millisecond, "%s did not answer /healthz", base)
+		require.True(t, time.Now().Before(deadline), "%s did not answer /healthz within %v: %v", base, within, err)
+		select {
+		case err := <-ended:
+			t.Fatalf("%s ended before it answered: %v", base, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 func writeCSV(t *testing.T, text string) string {
@@ -226,7 +232,8 @@ func TestServiceRefusesBadInput(t *testing.T) {
 		want string
 	}{
 		{"bad csv", nil, map[string]string{"PRICE_CSV": bad, "HTTP_ADDR": "127.0.0.1:0"}, bad + ":3: Stock: unknown stock"},
-		{"missing csv", nil, map[string]string{"PRICE_CSV": "/nonexistent.csv", "HTTP_ADDR": "127.0.0.1:0"}, "/nonexistent.csv"},
+		{"missing csv", nil, map[string]string{"PRICE_CSV": "/nonexistent.csv", "HTTP_ADDR": "127.0.0.1:0"}, "PRICE_CSV: open /nonexistent.csv"},
+		{"missing csv to produce", []string{"produce"}, map[string]string{"PRICE_CSV": "nope.csv"}, "PRICE_CSV: open nope.csv"},
 		{"unknown store", nil, map[string]string{"PRICE_STORE": "mongo"}, "PRICE_STORE"},
 		{"bad zone", nil, map[string]string{"APP_TIMEZONE": "Mars/Base"}, "APP_TIMEZONE"},
 		{"bad seed", []string{"seed-users"}, map[string]string{"SEED_USERS": "user1:-5"}, "SEED_USERS"},
@@ -274,7 +281,7 @@ func TestMemoryStoreRefusedWhereItWouldLoseTheWork(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"version"}, {"--version"}} {
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-v"}} {
 		var out bytes.Buffer
 		// A bad configuration does not stop it: it reads none.
 		require.NoError(t, run(t.Context(), args, envOf(map[string]string{"PRICE_STORE": "mongo"}), &out, io.Discard))
@@ -310,4 +317,73 @@ func TestOperationsEndpoints(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, string(profile), "goroutine profile")
 	require.NoError(t, stop())
+}
+
+// logLines are the JSON lines of logs that contain s.
+func logLines(t *testing.T, logs *testenv.LogBuffer, s string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if !strings.Contains(l, s) {
+			continue
+		}
+		var line map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &line), l)
+		out = append(out, line)
+	}
+	return out
+}
+
+// TestFailedRequestLogsItsErrorOnce: with Redis down, a price read is a
+// 503 and one log line, whose error says each part once (the use case's
+// context, the port error, the adapter's words), not the
+// "read prices of stock1: read prices of stock1: store unavailable: redis:
+// store unavailable: redis: ..." of two layers adding the same words.
+func TestFailedRequestLogsItsErrorOnce(t *testing.T) {
+	t.Parallel()
+	down := testenv.FreeAddr(t) // nothing listens there
+	base, _, logs := startLogged(t, []string{"serve"}, map[string]string{"PRICE_STORE": "redis", "REDIS_ADDR": down})
+
+	req, err := http.NewRequest(http.MethodGet, base+"/api/stocks/stock1/prices", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Request-Id", "redis-down-1")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+
+	lines := logLines(t, logs, `"redis-down-1"`)
+	require.Len(t, lines, 1, logs.String())
+	assert.Equal(t, "ERROR", lines[0]["level"])
+	msg, _ := lines[0]["error"].(string)
+	for _, part := range []string{"read prices of stock1", "store unavailable", "redis"} {
+		assert.Equal(t, 1, strings.Count(msg, part), "%q in %q", part, msg)
+	}
+}
+
+// TestStartupLine: a service says once, at start, its version and the
+// configuration it runs with, defaults included, with the secrets masked.
+func TestStartupLine(t *testing.T) {
+	t.Parallel()
+	_, _, logs := startLogged(t, nil, map[string]string{
+		"PRICE_CSV":     writeCSV(t, "Time,Stock,Price\n90006,stock1,100\n"),
+		"DATABASE_URL":  "postgres://admin:hunter2@db.internal:5432/stocks?sslmode=disable",
+		"CURSOR_SECRET": "sixteen-or-more-characters-secret",
+	})
+	lines := logLines(t, logs, `"msg":"started"`)
+	require.Len(t, lines, 1, logs.String())
+	line := lines[0]
+	assert.Equal(t, "INFO", line["level"])
+	assert.Equal(t, "stockd", line["command"])
+	assert.NotEmpty(t, line["version"])
+	cfg, ok := line["config"].(map[string]any)
+	require.True(t, ok, "config is an object: %v", line)
+	for _, s := range config.Settings {
+		assert.Contains(t, cfg, s.Name, "every setting is shown")
+	}
+	assert.Equal(t, "memory", cfg["PRICE_STORE"], "a default")
+	assert.Equal(t, "postgres://admin:xxxxx@db.internal:5432/stocks?sslmode=disable", cfg["DATABASE_URL"])
+	assert.Equal(t, "xxxxx", cfg["CURSOR_SECRET"])
+	assert.NotContains(t, logs.String(), "hunter2")
+	assert.NotContains(t, logs.String(), "sixteen-or-more")
 }

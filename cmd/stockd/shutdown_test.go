@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 const testVersion = "v0.0.0-test"
 
 // buildBinary builds the stockd binary once per test run.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "stockd-bin-")
