@@ -42,10 +42,10 @@ func (m *MockPriceFeed) EXPECT() *MockPriceFeedMockRecorder {
 }
 
 // Watch mocks base method.
-func (m *MockPriceFeed) Watch(ctx context.Context, stock string) <-chan []domain.MinuteCandle {
+func (m *MockPriceFeed) Watch(ctx context.Context, stock string) <-chan domain.DayChange {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "Watch", ctx, stock)
-	ret0, _ := ret[0].(<-chan []domain.MinuteCandle)
+	ret0, _ := ret[0].(<-chan domain.DayChange)
 	return ret0
 }
 

@@ -41,11 +41,26 @@ func (m *MockPriceStore) EXPECT() *MockPriceStoreMockRecorder {
 	return m.recorder
 }
 
+// Days mocks base method.
+func (m *MockPriceStore) Days(ctx context.Context, stock string) ([]domain.Day, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Days", ctx, stock)
+	ret0, _ := ret[0].([]domain.Day)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Days indicates an expected call of Days.
+func (mr *MockPriceStoreMockRecorder) Days(ctx, stock any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Days", reflect.TypeOf((*MockPriceStore)(nil).Days), ctx, stock)
+}
+
 // Latest mocks base method.
-func (m *MockPriceStore) Latest(ctx context.Context, stock string) (int64, bool, error) {
+func (m *MockPriceStore) Latest(ctx context.Context, stock string) (domain.Quote, bool, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "Latest", ctx, stock)
-	ret0, _ := ret[0].(int64)
+	ret0, _ := ret[0].(domain.Quote)
 	ret1, _ := ret[1].(bool)
 	ret2, _ := ret[2].(error)
 	return ret0, ret1, ret2
@@ -58,7 +73,7 @@ func (mr *MockPriceStoreMockRecorder) Latest(ctx, stock any) *gomock.Call {
 }
 
 // Merge mocks base method.
-func (m *MockPriceStore) Merge(ctx context.Context, histories map[string]*domain.PriceHistory) error {
+func (m *MockPriceStore) Merge(ctx context.Context, histories map[string]domain.DayHistories) error {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "Merge", ctx, histories)
 	ret0, _ := ret[0].(error)
@@ -72,16 +87,16 @@ func (mr *MockPriceStoreMockRecorder) Merge(ctx, histories any) *gomock.Call {
 }
 
 // Series mocks base method.
-func (m *MockPriceStore) Series(ctx context.Context, stock string) (domain.MinuteSeries, error) {
+func (m *MockPriceStore) Series(ctx context.Context, stock string, day domain.Day) (domain.MinuteSeries, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Series", ctx, stock)
+	ret := m.ctrl.Call(m, "Series", ctx, stock, day)
 	ret0, _ := ret[0].(domain.MinuteSeries)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // Series indicates an expected call of Series.
-func (mr *MockPriceStoreMockRecorder) Series(ctx, stock any) *gomock.Call {
+func (mr *MockPriceStoreMockRecorder) Series(ctx, stock, day any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Series", reflect.TypeOf((*MockPriceStore)(nil).Series), ctx, stock)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Series", reflect.TypeOf((*MockPriceStore)(nil).Series), ctx, stock, day)
 }
