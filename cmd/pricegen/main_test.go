@@ -23,15 +23,19 @@ func TestDefaultFileShape(t *testing.T) {
 		t.Fatal("the same spec gave two files")
 	}
 	stocks, _ := domain.NewStocks([]string{"stock1", "stock2", "stock3"})
-	batch, err := csv.Read(&a, "gen.csv", stocks)
+	day, _ := domain.ParseDay("2026-03-02")
+	batch, err := csv.Read(&a, "gen.csv", stocks, csv.Calendar{Default: day})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if batch.Ticks() < 500 || len(batch.Histories()) != 3 {
 		t.Fatalf("%d ticks, %d stocks", batch.Ticks(), len(batch.Histories()))
 	}
-	for stock, h := range batch.Histories() {
-		s := h.Series()
+	for stock, days := range batch.Histories() {
+		if len(days) != 1 || days[day] == nil {
+			t.Fatalf("%s on days %v, want %s only", stock, days.Days(), day)
+		}
+		s := days[day].Series()
 		if s.Len() != 60 || s.Minutes[0].String() != "090000" || s.Minutes[59].String() != "095900" {
 			t.Errorf("%s: %d minutes from %v", stock, s.Len(), s.Minutes[0])
 		}
