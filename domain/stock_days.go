@@ -95,18 +95,22 @@ func (s *StockDays) Merge(batch DayHistories, oldest Day) DaysMerge {
 	if newest := days[len(days)-1]; newest > s.latest {
 		if s.current != nil {
 			m.Moved = s.latest
-			s.keep(s.latest, s.current, oldest, &m)
+			s.keep(s.latest, s.current, true, oldest, &m)
 		}
-		s.latest, s.current = newest, NewPriceHistory()
+		s.latest, s.current = newest, nil
 	}
 	m.Latest = s.latest
 	for _, d := range days {
 		if d == s.latest {
-			s.current.Absorb(batch[d])
+			if s.current == nil {
+				s.current = batch[d].Clone() // the batch stays the caller's
+			} else {
+				s.current.Absorb(batch[d])
+			}
 			m.LatestChanged = true
 			continue
 		}
-		s.keep(d, batch[d], oldest, &m)
+		s.keep(d, batch[d], false, oldest, &m)
 	}
 	slices.Sort(m.Earlier)
 	m.Earlier = slices.Compact(m.Earlier)
@@ -116,19 +120,22 @@ func (s *StockDays) Merge(batch DayHistories, oldest Day) DaysMerge {
 }
 
 // keep merges h into the earlier day d, or drops it when d is before
-// oldest.
-func (s *StockDays) keep(d Day, h *PriceHistory, oldest Day, m *DaysMerge) {
+// oldest. own says whether h is s's own, to be kept as it is rather than
+// copied (the former latest day's history moving to its day).
+func (s *StockDays) keep(d Day, h *PriceHistory, own bool, oldest Day, m *DaysMerge) {
 	if d < oldest {
 		delete(s.earlier, d)
 		m.Dropped = append(m.Dropped, d)
 		return
 	}
-	e := s.earlier[d]
-	if e == nil {
-		e = NewPriceHistory()
-		s.earlier[d] = e
+	switch e := s.earlier[d]; {
+	case e != nil:
+		e.Absorb(h)
+	case own:
+		s.earlier[d] = h
+	default:
+		s.earlier[d] = h.Clone()
 	}
-	e.Absorb(h)
 	m.Earlier = append(m.Earlier, d)
 }
 

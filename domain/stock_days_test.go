@@ -268,3 +268,19 @@ func TestLatestChange(t *testing.T) {
 		t.Fatalf("change to a new day = %+v", c)
 	}
 }
+
+// TestStockDaysKeepsNoPartOfTheBatch: a batch stays the caller's: later
+// merges into the days it started or filled leave it as it was.
+func TestStockDaysKeepsNoPartOfTheBatch(t *testing.T) {
+	t.Parallel()
+	d1, d2 := testDay, testDay.AddDays(1)
+	batch := daysOf([]domain.Tick{{Stock: "s", Day: d1, At: 9 * 3600, Price: 1}, {Stock: "s", Day: d2, At: 9 * 3600, Price: 2}})
+	want1, want2 := batch[d1].Series(), batch[d2].Series()
+	s := domain.NewStockDays()
+	s.Merge(batch, 0)
+	s.Merge(daysOf([]domain.Tick{{Stock: "s", Day: d1, At: 10 * 3600, Price: 3}, {Stock: "s", Day: d2, At: 10 * 3600, Price: 4}}), 0)
+	s.Merge(daysOf([]domain.Tick{{Stock: "s", Day: d2.AddDays(1), At: 9 * 3600, Price: 5}}), 0)
+	if !batch[d1].Series().Equal(want1) || !batch[d2].Series().Equal(want2) {
+		t.Fatal("a merge changed the batch it was given")
+	}
+}
