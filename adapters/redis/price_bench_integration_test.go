@@ -4,6 +4,7 @@ package redis_test
 
 import (
 	"fmt"
+	"strconv"
 	"testing"
 
 	"github.com/redis/rueidis"
@@ -129,6 +130,36 @@ func BenchmarkMergeManyDays(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(ticks)*float64(b.N)/b.Elapsed().Seconds(), "ticks/s")
+}
+
+// BenchmarkMergeKafkaBatches is the Redis half of Kafka -> Redis: batches
+// of 100,000 ticks (the updater's largest) of 50 stocks, one day's ticks
+// spread over its minutes, merged one after another; "two-days" moves to
+// the next day halfway, so that one batch in twenty straddles midnight and
+// rolls every stock over.
+func BenchmarkMergeKafkaBatches(b *testing.B) {
+	const stocks, perBatch = 50, 100_000
+	for _, name := range []string{"one-day", "two-days"} {
+		b.Run(name, func(b *testing.B) {
+			s := redis.NewPriceStore(benchClient(b))
+			i := 0
+			for b.Loop() {
+				batch := domain.NewTickBatch()
+				for range perBatch {
+					i++
+					d := day
+					if name == "two-days" {
+						d = day.AddDays(i / (10 * perBatch))
+					}
+					batch.Add(tick("stock"+strconv.Itoa(i%stocks), d, domain.TimeOfDay((i/stocks)%domain.SecondsPerDay), int64(1+(i*31)%5000)))
+				}
+				if err := s.Merge(b.Context(), batch.Histories()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(perBatch)*float64(b.N)/b.Elapsed().Seconds(), "ticks/s")
+		})
+	}
 }
 
 // BenchmarkLatestOfFullDay: the price of a buy in steady state, a full
