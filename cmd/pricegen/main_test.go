@@ -51,6 +51,44 @@ func TestDefaultFileShape(t *testing.T) {
 	}
 }
 
+// TestDatedFileSpreadsOverDays: with a first day, a Date column and the
+// ticks of every stock on each of the days, whatever the reader's default.
+func TestDatedFileSpreadsOverDays(t *testing.T) {
+	t.Parallel()
+	first, _ := domain.ParseDay("2026-02-27")
+	var out bytes.Buffer
+	spec := Spec{Stocks: 3, Ticks: 900, Start: 9 * 3600, End: 9*3600 + 59*60 + 47, Seed: 2, First: first, Days: 3}
+	if err := Generate(&out, spec); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(out.Bytes(), []byte("Date,Time,Stock,Price\n2026-02-27,")) {
+		t.Fatalf("file starts %q", out.Bytes()[:40])
+	}
+	stocks, _ := domain.NewStocks([]string{"stock1", "stock2", "stock3"})
+	other, _ := domain.ParseDay("2026-03-10")
+	batch, err := csv.Read(&out, "gen.csv", stocks, csv.Calendar{Default: other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if batch.Ticks() != 900 {
+		t.Fatalf("%d ticks", batch.Ticks())
+	}
+	for stock, days := range batch.Histories() {
+		got := days.Days()
+		if len(got) != 3 || got[0] != first || got[2] != first.AddDays(2) {
+			t.Fatalf("%s on days %v", stock, got)
+		}
+		for _, h := range days {
+			if s := h.Series(); s.Len() != 60 {
+				t.Errorf("%s: %d minutes", stock, s.Len())
+			}
+		}
+	}
+	if err := Generate(&out, Spec{Stocks: 3, Ticks: 900, Start: 0, End: 10, Days: 2}); err == nil {
+		t.Fatal("several days without a first day")
+	}
+}
+
 // TestShippedFileIsGenerated keeps the project's price_data.csv what the
 // generator's defaults make, so that the file and its maker cannot drift.
 func TestShippedFileIsGenerated(t *testing.T) {
