@@ -3,6 +3,8 @@
 package redis_test
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -306,6 +308,27 @@ func TestLatestOfAForeignSeries(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, domain.Quote{Day: 20260302, At: 9*3600 + 60, Price: 11}, q)
+}
+
+// TestLatestOfAnEarlierVersion: stockd:last written before quotes had a
+// day held the price alone; with the digest of the very series it was
+// written with, it is still not taken for a quote (it says no day and no
+// time): the series is read, and the next merge writes a full quote.
+func TestLatestOfAnEarlierVersion(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	c := client(t, srv.Addr)
+	series := `{"time": ["090000"], "price": [11], "close_time": ["090042"]}`
+	set(t, c, "stock1", series)
+	set(t, c, "stockd:last:{stock1}", "11")
+	sum := sha1.Sum([]byte(series))
+	set(t, c, "stockd:last-of:{stock1}", hex.EncodeToString(sum[:]))
+	s := redis.NewPriceStore(c)
+	q, ok, err := s.Latest(t.Context(), "stock1")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, domain.Quote{At: 9*3600 + 42, Price: 11}, q, "an undated series: its close time, no day")
+	require.NoError(t, s.Merge(t.Context(), batchOf(tick("stock1", day, 9*3600+30, 10))))
+	assert.Equal(t, day.String()+" 090042 11", get(t, c, "stockd:last:{stock1}"))
 }
 
 // TestLatestSeesForeignWrites: the latest-quote key is trusted only for
