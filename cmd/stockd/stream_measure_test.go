@@ -46,6 +46,7 @@ func TestMeasureStreams(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	store := redis.NewPriceStore(c)
+	measureDay := domain.DayOf(time.Now()) // the streams follow the latest day: today
 
 	for _, n := range counts {
 		// An hour of ticks a stock, as in price_data.csv: the series event
@@ -53,7 +54,7 @@ func TestMeasureStreams(t *testing.T) {
 		hour := domain.NewTickBatch()
 		for sec := range 3600 {
 			for s := 1; s <= 3; s++ {
-				hour.Add(domain.Tick{Stock: "stock" + strconv.Itoa(s), At: domain.TimeOfDay(9*3600 + sec), Price: int64(1000 + (sec*7+s)%500)})
+				hour.Add(domain.Tick{Stock: "stock" + strconv.Itoa(s), Day: measureDay, At: domain.TimeOfDay(9*3600 + sec), Price: int64(1000 + (sec*7+s)%500)})
 			}
 		}
 		require.NoError(t, store.Merge(t.Context(), hour.Histories()))
@@ -136,7 +137,7 @@ func TestMeasureStreams(t *testing.T) {
 			price := int64(1_000_000 + k)
 			b := domain.NewTickBatch()
 			for s := 1; s <= 3; s++ {
-				b.Add(domain.Tick{Stock: "stock" + strconv.Itoa(s), At: domain.TimeOfDay(10*3600 + 60*k), Price: price})
+				b.Add(domain.Tick{Stock: "stock" + strconv.Itoa(s), Day: measureDay, At: domain.TimeOfDay(10*3600 + 60*k), Price: price})
 			}
 			mu.Lock()
 			sent[price] = time.Now()
