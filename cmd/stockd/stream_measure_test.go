@@ -112,7 +112,7 @@ func TestMeasureStreams(t *testing.T) {
 						first = false
 						ready.Done()
 					}
-					if p, ok := strings.CutPrefix(line, `data: {"time":`); ok {
+					if p, ok := strings.CutPrefix(line, `data: {"date":`); ok {
 						at := time.Now()
 						i := strings.Index(p, `"price":`)
 						j := strings.IndexByte(p[i:], ',')
