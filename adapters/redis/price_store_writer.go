@@ -34,11 +34,11 @@ type priceWriter struct {
 // merge reads the stock again and retries.
 var errStale = errors.New("redis: series changed meanwhile")
 
-// roundStockDays bounds how many series (a stock's latest day plus each
-// earlier day a batch touches) one pipelined round writes, so that a file
-// of many days and stocks is written in rounds of a few megabytes rather
-// than built in memory whole.
-const roundStockDays = 128
+// roundStockDays bounds how many days of stocks (a batch's days of each
+// stock) one pipelined round merges, so that a file of many days and
+// stocks is written in rounds of a few megabytes rather than built in
+// memory whole, while a Kafka batch (50 stocks of a day) is one round.
+const roundStockDays = 64
 
 // Merge folds each stock's histories, by day, into its stored series (see
 // ports.PriceStore and domain.StockDays for the rule). Each stock is one
@@ -56,8 +56,8 @@ func (w *priceWriter) Merge(ctx context.Context, histories map[string]domain.Day
 	oldest := w.cfg.oldest()
 	for len(stocks) > 0 {
 		n, load := 0, 0
-		for n < len(stocks) && (n == 0 || load+len(histories[stocks[n]])+1 <= roundStockDays) {
-			load += len(histories[stocks[n]]) + 1
+		for n < len(stocks) && (n == 0 || load+len(histories[stocks[n]]) <= roundStockDays) {
+			load += len(histories[stocks[n]])
 			n++
 		}
 		if err := w.mergeRound(ctx, stocks[:n], histories, oldest); err != nil {
