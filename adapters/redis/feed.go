@@ -19,10 +19,18 @@ import (
 
 var _ ports.PriceFeed = (*PriceFeed)(nil)
 
-// PriceFeed follows the prices channel that every write of a series
-// publishes on (see PriceStore) with one subscription per process, and fans
-// each change out to the process's watchers in memory: a thousand watchers
-// cost one subscription, not a thousand. Run holds the subscription.
+// PriceFeed follows the prices channel that every write of a stock's
+// latest day publishes on, with the day (see lua/price_merge.lua; writes of
+// earlier days publish nothing), with one subscription per process, and
+// fans each change out to the process's watchers in memory: a thousand
+// watchers cost one subscription, not a thousand. Run holds the
+// subscription.
+//
+// The writer publishes whether or not anyone watches: PUBLISH is cheap to
+// a channel without subscribers, and on a cluster no one node knows every
+// subscriber (PUBSUB NUMSUB counts one node's), so a writer cannot tell
+// cheaply and exactly, and a guess would lose a new watcher's first
+// changes.
 type PriceFeed struct {
 	client rueidis.Client
 	log    *slog.Logger
