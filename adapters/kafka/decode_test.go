@@ -82,3 +82,23 @@ func FuzzDecodeRecord(f *testing.F) {
 		require.Equal(t, tick, back)
 	})
 }
+
+// BenchmarkDecodeRecord decodes what `stockd produce` writes (with its
+// date) and what a producer without dates writes: the updater's cost per
+// record, before the store.
+func BenchmarkDecodeRecord(b *testing.B) {
+	s := stocks(b)
+	for name, value := range map[string][]byte{
+		"dated":   []byte(`{"stock":"stock7","date":"2026-03-02","time":"090006","price":1734}`),
+		"undated": []byte(`{"stock":"stock7","time":"090006","price":1734}`),
+	} {
+		b.Run(name, func(b *testing.B) {
+			key := []byte("stock7")
+			for b.Loop() {
+				if _, err := kafka.DecodeRecord(key, value, day0, s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

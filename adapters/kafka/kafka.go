@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -97,7 +98,14 @@ func scanEncodedTick(value []byte) (stock []byte, day domain.Day, at domain.Time
 		if len(after) < 10 {
 			return nil, 0, 0, 0, false
 		}
-		d, err := domain.ParseDay(string(after[:10]))
+		text := after[:10]
+		y, okY := number(text[0:4])
+		m, okM := number(text[5:7])
+		dd, okD := number(text[8:10])
+		if !okY || !okM || !okD || text[4] != '-' || text[7] != '-' {
+			return nil, 0, 0, 0, false
+		}
+		d, err := domain.NewDay(int(y), time.Month(m), int(dd))
 		if err != nil {
 			return nil, 0, 0, 0, false
 		}
@@ -114,27 +122,34 @@ func scanEncodedTick(value []byte) (stock []byte, day domain.Day, at domain.Time
 	if !found || len(num) == 0 || len(num) > 19 || num[0] == '0' {
 		return nil, 0, 0, 0, false
 	}
-	if !allDigits(digits) || !allDigits(num) {
+	// Read here rather than by ParseTimeOfDay and ParseInt, which would
+	// each take a copy of the bytes as a string: a record's allocations
+	// are most of its cost.
+	h, okH := number(digits[0:2])
+	mi, okM := number(digits[2:4])
+	sec, okS := number(digits[4:6])
+	if !okH || !okM || !okS || h > 23 || mi > 59 || sec > 59 {
 		return nil, 0, 0, 0, false
 	}
-	at, err := domain.ParseTimeOfDay(string(digits))
-	if err != nil {
+	if price, found = number(num); !found {
 		return nil, 0, 0, 0, false
 	}
-	price, err = strconv.ParseInt(string(num), 10, 64)
-	if err != nil {
-		return nil, 0, 0, 0, false
-	}
-	return stock, day, at, price, true
+	return stock, day, domain.TimeOfDay(h*3600 + mi*60 + sec), price, true
 }
 
-func allDigits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
+// number reads b as plain decimal digits; ok is false for anything else
+// and for a value past int64.
+func number(b []byte) (n int64, ok bool) {
+	if len(b) == 0 {
+		return 0, false
 	}
-	return true
+	for _, c := range b {
+		if c < '0' || c > '9' || n > (1<<63-1-int64(c-'0'))/10 {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 // decodeTickJSON is the general reading of a value, by encoding/json.
@@ -178,7 +193,7 @@ var ErrKeyMismatch = errors.New("record key names another stock than its value")
 // value's stock (in any case) or empty.
 func DecodeRecord(key, value []byte, day domain.Day, stocks domain.Stocks) (domain.Tick, error) {
 	t, err := DecodeTick(value, day, stocks)
-	if err != nil || len(key) == 0 {
+	if err != nil || len(key) == 0 || string(key) == t.Stock { // the common case, without a copy of the key
 		return t, err
 	}
 	if k, err := stocks.Canonical(string(key)); err != nil || k != t.Stock {
