@@ -214,7 +214,10 @@ func (w *priceWriter) write(ctx context.Context, stocks []string, histories map[
 	for i, stock := range ready {
 		read := earlier[:len(daysOf[i])]
 		earlier = earlier[len(daysOf[i]):]
-		writes[i] = w.merged(stock, seen[i], histories[stock], daysOf[i], read, oldest)
+		var err error
+		if writes[i], err = w.merged(stock, seen[i], histories[stock], daysOf[i], read, oldest); err != nil {
+			return nil, err
+		}
 	}
 	if len(writes) == 0 {
 		return stale, nil
@@ -253,7 +256,7 @@ func (w *priceWriter) write(ctx context.Context, stocks []string, histories map[
 // merged applies batch to the stock's latest series before and the earlier
 // days read (their keys' values, in the order of days) by the domain's rule
 // of days, and builds the script that writes what changed.
-func (w *priceWriter) merged(stock string, before *storedSeries, batch domain.DayHistories, days []domain.Day, read []*storedSeries, oldest domain.Day) stockWrite {
+func (w *priceWriter) merged(stock string, before *storedSeries, batch domain.DayHistories, days []domain.Day, read []*storedSeries, oldest domain.Day) (stockWrite, error) {
 	earlier := make(domain.DayHistories, len(days))
 	for i, d := range days {
 		earlier[d] = read[i].history
@@ -284,6 +287,9 @@ func (w *priceWriter) merged(stock string, before *storedSeries, batch domain.Da
 	}
 	for _, d := range m.Earlier {
 		i := slices.Index(days, d)
+		if i < 0 { // earlierDaysToRead and the domain's rule disagree: write nothing blind
+			return stockWrite{}, fmt.Errorf("merge prices of %s: day %s was not read before its write", stock, d)
+		}
 		old := read[i]
 		fields := old.fields
 		if !old.exists && d == m.Moved {
@@ -300,7 +306,7 @@ func (w *priceWriter) merged(stock string, before *storedSeries, batch domain.Da
 		args = append(args, old.digest, value, strconv.FormatInt(w.cfg.expiresAt(d), 10), d.String())
 	}
 	wr.exec = rueidis.LuaExec{Keys: keys, Args: args}
-	return wr
+	return wr, nil
 }
 
 // syncCache makes this process's own client-side cache forget what it just
