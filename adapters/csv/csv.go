@@ -7,12 +7,12 @@
 package csv
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 
 	"stockd/domain"
@@ -41,8 +41,11 @@ func Scan(r io.Reader, name string, stocks domain.Stocks, cal Calendar, each fun
 		return &LineError{File: name, Line: line, Reason: fmt.Sprintf(format, args...)}
 	}
 
-	header, err := rr.next()
-	header = slices.Clone(header) // the next row reuses it
+	fields, err := rr.next()
+	header := make([]string, len(fields))
+	for i, f := range fields {
+		header[i] = string(f)
+	}
 	if errors.Is(err, io.EOF) {
 		return lineErr(1, "empty file: want the header Time,Stock,Price")
 	}
@@ -54,6 +57,13 @@ func Scan(r io.Reader, name string, stocks domain.Stocks, cal Calendar, each fun
 		return lineErr(1, "%v", err)
 	}
 
+	// Stock names as written by the configuration, looked up without
+	// copying the field; anything else (Stock1, " stock1") goes through
+	// Canonical.
+	exact := make(map[string]string)
+	for _, n := range stocks.Names() {
+		exact[n] = n
+	}
 	var last lastDate
 	for {
 		row, err := rr.next()
@@ -67,7 +77,7 @@ func Scan(r io.Reader, name string, stocks domain.Stocks, cal Calendar, each fun
 		if len(row) != len(header) {
 			return lineErr(line, "%d fields, want %d like the header", len(row), len(header))
 		}
-		dateText := ""
+		var dateText []byte
 		if lay.date {
 			dateText, row = row[0], row[1:]
 		}
@@ -76,9 +86,11 @@ func Scan(r io.Reader, name string, stocks domain.Stocks, cal Calendar, each fun
 			return lineErr(line, "%v", err)
 		}
 		if lay.columns == nil { // long layout: [Date,]Time,Stock,Price
-			stock, err := stocks.Canonical(row[1])
-			if err != nil {
-				return lineErr(line, "Stock: %v", bounded(err, row[1]))
+			stock, ok := exact[string(row[1])]
+			if !ok {
+				if stock, err = stocks.Canonical(string(row[1])); err != nil {
+					return lineErr(line, "Stock: %v", bounded(err, string(row[1])))
+				}
 			}
 			t, err := tick(stock, day, at, row[2])
 			if err != nil {
@@ -91,7 +103,7 @@ func Scan(r io.Reader, name string, stocks domain.Stocks, cal Calendar, each fun
 		}
 		for i, stock := range lay.columns {
 			cell := row[i+1]
-			if strings.TrimSpace(cell) == "" {
+			if len(bytes.TrimSpace(cell)) == 0 {
 				continue
 			}
 			t, err := tick(stock, day, at, cell)
@@ -105,8 +117,8 @@ func Scan(r io.Reader, name string, stocks domain.Stocks, cal Calendar, each fun
 	}
 }
 
-func tick(stock string, day domain.Day, at domain.TimeOfDay, priceText string) (domain.Tick, error) {
-	price, err := parsePrice(strings.TrimSpace(priceText))
+func tick(stock string, day domain.Day, at domain.TimeOfDay, priceText []byte) (domain.Tick, error) {
+	price, err := parsePrice(bytes.TrimSpace(priceText))
 	if err != nil {
 		return domain.Tick{}, err
 	}
@@ -157,23 +169,23 @@ func parseHeader(header []string, stocks domain.Stocks) (layout, error) {
 }
 
 // parsePrice accepts digits only: no sign, no fraction, no exponent.
-func parsePrice(s string) (int64, error) {
-	if s == "" {
+func parsePrice(s []byte) (int64, error) {
+	if len(s) == 0 {
 		return 0, fmt.Errorf("%w: empty", domain.ErrBadPrice)
 	}
 	var n int64
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("%w: %s", domain.ErrBadPrice, quote(s))
+			return 0, fmt.Errorf("%w: %s", domain.ErrBadPrice, quote(string(s)))
 		}
 		if n > (1<<63-1-int64(c-'0'))/10 {
-			return 0, fmt.Errorf("%w: %s is too large", domain.ErrBadPrice, quote(s))
+			return 0, fmt.Errorf("%w: %s is too large", domain.ErrBadPrice, quote(string(s)))
 		}
 		n = n*10 + int64(c-'0')
 	}
 	if n == 0 {
-		return 0, fmt.Errorf("%w: %s", domain.ErrBadPrice, quote(s))
+		return 0, fmt.Errorf("%w: %s", domain.ErrBadPrice, quote(string(s)))
 	}
 	return n, nil
 }

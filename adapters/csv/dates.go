@@ -1,9 +1,9 @@
 package csv
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"stockd/domain"
@@ -27,24 +27,28 @@ var errNoDay = errors.New("the row has no date and no default day was given")
 
 // dayAndTime reads a row's Date cell (empty when the file has no Date
 // column, or the row leaves it blank) and its Time cell.
-func (c *Calendar) dayAndTime(dateText, timeText string, last *lastDate) (domain.Day, domain.TimeOfDay, error) {
-	timeText = strings.TrimSpace(timeText)
-	dateText = strings.TrimSpace(dateText)
+func (c *Calendar) dayAndTime(dateText, timeText []byte, last *lastDate) (domain.Day, domain.TimeOfDay, error) {
+	timeText = bytes.TrimSpace(timeText)
+	dateText = bytes.TrimSpace(dateText)
 	if len(timeText) > 10 && (timeText[10] == 'T' || timeText[10] == 't') {
-		if dateText != "" {
-			return 0, 0, fmt.Errorf("Date %s and a dated Time %s: give the date once", quote(dateText), quote(timeText))
+		if len(dateText) > 0 {
+			return 0, 0, fmt.Errorf("Date %s and a dated Time %s: give the date once", quote(string(dateText)), quote(string(timeText)))
 		}
-		day, at, err := c.parseStamp(timeText)
+		day, at, err := c.parseStamp(string(timeText))
 		if err != nil {
 			return 0, 0, fmt.Errorf("Time: %w", err)
 		}
 		return day, at, nil
 	}
-	at, err := domain.ParseTimeOfDay(timeText)
-	if err != nil {
-		return 0, 0, fmt.Errorf("Time: %w", bounded(err, timeText))
+	at, ok := timeOfDay(timeText)
+	if !ok {
+		// The domain's reading decides, and says what is wrong.
+		var err error
+		if at, err = domain.ParseTimeOfDay(string(timeText)); err != nil {
+			return 0, 0, fmt.Errorf("Time: %w", bounded(err, string(timeText)))
+		}
 	}
-	if dateText == "" {
+	if len(dateText) == 0 {
 		if c.Default.IsZero() {
 			return 0, 0, errNoDay
 		}
@@ -52,7 +56,7 @@ func (c *Calendar) dayAndTime(dateText, timeText string, last *lastDate) (domain
 	}
 	day, err := last.parse(dateText)
 	if err != nil {
-		return 0, 0, fmt.Errorf("Date: %w", bounded(err, dateText))
+		return 0, 0, fmt.Errorf("Date: %w", bounded(err, string(dateText)))
 	}
 	return day, at, nil
 }
@@ -60,20 +64,61 @@ func (c *Calendar) dayAndTime(dateText, timeText string, last *lastDate) (domain
 // lastDate remembers the last Date cell read: rows of a day come
 // together, and comparing ten bytes costs less than parsing them.
 type lastDate struct {
-	text string
+	text []byte
 	day  domain.Day
 }
 
-func (l *lastDate) parse(s string) (domain.Day, error) {
-	if s == l.text && l.text != "" {
+func (l *lastDate) parse(b []byte) (domain.Day, error) {
+	if len(l.text) > 0 && bytes.Equal(b, l.text) {
 		return l.day, nil
 	}
-	day, err := domain.ParseDay(s)
+	day, err := domain.ParseDay(string(b))
 	if err != nil {
 		return 0, err
 	}
-	l.text, l.day = s, day
+	l.text, l.day = append(l.text[:0], b...), day
 	return day, nil
+}
+
+// timeOfDay reads the forms of domain.ParseTimeOfDay (hmmss, hhmmss,
+// hh:mm:ss) from bytes, without the copy into a string that a call of it
+// would take for every row. ok is false for anything it does not accept;
+// the caller then asks the domain, whose reading decides
+// (FuzzTimeOfDayAgreesWithTheDomain holds the two together).
+func timeOfDay(b []byte) (domain.TimeOfDay, bool) {
+	var h, m, s int
+	switch len(b) {
+	case 5:
+		h, m, s = digit(b[0]), digitPair(b[1], b[2]), digitPair(b[3], b[4])
+	case 6:
+		h, m, s = digitPair(b[0], b[1]), digitPair(b[2], b[3]), digitPair(b[4], b[5])
+	case 8:
+		if b[2] != ':' || b[5] != ':' {
+			return 0, false
+		}
+		h, m, s = digitPair(b[0], b[1]), digitPair(b[3], b[4]), digitPair(b[6], b[7])
+	default:
+		return 0, false
+	}
+	if h < 0 || m < 0 || s < 0 || h > 23 || m > 59 || s > 59 {
+		return 0, false
+	}
+	return domain.TimeOfDay(h*3600 + m*60 + s), true
+}
+
+func digit(a byte) int {
+	if a < '0' || a > '9' {
+		return -1
+	}
+	return int(a - '0')
+}
+
+// digitPair is the number of two decimal digits, or -1.
+func digitPair(a, b byte) int {
+	if a < '0' || a > '9' || b < '0' || b > '9' {
+		return -1
+	}
+	return int(a-'0')*10 + int(b-'0')
 }
 
 // errBadStamp reports a Time that starts as a timestamp and is not one.

@@ -17,14 +17,15 @@ var (
 // rows splits a file into rows of fields as encoding/csv does (RFC 4180,
 // comma-separated, strict about quotes, \r\n read as \n, empty lines
 // skipped), with two differences the service needs: a row longer than
-// MaxLine is refused rather than held in memory, and a row without quotes
-// (nearly every row of a price file) costs one allocation and no copy.
+// MaxLine is refused rather than held in memory, and a row's fields are
+// slices of the read buffer (of a buffer of its own when it has quotes),
+// so that a row costs no allocation.
 // FuzzRowsAgreeWithEncodingCSV holds it to encoding/csv.
 type rows struct {
 	br     *bufio.Reader
 	line   int      // the number of the last line read, from 1
 	start  int      // the line where the last row started
-	fields []string // the last row, reused
+	fields [][]byte // the last row, reused
 	quoted []byte   // a quoted row being put together
 	ends   []int
 }
@@ -64,7 +65,7 @@ func (r *rows) readLine() ([]byte, error) {
 
 // next returns the next row, valid until the following call, or io.EOF.
 // A bad row is an error naming its line (*errLineTooLong, or *rowError).
-func (r *rows) next() ([]string, error) {
+func (r *rows) next() ([][]byte, error) {
 	var line []byte
 	for {
 		r.start = r.line + 1
@@ -77,10 +78,10 @@ func (r *rows) next() ([]string, error) {
 		}
 	}
 	if bytes.IndexByte(line, '"') < 0 {
-		text := string(line[:len(line)-lengthNL(line)])
+		text := line[:len(line)-lengthNL(line)]
 		r.fields = r.fields[:0]
 		for {
-			i := indexComma(text)
+			i := bytes.IndexByte(text, ',')
 			if i < 0 {
 				r.fields = append(r.fields, text)
 				return r.fields, nil
@@ -92,18 +93,9 @@ func (r *rows) next() ([]string, error) {
 	return r.nextQuoted(line)
 }
 
-func indexComma(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == ',' {
-			return i
-		}
-	}
-	return -1
-}
-
 // nextQuoted reads a row that has quotes, from its first line, as
 // encoding/csv's readRecord does.
-func (r *rows) nextQuoted(line []byte) ([]string, error) {
+func (r *rows) nextQuoted(line []byte) ([][]byte, error) {
 	r.quoted, r.ends = r.quoted[:0], r.ends[:0]
 	for {
 		if len(line) == 0 || line[0] != '"' {
@@ -167,9 +159,9 @@ func (r *rows) nextQuoted(line []byte) ([]string, error) {
 	}
 }
 
-// split cuts r.quoted at r.ends into r.fields, with one allocation.
-func (r *rows) split() []string {
-	text := string(r.quoted)
+// split cuts r.quoted at r.ends into r.fields.
+func (r *rows) split() [][]byte {
+	text := r.quoted
 	r.fields = r.fields[:0]
 	from := 0
 	for _, end := range r.ends {

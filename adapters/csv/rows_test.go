@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"stockd/domain"
 )
 
 // FuzzRowsAgreeWithEncodingCSV holds rows to encoding/csv (strict quotes,
@@ -46,12 +48,35 @@ func FuzzRowsAgreeWithEncodingCSV(f *testing.F) {
 				}
 				return
 			}
-			if !slices.Equal(wrow, grow) {
+			var grows []string
+			for _, f := range grow {
+				grows = append(grows, string(f))
+			}
+			if !slices.Equal(wrow, grows) {
 				t.Fatalf("row %q, want %q", grow, wrow)
 			}
 			if line, _ := want.FieldPos(0); line != got.start {
 				t.Fatalf("row %q from line %d, want %d", grow, got.start, line)
 			}
+		}
+	})
+}
+
+// FuzzTimeOfDayAgreesWithTheDomain: what the byte reader of times accepts,
+// domain.ParseTimeOfDay accepts as the same time (and what it refuses goes
+// to the domain anyway).
+func FuzzTimeOfDayAgreesWithTheDomain(f *testing.F) {
+	for _, s := range []string{"90006", "090006", "09:00:06", "235959", "240000", "9:0:06", "0900061", "-90006", "09 00 06", "99999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := timeOfDay([]byte(s))
+		want, err := domain.ParseTimeOfDay(s)
+		if ok && (err != nil || got != want) {
+			t.Fatalf("%q: bytes read %v, the domain %v, %v", s, got, want, err)
+		}
+		if !ok && err == nil {
+			t.Fatalf("%q: the domain reads %v, the bytes reader refuses it", s, want)
 		}
 	})
 }
