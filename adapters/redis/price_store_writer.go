@@ -233,7 +233,7 @@ func (w *priceWriter) write(ctx context.Context, stocks []string, histories map[
 			for _, wr := range writes { // their writes may or may not have happened
 				w.remember(wr.stock, nil)
 			}
-			return nil, fmt.Errorf("write prices of %s: %w", writes[i].stock, writeFailed(err))
+			return nil, fmt.Errorf("write prices of %s: %w", writes[i].stock, translate(err)) // a merge is idempotent: whether it happened does not matter
 		}
 		wr := writes[i]
 		if ok == 0 {
