@@ -32,11 +32,11 @@ func (c *Calendar) dayAndTime(dateText, timeText []byte, last *lastDate) (domain
 	dateText = bytes.TrimSpace(dateText)
 	if len(timeText) > 10 && (timeText[10] == 'T' || timeText[10] == 't') {
 		if len(dateText) > 0 {
-			return 0, 0, fmt.Errorf("Date %s and a dated Time %s: give the date once", quote(string(dateText)), quote(string(timeText)))
+			return 0, 0, fmt.Errorf("a row with a Date %s and a dated Time %s: give the date once", quote(string(dateText)), quote(string(timeText)))
 		}
 		day, at, err := c.parseStamp(string(timeText))
 		if err != nil {
-			return 0, 0, fmt.Errorf("Time: %w", err)
+			return 0, 0, &cellError{"Time", err}
 		}
 		return day, at, nil
 	}
@@ -45,7 +45,7 @@ func (c *Calendar) dayAndTime(dateText, timeText []byte, last *lastDate) (domain
 		// The domain's reading decides, and says what is wrong.
 		var err error
 		if at, err = domain.ParseTimeOfDay(string(timeText)); err != nil {
-			return 0, 0, fmt.Errorf("Time: %w", bounded(err, string(timeText)))
+			return 0, 0, &cellError{"Time", bounded(err, string(timeText))}
 		}
 	}
 	if len(dateText) == 0 {
@@ -56,10 +56,19 @@ func (c *Calendar) dayAndTime(dateText, timeText []byte, last *lastDate) (domain
 	}
 	day, err := last.parse(dateText)
 	if err != nil {
-		return 0, 0, fmt.Errorf("Date: %w", bounded(err, string(dateText)))
+		return 0, 0, &cellError{"Date", bounded(err, string(dateText))}
 	}
 	return day, at, nil
 }
+
+// cellError is what is wrong with the cell of a named column.
+type cellError struct {
+	column string
+	err    error
+}
+
+func (e *cellError) Error() string { return e.column + ": " + e.err.Error() }
+func (e *cellError) Unwrap() error { return e.err }
 
 // lastDate remembers the last Date cell read: rows of a day come
 // together, and comparing ten bytes costs less than parsing them.
