@@ -29,6 +29,10 @@ func (f *flakyOrders) Save(ctx context.Context, o domain.Order) (domain.Order, e
 	return f.OrderRepository.Save(ctx, o)
 }
 
+// day1 is the trading day of the world's price: 2026-11-26, the day its
+// clock starts on.
+const day1 domain.Day = 20261126
+
 type world struct {
 	clock   *memory.ManualClock
 	prices  *memory.PriceStore
@@ -58,7 +62,7 @@ func newWorld(t *testing.T) *world {
 	w.list, err = app.NewListOrders(w.orders, w.clock, time.UTC)
 	require.NoError(t, err)
 	b := domain.NewTickBatch()
-	b.Add(domain.Tick{Stock: "stock1", At: 9 * 3600, Price: 100})
+	b.Add(domain.Tick{Stock: "stock1", Day: day1, At: 9 * 3600, Price: 100})
 	require.NoError(t, w.prices.Merge(t.Context(), b.Histories()))
 	require.NoError(t, w.credits.SetCredit(t.Context(), "user1", 1000))
 	return w
@@ -269,4 +273,60 @@ func TestConstructorsRefuseNil(t *testing.T) {
 func replayOf(r app.BuyStockResult) app.BuyStockResult {
 	r.Replayed = true
 	return r
+}
+
+// TestBuyStockRefusesStalePrice: with MAX_PRICE_AGE set, a buy on a price
+// older than that is refused before anything is written: no debit, no
+// order, no pending record, and its idempotency key free for a retry.
+func TestBuyStockRefusesStalePrice(t *testing.T) {
+	w := newWorld(t) // stock1 closed at 100 on day 1 at 09:00:00; the clock stands there
+	buy := w.buy.WithMaxPriceAge(15*time.Minute, time.UTC)
+
+	w.clock.Advance(15 * time.Minute)
+	res, err := buy.Execute(t.Context(), app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 1})
+	require.NoError(t, err, "exactly the limit is fresh")
+	assert.Equal(t, int64(900), res.Credit)
+
+	w.clock.Advance(time.Second)
+	cmd := app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 2, IdempotencyKey: "stale"}
+	_, err = buy.Execute(t.Context(), cmd)
+	require.ErrorIs(t, err, domain.ErrStalePrice)
+	_, err = buy.Execute(t.Context(), app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 2})
+	require.ErrorIs(t, err, domain.ErrStalePrice)
+	assert.Equal(t, int64(900), w.credit(t), "nothing debited")
+	assert.Len(t, w.listed(t), 1, "no order recorded")
+	pending, err := w.credits.PendingOrders(t.Context())
+	require.NoError(t, err)
+	assert.Empty(t, pending)
+
+	_, err = w.buy.Execute(t.Context(), app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 1})
+	require.NoError(t, err, "without a limit the same price is taken")
+
+	// A fresh tick makes the price fresh again; the key was left free.
+	merge(t, w.prices, domain.Tick{Stock: "stock1", Day: day1, At: 9*3600 + 16*60, Price: 50})
+	res, err = buy.Execute(t.Context(), cmd)
+	require.NoError(t, err)
+	assert.Equal(t, int64(50), res.Order.Price())
+	assert.Equal(t, int64(700), res.Credit)
+
+	// Yesterday's close, the next morning, is stale whatever its time.
+	w.clock.Advance(24 * time.Hour)
+	_, err = buy.Execute(t.Context(), app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 1})
+	require.ErrorIs(t, err, domain.ErrStalePrice)
+}
+
+// TestStalePriceJudgedInZone: a tick's day and time are read in
+// APP_TIMEZONE: 09:00 in Tokyo was midnight UTC, nine hours before the
+// clock's 09:00 UTC.
+func TestStalePriceJudgedInZone(t *testing.T) {
+	w := newWorld(t)
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	require.NoError(t, err)
+	cmd := app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 1}
+	_, err = w.buy.WithMaxPriceAge(time.Hour, tokyo).Execute(t.Context(), cmd)
+	require.ErrorIs(t, err, domain.ErrStalePrice)
+	_, err = w.buy.WithMaxPriceAge(10*time.Hour, tokyo).Execute(t.Context(), cmd)
+	require.NoError(t, err)
+	_, err = w.buy.WithMaxPriceAge(time.Hour, time.UTC).Execute(t.Context(), cmd)
+	require.NoError(t, err)
 }

@@ -48,6 +48,9 @@ type BuyStock struct {
 	orders  ports.OrderRepository
 	keys    ports.IdempotencyKeys
 	clock   ports.Clock
+	// maxPriceAge is MAX_PRICE_AGE (zero: off), judged in zone.
+	maxPriceAge time.Duration
+	zone        *time.Location
 }
 
 // NewBuyStock wires the use case. debits and pending are usually one
@@ -56,7 +59,22 @@ func NewBuyStock(stocks domain.Stocks, prices ports.PriceStore, debits ports.Deb
 	if err := requireAll(map[string]any{"price store": prices, "debiter": debits, "pending orders": pending, "order repository": orders, "idempotency store": keys, "clock": clock}); err != nil {
 		return nil, err
 	}
-	return &BuyStock{stocks: stocks, prices: prices, debits: debits, pending: pending, orders: orders, keys: keys, clock: clock}, nil
+	return &BuyStock{stocks: stocks, prices: prices, debits: debits, pending: pending, orders: orders, keys: keys, clock: clock, zone: time.UTC}, nil
+}
+
+// WithMaxPriceAge returns the use case refusing, with an error wrapping
+// domain.ErrStalePrice, a buy whose stock's latest tick (its day and time
+// read in zone) is older than maxAge by the use case's clock; zero is no
+// limit. The refusal comes before any write: no key is kept, nothing is
+// debited or recorded. A separate step rather than a constructor argument,
+// so that wiring without a limit stays as it was.
+func (b *BuyStock) WithMaxPriceAge(maxAge time.Duration, zone *time.Location) *BuyStock {
+	limited := *b
+	limited.maxPriceAge = maxAge
+	if zone != nil {
+		limited.zone = zone
+	}
+	return &limited
 }
 
 // Execute judges and records one order. A denied order is a result, not an
@@ -122,14 +140,17 @@ func (b *BuyStock) validate(cmd BuyStockCommand) (domain.Buy, error) {
 // judge runs the order; changed reports whether any state was written
 // before a failure.
 func (b *BuyStock) judge(ctx context.Context, buy domain.Buy, key string, now time.Time, idemKey, fingerprint string) (res BuyStockResult, changed bool, err error) {
-	price, ok, err := b.prices.Latest(ctx, buy.Stock())
+	quote, ok, err := b.prices.Latest(ctx, buy.Stock())
 	if err != nil {
 		return res, false, fmt.Errorf("read price of %s: %w", buy.Stock(), err)
 	}
 	if !ok {
 		return res, false, fmt.Errorf("%w: %s", ErrNoPrice, buy.Stock())
 	}
-	order, err := buy.At(key, price, now)
+	if err := quote.CheckFresh(now, b.zone, b.maxPriceAge); err != nil {
+		return res, false, fmt.Errorf("price of %s: %w", buy.Stock(), err)
+	}
+	order, err := buy.At(key, quote.Price, now)
 	if err != nil {
 		return res, false, err
 	}

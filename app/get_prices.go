@@ -8,7 +8,7 @@ import (
 	"stockd/ports"
 )
 
-// GetPrices reads the minute-wise series of a stock.
+// GetPrices reads the minute-wise series of a stock on a trading day.
 type GetPrices struct {
 	stocks domain.Stocks
 	prices ports.PriceStore
@@ -22,14 +22,16 @@ func NewGetPrices(stocks domain.Stocks, prices ports.PriceStore) (*GetPrices, er
 	return &GetPrices{stocks: stocks, prices: prices}, nil
 }
 
-// Execute returns the canonical stock name and its series (empty when the
-// stock has no price yet); domain.ErrUnknownStock for a stock not traded.
-func (g *GetPrices) Execute(ctx context.Context, stock string) (string, domain.MinuteSeries, error) {
+// Execute returns the canonical stock name and its series on day, or on
+// its latest day when day is zero (an empty series of no day when the
+// stock has no price yet); domain.ErrUnknownStock for a stock not traded,
+// ports.ErrDayNotFound for a given day of which it has no series.
+func (g *GetPrices) Execute(ctx context.Context, stock string, day domain.Day) (string, domain.MinuteSeries, error) {
 	name, err := g.stocks.Canonical(stock)
 	if err != nil {
 		return "", domain.MinuteSeries{}, err
 	}
-	s, err := g.prices.Series(ctx, name)
+	s, err := g.prices.Series(ctx, name, day)
 	if err != nil {
 		return "", domain.MinuteSeries{}, fmt.Errorf("read prices of %s: %w", name, err)
 	}

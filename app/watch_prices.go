@@ -8,8 +8,10 @@ import (
 	"stockd/ports"
 )
 
-// WatchPrices follows a stock's series live: its current series, then the
-// minutes each write changes.
+// WatchPrices follows a stock's latest day live: its current series, then
+// the minutes each write changes in the latest day, each change with its
+// day (a change of another day than the last one seen means that a new
+// day started: its minutes replace the series).
 type WatchPrices struct {
 	stocks domain.Stocks
 	prices ports.PriceStore
@@ -24,13 +26,14 @@ func NewWatchPrices(stocks domain.Stocks, prices ports.PriceStore, feed ports.Pr
 	return &WatchPrices{stocks: stocks, prices: prices, feed: feed}, nil
 }
 
-// PriceWatch is a stock's series when the watch started and the changes
-// since (see ports.PriceFeed: the channel closes when ctx ends, or when
-// the watcher must start again from a fresh series).
+// PriceWatch is a stock's latest series (with its Day) when the watch
+// started and the changes since (see ports.PriceFeed: the channel closes
+// when ctx ends, or when the watcher must start again from a fresh
+// series).
 type PriceWatch struct {
 	Stock   string
 	Series  domain.MinuteSeries
-	Changes <-chan []domain.MinuteCandle
+	Changes <-chan domain.DayChange
 }
 
 // Execute starts watching stock until ctx ends; domain.ErrUnknownStock for
@@ -43,7 +46,7 @@ func (w *WatchPrices) Execute(ctx context.Context, stock string) (PriceWatch, er
 		return PriceWatch{}, err
 	}
 	changes := w.feed.Watch(ctx, name)
-	s, err := w.prices.Series(ctx, name)
+	s, err := w.prices.Series(ctx, name, 0)
 	if err != nil {
 		return PriceWatch{}, fmt.Errorf("read prices of %s: %w", name, err)
 	}

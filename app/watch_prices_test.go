@@ -10,7 +10,17 @@ import (
 	"stockd/adapters/memory"
 	"stockd/app"
 	"stockd/domain"
+	"stockd/ports"
 )
+
+func merge(t *testing.T, prices ports.PriceStore, ticks ...domain.Tick) {
+	t.Helper()
+	b := domain.NewTickBatch()
+	for _, tk := range ticks {
+		b.Add(tk)
+	}
+	require.NoError(t, prices.Merge(t.Context(), b.Histories()))
+}
 
 func TestWatchPrices(t *testing.T) {
 	stocks, err := domain.NewStocks([]string{"stock1", "stock2"})
@@ -25,15 +35,25 @@ func TestWatchPrices(t *testing.T) {
 	require.ErrorIs(t, err, domain.ErrUnknownStock)
 	assert.Equal(t, 0, prices.Feed().Watchers(), "an unknown stock is not watched")
 
+	merge(t, prices, domain.Tick{Stock: "stock1", Day: day1, At: 9*3600 + 59*60, Price: 7})
 	ctx, cancel := context.WithCancel(t.Context())
 	w, err := watch.Execute(ctx, "STOCK1")
 	require.NoError(t, err)
 	assert.Equal(t, "stock1", w.Stock)
-	assert.Equal(t, 0, w.Series.Len())
-	b := domain.NewTickBatch()
-	b.Add(domain.Tick{Stock: "stock1", At: 9 * 3600, Price: 5})
-	require.NoError(t, prices.Merge(t.Context(), b.Histories()))
-	assert.Equal(t, []domain.MinuteCandle{{Minute: 9 * 3600, Open: 5, High: 5, Low: 5, Close: 5}}, <-w.Changes)
+	assert.Equal(t, day1, w.Series.Day, "the series says its day")
+	assert.Equal(t, 1, w.Series.Len())
+
+	// The next day's first tick, earlier in its day than yesterday's last:
+	// the change is of the new day, with only the new day's minute.
+	day2 := day1.AddDays(1)
+	merge(t, prices, domain.Tick{Stock: "stock1", Day: day2, At: 9 * 3600, Price: 5})
+	assert.Equal(t, domain.DayChange{Day: day2, Minutes: []domain.MinuteCandle{{Minute: 9 * 3600, Open: 5, High: 5, Low: 5, Close: 5}}}, <-w.Changes)
+
+	// A late tick of day 1 is not the latest day's: nothing is sent.
+	merge(t, prices, domain.Tick{Stock: "stock1", Day: day1, At: 10 * 3600, Price: 9})
+	merge(t, prices, domain.Tick{Stock: "stock1", Day: day2, At: 9*3600 + 60, Price: 6})
+	assert.Equal(t, domain.DayChange{Day: day2, Minutes: []domain.MinuteCandle{{Minute: 9*3600 + 60, Open: 6, High: 6, Low: 6, Close: 6}}}, <-w.Changes,
+		"the next change is day 2's, the late tick sent nothing")
 	cancel()
 	for range w.Changes { // closed when ctx ends
 	}
@@ -47,10 +67,73 @@ func TestListStocks(t *testing.T) {
 	require.Error(t, err)
 	list, err := app.NewListStocks(stocks, prices)
 	require.NoError(t, err)
-	b := domain.NewTickBatch()
-	b.Add(domain.Tick{Stock: "stock1", At: 9*3600 + 61, Price: 5})
-	require.NoError(t, prices.Merge(t.Context(), b.Histories()))
+	merge(t, prices, domain.Tick{Stock: "stock1", Day: day1, At: 9*3600 + 61, Price: 5})
 	quotes, err := list.Execute(t.Context())
 	require.NoError(t, err)
-	assert.Equal(t, []app.StockQuote{{Stock: "stock2"}, {Stock: "stock1", Minute: 9*3600 + 60, Price: 5, HasPrice: true}}, quotes)
+	assert.Equal(t, []app.StockQuote{{Stock: "stock2"}, {Stock: "stock1", Day: day1, Minute: 9*3600 + 60, Price: 5, HasPrice: true}}, quotes)
+
+	// A new day's first minute is the latest, though earlier in its day.
+	merge(t, prices, domain.Tick{Stock: "stock1", Day: day1.AddDays(1), At: 9 * 3600, Price: 4})
+	quotes, err = list.Execute(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, app.StockQuote{Stock: "stock1", Day: day1.AddDays(1), Minute: 9 * 3600, Price: 4, HasPrice: true}, quotes[1])
+}
+
+func TestGetPricesByDay(t *testing.T) {
+	stocks, err := domain.NewStocks([]string{"stock1", "stock2"})
+	require.NoError(t, err)
+	prices := memory.NewPriceStore()
+	get, err := app.NewGetPrices(stocks, prices)
+	require.NoError(t, err)
+	day2 := day1.AddDays(1)
+	merge(t, prices,
+		domain.Tick{Stock: "stock1", Day: day1, At: 9*3600 + 59*60, Price: 1124},
+		domain.Tick{Stock: "stock1", Day: day2, At: 9 * 3600, Price: 5000})
+
+	name, s, err := get.Execute(t.Context(), "Stock1", 0)
+	require.NoError(t, err)
+	assert.Equal(t, "stock1", name)
+	assert.Equal(t, day2, s.Day, "day zero is the latest day")
+	assert.Equal(t, []int64{5000}, s.Prices)
+
+	_, s, err = get.Execute(t.Context(), "stock1", day1)
+	require.NoError(t, err)
+	assert.Equal(t, day1, s.Day)
+	assert.Equal(t, []int64{1124}, s.Prices)
+
+	_, _, err = get.Execute(t.Context(), "stock1", day1.AddDays(-1))
+	require.ErrorIs(t, err, ports.ErrDayNotFound)
+	_, _, err = get.Execute(t.Context(), "stock2", day1)
+	require.ErrorIs(t, err, ports.ErrDayNotFound, "a stock with no series has no day")
+	_, s, err = get.Execute(t.Context(), "stock2", 0)
+	require.NoError(t, err)
+	assert.Equal(t, 0, s.Len())
+	assert.True(t, s.Day.IsZero(), "no series, no day")
+	_, _, err = get.Execute(t.Context(), "stock9", 0)
+	require.ErrorIs(t, err, domain.ErrUnknownStock)
+}
+
+func TestListDays(t *testing.T) {
+	stocks, err := domain.NewStocks([]string{"stock1", "stock2"})
+	require.NoError(t, err)
+	prices := memory.NewPriceStore()
+	_, err = app.NewListDays(stocks, nil)
+	require.Error(t, err)
+	list, err := app.NewListDays(stocks, prices)
+	require.NoError(t, err)
+	day0, day2 := day1.AddDays(-1), day1.AddDays(1)
+	merge(t, prices, domain.Tick{Stock: "stock1", Day: day2, At: 9 * 3600, Price: 1})
+	merge(t, prices, domain.Tick{Stock: "stock1", Day: day0, At: 9 * 3600, Price: 1}, domain.Tick{Stock: "stock1", Day: day1, At: 9 * 3600, Price: 1})
+
+	name, days, err := list.Execute(t.Context(), "STOCK1")
+	require.NoError(t, err)
+	assert.Equal(t, "stock1", name)
+	assert.Equal(t, []domain.Day{day0, day1, day2}, days, "ascending, the latest included")
+
+	_, days, err = list.Execute(t.Context(), "stock2")
+	require.NoError(t, err)
+	assert.NotNil(t, days)
+	assert.Empty(t, days)
+	_, _, err = list.Execute(t.Context(), "stock9")
+	require.ErrorIs(t, err, domain.ErrUnknownStock)
 }

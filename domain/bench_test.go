@@ -11,7 +11,7 @@ func BenchmarkTickBatchAdd(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	ticks := make([]domain.Tick, 1<<16)
 	for i := range ticks {
-		ticks[i] = domain.Tick{Stock: []string{"stock1", "stock2", "stock3"}[r.IntN(3)], At: domain.TimeOfDay(r.IntN(domain.SecondsPerDay)), Price: 1 + r.Int64N(3000)}
+		ticks[i] = domain.Tick{Stock: []string{"stock1", "stock2", "stock3"}[r.IntN(3)], Day: testDay, At: domain.TimeOfDay(r.IntN(domain.SecondsPerDay)), Price: 1 + r.Int64N(3000)}
 	}
 	batch := domain.NewTickBatch()
 	i := 0
@@ -27,12 +27,40 @@ func BenchmarkTickBatchAddSorted(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	ticks := make([]domain.Tick, 1<<16)
 	for i := range ticks {
-		ticks[i] = domain.Tick{Stock: []string{"stock1", "stock2", "stock3"}[r.IntN(3)], At: domain.TimeOfDay(i * domain.SecondsPerDay / len(ticks)), Price: 1 + r.Int64N(3000)}
+		ticks[i] = domain.Tick{Stock: []string{"stock1", "stock2", "stock3"}[r.IntN(3)], Day: testDay, At: domain.TimeOfDay(i * domain.SecondsPerDay / len(ticks)), Price: 1 + r.Int64N(3000)}
 	}
 	batch := domain.NewTickBatch()
 	i := 0
 	for b.Loop() {
 		batch.Add(ticks[i&(len(ticks)-1)])
 		i++
+	}
+}
+
+// BenchmarkStockDaysMerge merges, into one stock, a batch of a day's
+// ticks per iteration, each the day after the last: every merge rolls the
+// latest day over, and the former latest moves to its own day.
+func BenchmarkStockDaysMerge(b *testing.B) {
+	for _, rollover := range []bool{false, true} {
+		name := "same-day"
+		if rollover {
+			name = "new-day-each-merge"
+		}
+		b.Run(name, func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			batch := domain.NewTickBatch()
+			for range 1000 {
+				batch.Add(domain.Tick{Stock: "s", Day: testDay, At: domain.TimeOfDay(9*3600 + r.IntN(3600)), Price: 1 + r.Int64N(3000)})
+			}
+			h := batch.Histories()["s"][testDay]
+			s := domain.NewStockDays()
+			day := testDay
+			for b.Loop() {
+				if rollover {
+					day = day.AddDays(1)
+				}
+				s.Merge(domain.DayHistories{day: h}, day.AddDays(-30))
+			}
+		})
 	}
 }

@@ -72,6 +72,13 @@ type MinuteCandle struct {
 	Open, High, Low, Close int64
 }
 
+// DayChange is what one write changed in a stock's latest day: the day,
+// and the minutes it changed, ascending, with their new values.
+type DayChange struct {
+	Day     Day
+	Minutes []MinuteCandle
+}
+
 // Candle returns the minute at index i of s.
 func (s MinuteSeries) Candle(i int) MinuteCandle {
 	c := MinuteCandle{Minute: s.Minutes[i], Close: s.Prices[i]}
@@ -139,6 +146,7 @@ func (s MinuteSeries) Window(from, to TimeOfDay) MinuteSeries {
 		return a[lo:hi]
 	}
 	return MinuteSeries{
+		Day:     s.Day,
 		Minutes: s.Minutes[lo:hi], Prices: s.Prices[lo:hi], CloseAt: cutAt(s.CloseAt),
 		Open: cut(s.Open), High: cut(s.High), Low: cut(s.Low), OpenAt: cutAt(s.OpenAt),
 	}

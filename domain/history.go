@@ -75,7 +75,11 @@ func (h *PriceHistory) Clone() *PriceHistory {
 // and its CloseAt and OpenAt are NoTick; otherwise CloseAt and OpenAt are
 // the times of the ticks that closed and opened it, which is what lets a
 // stored series be merged with more ticks exactly.
+//
+// Day is the trading day the series is of; zero for an empty series, and
+// for a stored series that carries no date (see Day).
 type MinuteSeries struct {
+	Day     Day
 	Minutes []TimeOfDay
 	Prices  []int64
 	CloseAt []TimeOfDay
@@ -94,6 +98,21 @@ func (s MinuteSeries) Latest() (price int64, ok bool) {
 		return 0, false
 	}
 	return s.Prices[len(s.Prices)-1], true
+}
+
+// Quote returns the last close of s with its day and the time of the tick
+// that closed it (the minute itself when the series does not say); ok is
+// false for an empty series.
+func (s MinuteSeries) Quote() (q Quote, ok bool) {
+	n := len(s.Prices)
+	if n == 0 {
+		return Quote{}, false
+	}
+	q = Quote{Day: s.Day, At: s.Minutes[n-1], Price: s.Prices[n-1]}
+	if len(s.CloseAt) == n && s.CloseAt[n-1] != NoTick {
+		q.At = s.CloseAt[n-1]
+	}
+	return q, true
 }
 
 // Series renders h minute by minute, carrying the close over minutes
@@ -178,7 +197,7 @@ func HistoryFromSeries(s MinuteSeries) (*PriceHistory, error) {
 // Equal reports whether two series hold the same minutes, candles and tick
 // times.
 func (s MinuteSeries) Equal(o MinuteSeries) bool {
-	return slices.Equal(s.Minutes, o.Minutes) && slices.Equal(s.Prices, o.Prices) && slices.Equal(s.CloseAt, o.CloseAt) &&
+	return s.Day == o.Day && slices.Equal(s.Minutes, o.Minutes) && slices.Equal(s.Prices, o.Prices) && slices.Equal(s.CloseAt, o.CloseAt) &&
 		slices.Equal(s.Open, o.Open) && slices.Equal(s.High, o.High) && slices.Equal(s.Low, o.Low) &&
 		slices.Equal(s.OpenAt, o.OpenAt)
 }

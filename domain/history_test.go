@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -100,7 +101,7 @@ func randomTicks(r *rand.Rand, n int) []domain.Tick {
 		if len(ticks) > 0 && r.IntN(3) == 0 {
 			s = ticks[r.IntN(len(ticks))].At
 		}
-		ticks = append(ticks, domain.Tick{Stock: "s", At: s, Price: 1 + r.Int64N(3000)})
+		ticks = append(ticks, domain.Tick{Stock: "s", Day: testDay, At: s, Price: 1 + r.Int64N(3000)})
 	}
 	return ticks
 }
@@ -285,22 +286,64 @@ func TestHistoryFromForeignSeries(t *testing.T) {
 	}
 }
 
+// testDay is the day of ticks whose day does not matter to a test.
+const testDay domain.Day = 20260302
+
 func TestTickBatch(t *testing.T) {
 	t.Parallel()
 	b := domain.NewTickBatch()
-	for _, tk := range []domain.Tick{{"a", 10, 1}, {"b", 20, 2}, {"a", 70, 3}, {"a", 70, 4}} {
+	next := testDay.AddDays(1)
+	for _, tk := range []domain.Tick{
+		{"a", testDay, 10, 1}, {"b", testDay, 20, 2}, {"a", testDay, 70, 3}, {"a", testDay, 70, 4},
+		{"a", next, 5, 9}, // the next day, earlier in its day: a day of its own
+	} {
 		b.Add(tk)
 	}
-	if b.Ticks() != 4 || len(b.Histories()) != 2 {
+	if b.Ticks() != 5 || len(b.Histories()) != 2 {
 		t.Fatalf("batch has %d ticks, %d stocks", b.Ticks(), len(b.Histories()))
 	}
-	if p, _ := b.Histories()["a"].Latest(); p != 4 {
-		t.Fatalf("latest of a = %d, want 4 (later same-second tick)", p)
+	a := b.Histories()["a"]
+	if days := a.Days(); !slices.Equal(days, []domain.Day{testDay, next}) || a.Latest() != next {
+		t.Fatalf("days of a = %v latest %v, want [%v %v] latest %v", days, a.Latest(), testDay, next, next)
 	}
-	if _, err := domain.NewTick("a", 10, 0); err == nil {
-		t.Fatal("NewTick accepted price 0")
+	if p, _ := a[testDay].Latest(); p != 4 {
+		t.Fatalf("latest of a on %v = %d, want 4 (later same-second tick)", testDay, p)
 	}
-	if _, err := domain.NewTick("a", domain.SecondsPerDay, 1); err == nil {
-		t.Fatal("NewTick accepted a time past midnight")
+	if p, _ := a[next].Latest(); p != 9 {
+		t.Fatalf("latest of a on %v = %d, want 9", next, p)
+	}
+	if len(b.Histories()["b"]) != 1 {
+		t.Fatalf("b has days %v, want one", b.Histories()["b"].Days())
+	}
+	if got := (domain.DayHistories{}).Latest(); got != 0 {
+		t.Fatalf("latest of no days = %v", got)
+	}
+}
+
+func TestNewTick(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name  string
+		stock string
+		day   domain.Day
+		at    domain.TimeOfDay
+		price int64
+		want  error
+	}{
+		{"valid", "a", testDay, 10, 1, nil},
+		{"price zero", "a", testDay, 10, 0, domain.ErrBadPrice},
+		{"past midnight", "a", testDay, domain.SecondsPerDay, 1, domain.ErrBadTime},
+		{"negative time", "a", testDay, -1, 1, domain.ErrBadTime},
+		{"no day", "a", 0, 10, 1, domain.ErrBadDay},
+		{"no such date", "a", 20260230, 10, 1, domain.ErrBadDay},
+		{"no stock", "", testDay, 10, 1, domain.ErrUnknownStock},
+	} {
+		tk, err := domain.NewTick(c.stock, c.day, c.at, c.price)
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s: err = %v, want %v", c.name, err, c.want)
+		}
+		if c.want == nil && tk != (domain.Tick{Stock: c.stock, Day: c.day, At: c.at, Price: c.price}) {
+			t.Errorf("%s: tick = %+v", c.name, tk)
+		}
 	}
 }

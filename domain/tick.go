@@ -3,21 +3,27 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // ErrBadPrice reports a price that is not a positive integer.
 var ErrBadPrice = errors.New("price must be a positive integer")
 
-// Tick is one observed price of a stock at a time of day.
+// Tick is one observed price of a stock on a trading day at a time of day.
 type Tick struct {
 	Stock string
+	Day   Day
 	At    TimeOfDay
 	Price int64
 }
 
 // NewTick validates a tick. The stock name must already be canonical (see
-// Stocks.Canonical); the time must be a time of day; the price positive.
-func NewTick(stock string, at TimeOfDay, price int64) (Tick, error) {
+// Stocks.Canonical); the day a real date; the time a time of day; the price
+// positive.
+func NewTick(stock string, day Day, at TimeOfDay, price int64) (Tick, error) {
+	if _, err := NewDay(day.Date()); err != nil {
+		return Tick{}, err
+	}
 	if at < 0 || at >= SecondsPerDay {
 		return Tick{}, fmt.Errorf("%w: %d seconds", ErrBadTime, at)
 	}
@@ -27,29 +33,58 @@ func NewTick(stock string, at TimeOfDay, price int64) (Tick, error) {
 	if stock == "" {
 		return Tick{}, fmt.Errorf("%w: empty name", ErrUnknownStock)
 	}
-	return Tick{Stock: stock, At: at, Price: price}, nil
+	return Tick{Stock: stock, Day: day, At: at, Price: price}, nil
 }
 
-// TickBatch groups ticks by stock, each stock's ticks already folded into a
-// PriceHistory, so that a batch of a million ticks costs memory in proportion
-// to stocks × minutes, not to ticks, and a store writes each stock once.
+// DayHistories is one stock's ticks folded per trading day: a PriceHistory
+// is one day's minutes.
+type DayHistories map[Day]*PriceHistory
+
+// Days returns the days of h, ascending.
+func (h DayHistories) Days() []Day {
+	days := make([]Day, 0, len(h))
+	for d := range h {
+		days = append(days, d)
+	}
+	slices.Sort(days)
+	return days
+}
+
+// Latest returns the latest day of h (zero for an empty h).
+func (h DayHistories) Latest() Day {
+	var latest Day
+	for d := range h {
+		latest = max(latest, d)
+	}
+	return latest
+}
+
+// TickBatch groups ticks by stock and trading day, each day's ticks already
+// folded into a PriceHistory, so that a batch of a million ticks costs
+// memory in proportion to stocks × days × minutes, not to ticks, and a
+// store writes each stock once.
 type TickBatch struct {
-	histories map[string]*PriceHistory
+	histories map[string]DayHistories
 	ticks     int
 }
 
 // NewTickBatch returns an empty batch.
 func NewTickBatch() *TickBatch {
-	return &TickBatch{histories: make(map[string]*PriceHistory)}
+	return &TickBatch{histories: make(map[string]DayHistories)}
 }
 
-// Add folds t into its stock's history, by the rule of
+// Add folds t into its stock's history of its day, by the rule of
 // PriceHistory.Record (which decides, too, between two ticks of a second).
 func (b *TickBatch) Add(t Tick) {
-	h := b.histories[t.Stock]
+	days := b.histories[t.Stock]
+	if days == nil {
+		days = make(DayHistories, 1)
+		b.histories[t.Stock] = days
+	}
+	h := days[t.Day]
 	if h == nil {
 		h = NewPriceHistory()
-		b.histories[t.Stock] = h
+		days[t.Day] = h
 	}
 	h.Record(t.At, t.Price)
 	b.ticks++
@@ -58,6 +93,7 @@ func (b *TickBatch) Add(t Tick) {
 // Ticks is the number of ticks added, repetitions included.
 func (b *TickBatch) Ticks() int { return b.ticks }
 
-// Histories returns the batch's history of every stock that has a tick. The
-// map is the batch's own: callers read it and must not change it.
-func (b *TickBatch) Histories() map[string]*PriceHistory { return b.histories }
+// Histories returns the batch's histories of every stock that has a tick,
+// by day. The map is the batch's own: callers read it and must not change
+// it.
+func (b *TickBatch) Histories() map[string]DayHistories { return b.histories }

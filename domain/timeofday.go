@@ -6,7 +6,7 @@ import (
 )
 
 // TimeOfDay is a time of day with one-second resolution, counted in seconds
-// since midnight. Ticks carry no date: the exercise's data is one trading day.
+// since midnight. A tick carries its trading day apart (see Day).
 type TimeOfDay int32
 
 // SecondsPerDay bounds every TimeOfDay: valid values are 0..SecondsPerDay-1.

@@ -29,10 +29,24 @@ const run = promisify(execFile);
 // for a loaded two-core machine, not a speed claim.
 const SETTLE_MS = 10_000;
 
-// The fixture: five minutes of three stocks, three ticks a minute, so that
-// every minute has a distinct open, high, low and close. A row's price is a
-// function of the stock, the minute and the second, so the expected closes
-// are computed, not copied.
+// The market's zone, on purpose not the browser's (TIMEZONE_ID below) nor
+// UTC, so that a time shown in the wrong zone is seen.
+const ZONE = 'America/New_York';
+const BROWSER_ZONE = 'Asia/Tokyo';
+
+// The trading days: the fixture is on two days before today (in ZONE), the
+// later of them the latest; today is the day that starts during the test.
+// They are recent, since a store keeps an earlier day PRICE_HISTORY_DAYS.
+const dateIn = (zone, d = new Date()) => new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+const addDays = (day, n) => new Date(Date.parse(`${day}T12:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+const TODAY = dateIn(ZONE);
+const DAY1 = addDays(TODAY, -2);
+const DAY2 = addDays(TODAY, -1);
+
+// The fixture: five minutes of three stocks on DAY2, three ticks a minute,
+// so that every minute has a distinct open, high, low and close, and two
+// minutes on DAY1. A row's price is a function of the stock, the minute
+// and the second, so the expected closes are computed, not copied.
 const STOCKS = ['stock1', 'stock2', 'stock3'];
 const MINUTES = [0, 1, 2, 3, 4]; // 09:00 to 09:04
 const SECONDS = [5, 20, 40];
@@ -40,9 +54,12 @@ const WAVE = [0, 30, -20, 40, 10];
 const WITHIN = { 5: 0, 20: 18, 40: 6 }; // open, high, close; the open is the low
 const priceOf = (s, m, sec) => 1000 * (s + 1) + WAVE[m] + WITHIN[sec];
 const hhmmss = (m, sec) => `09${String(m).padStart(2, '0')}${String(sec).padStart(2, '0')}`;
+const DAY1_MINUTES = [30, 31]; // 09:30 and 09:31
+const day1PriceOf = (s, m, sec) => 500 * (s + 1) + m + WITHIN[sec];
 function fixtureCSV() {
-  const rows = ['Time,Stock,Price'];
-  STOCKS.forEach((stock, s) => MINUTES.forEach((m) => SECONDS.forEach((sec) => rows.push(`${hhmmss(m, sec)},${stock},${priceOf(s, m, sec)}`))));
+  const rows = ['Date,Time,Stock,Price'];
+  STOCKS.forEach((stock, s) => MINUTES.forEach((m) => SECONDS.forEach((sec) => rows.push(`${DAY2},${hhmmss(m, sec)},${stock},${priceOf(s, m, sec)}`))));
+  STOCKS.forEach((stock, s) => DAY1_MINUTES.forEach((m) => SECONDS.forEach((sec) => rows.push(`${DAY1},${hhmmss(m, sec)},${stock},${day1PriceOf(s, m, sec)}`))));
   return rows.join('\n') + '\n';
 }
 const lastClose = (s) => priceOf(s, MINUTES.at(-1), SECONDS.at(-1));
@@ -155,7 +172,10 @@ before(async () => {
     SEED_USERS: `${USER.name}:${USER.credit},user2:6000000000`,
     STOCKS: STOCKS.join(','),
     AUTH: 'off',
-    APP_TIMEZONE: 'UTC',
+    APP_TIMEZONE: ZONE,
+    // Rows without a date (the later ticks below) are on the fixture's
+    // latest day.
+    PRICE_DATE: DAY2,
   };
   await stockd(env, 'update');
   await stockd(env, 'seed-users');
@@ -166,12 +186,20 @@ before(async () => {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
-  page.setDefaultTimeout(SETTLE_MS);
-  page.on('request', (r) => requests.push(r.url()));
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${m.text()} ${m.location().url ?? ''}`.trim()); });
-  page.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
+  page = await openPage({ width: 1366, height: 900 });
 });
+
+// openPage opens a page in a context of its own, in the browser zone,
+// recording its requests and console errors.
+async function openPage(viewport) {
+  const context = await browser.newContext({ viewport, timezoneId: BROWSER_ZONE });
+  const p = await context.newPage();
+  p.setDefaultTimeout(SETTLE_MS);
+  p.on('request', (r) => requests.push(r.url()));
+  p.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${m.text()} ${m.location().url ?? ''}`.trim()); });
+  p.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
+  return p;
+}
 
 after(async () => {
   await browser?.close().catch(() => {});
@@ -181,6 +209,22 @@ after(async () => {
 
 const card = (stock) => page.locator(`article[data-stock="${stock}"]`);
 const latestPrice = (stock) => card(stock).locator('.latest-price').getAttribute('data-price');
+const picker = (stock) => card(stock).getByLabel('Show day');
+const pickerOptions = (stock) => picker(stock).locator('option').evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
+// legendValues: the legend's open, high, low and close, as numbers.
+const legendValues = async (stock) => (await card(stock).locator('.u-legend .u-series .u-value').allInnerTexts())
+  .slice(1).map((v) => Number(v.replace(/\D/g, '')));
+// waitForCard waits until the card's data attributes say what want says;
+// on a timeout it says what they said instead.
+const waitForCard = (stock, want) => page.waitForFunction(({ stock, want }) => {
+  const c = document.querySelector(`article[data-stock="${stock}"]`);
+  return c && Object.entries(want).every(([k, v]) => c.dataset[k] === v);
+}, { stock, want }, { timeout: SETTLE_MS }).catch(async (err) => {
+  const seen = await card(stock).evaluate((c) => ({ ...c.dataset })).catch(() => 'no card');
+  throw new Error(`${stock}: wanted ${JSON.stringify(want)}, the card says ${JSON.stringify(seen)}\n${err.message}`);
+});
+// marketTime is what the page should show for an instant: market time.
+const marketTime = (iso) => new Intl.DateTimeFormat('sv-SE', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
 
 describe('dashboard', () => {
   test('the page loads with a chart per stock, no console error and no request to another host', async () => {
@@ -191,6 +235,15 @@ describe('dashboard', () => {
     assert.deepEqual(await page.locator('article[data-stock]').evaluateAll((els) => els.map((e) => e.dataset.stock)), STOCKS);
     await page.waitForFunction((n) => [...document.querySelectorAll('article[data-stock]')].every((c) => Number(c.dataset.points) === n),
       MINUTES.length, { timeout: SETTLE_MS });
+    // Each chart shows its day, the latest, and offers the earlier one.
+    for (const stock of STOCKS) {
+      assert.equal(await card(stock).getAttribute('data-day'), DAY2);
+      assert.equal(await card(stock).locator('.chart-day').innerText(), DAY2);
+      await waitForCard(stock, { days: `${DAY1} ${DAY2}` });
+      assert.deepEqual(await pickerOptions(stock), [[DAY2, `${DAY2} (live)`], [DAY1, DAY1]]);
+    }
+    // The one zone of every time on the page is named on it.
+    assert.match(await page.locator('#zone').innerText(), new RegExp(`market time, ${ZONE}`));
     assert.deepEqual(consoleErrors, []);
     const foreign = requests.filter((u) => new URL(u).origin !== origin);
     assert.deepEqual(foreign, [], 'requests to another host');
@@ -201,12 +254,10 @@ describe('dashboard', () => {
       assert.equal(await latestPrice(stock), String(lastClose(s)), `${stock} latest price`);
       assert.equal(await card(stock).getAttribute('data-latest-time'), '09:04');
       assert.match(await card(stock).locator('.latest-price').innerText(), new RegExp(String(lastClose(s)).replace(/\B(?=(\d{3})+$)/g, '.?')));
-      // The legend shows the last minute's close, high and low (the band's
-      // edges) when the pointer is off the chart.
-      const legend = await card(stock).locator('.u-legend .u-series .u-value').allInnerTexts();
-      const digits = legend.slice(1).map((v) => Number(v.replace(/\D/g, '')));
+      // The legend shows the last minute's open, high and low (the band's
+      // edges) and close when the pointer is off the chart.
       const m = MINUTES.at(-1);
-      assert.deepEqual(digits, [lastClose(s), priceOf(s, m, 20), priceOf(s, m, 5)], `${stock} close, high, low: ${legend}`);
+      assert.deepEqual(await legendValues(stock), [priceOf(s, m, 5), priceOf(s, m, 20), priceOf(s, m, 5), lastClose(s)], `${stock} open, high, low, close`);
       // The canvas has the close line and the band on it: count the pixels
       // that are not background.
       const inked = await card(stock).locator('canvas').evaluate((c) => {
@@ -250,6 +301,9 @@ describe('dashboard', () => {
     assert.equal(cells[3], TICK.stock);
     assert.equal(cells[4], 'accepted');
     assert.match(cells[6], /^3$/);
+    // Created is shown in market time, not in the browser's zone.
+    const created = await first.locator('time').getAttribute('datetime');
+    assert.equal(cells[1], marketTime(created));
   });
 
   test('the orders list pages forward and back', async () => {
@@ -301,10 +355,100 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: /buy/i }).click();
     await page.waitForFunction(() => document.querySelector('#buy-result')?.dataset.result === 'error', null, { timeout: SETTLE_MS });
     const text = await page.locator('#buy-result').innerText();
-    // The problem's title and detail, not a status code or raw JSON.
-    assert.doesNotMatch(text, /[{}]/);
-    assert.match(text, /user/i);
+    // The problem's detail, worded for people: not a status, its reason
+    // phrase or raw JSON.
+    assert.doesNotMatch(text, /[{}]|Unprocessable|422/);
+    assert.match(text, /User "nobody" does not exist/);
     // The only console errors are the browser's notes on the failed requests.
     assert.ok(consoleErrors.every((e) => /Failed to load resource/.test(e)), consoleErrors.join('\n'));
+  });
+
+  test('the day picker shows an earlier day, and going back follows the live day again', async () => {
+    const stock = 'stock3', s = 2;
+    await picker(stock).selectOption(DAY1);
+    await waitForCard(stock, { day: DAY1, following: 'false', points: String(DAY1_MINUTES.length) });
+    assert.equal(await card(stock).locator('.chart-day').innerText(), DAY1);
+    const m = DAY1_MINUTES.at(-1);
+    assert.deepEqual(await legendValues(stock), [day1PriceOf(s, m, 5), day1PriceOf(s, m, 20), day1PriceOf(s, m, 5), day1PriceOf(s, m, 40)]);
+    // The header keeps the latest price: it is the one a buy would use.
+    assert.equal(await latestPrice(stock), String(lastClose(s)));
+    await picker(stock).selectOption(DAY2);
+    await waitForCard(stock, { day: DAY2, following: 'true', points: String(MINUTES.length) });
+  });
+
+  test('a new day starting during a live session moves the chart to it', async () => {
+    // stock2 is looking at an earlier day when the new day starts: it stays
+    // there, and is offered the new day; stock1 follows the live day.
+    await picker('stock2').selectOption(DAY1);
+    await waitForCard('stock2', { day: DAY1, following: 'false' });
+    const newDay = join(workdir, 'newday.csv');
+    await writeFile(newDay, `Date,Time,Stock,Price\n${TODAY},090010,stock1,5000\n${TODAY},090020,stock1,5100\n${TODAY},090110,stock2,7000\n`);
+    await stockd({ ...env, PRICE_CSV: newDay }, 'update');
+    await waitForCard('stock1', { day: TODAY, liveDay: TODAY, points: '1', latestTime: '09:00' });
+    assert.equal(await latestPrice('stock1'), '5100');
+    assert.equal(await card('stock1').locator('.chart-day').innerText(), TODAY);
+    assert.deepEqual(await legendValues('stock1'), [5000, 5100, 5000, 5100]);
+    await waitForCard('stock1', { days: `${DAY1} ${DAY2} ${TODAY}` });
+    assert.deepEqual((await pickerOptions('stock1'))[0], [TODAY, `${TODAY} (live)`]);
+
+    await waitForCard('stock2', { liveDay: TODAY, day: DAY1, following: 'false' });
+    assert.equal(await latestPrice('stock2'), '7000');
+    await picker('stock2').selectOption(TODAY);
+    await waitForCard('stock2', { day: TODAY, following: 'true', points: '1', latestTime: '09:01' });
+    // A stock the new day has not reached stays on its latest day.
+    assert.equal(await card('stock3').getAttribute('data-day'), DAY2);
+
+    // A late tick of the former latest day changes no chart: the stream
+    // follows the latest day only. A tick of today after it moves stock1.
+    const late = join(workdir, 'late.csv');
+    await writeFile(late, `Date,Time,Stock,Price\n${DAY2},093000,stock1,1\n`);
+    await stockd({ ...env, PRICE_CSV: late }, 'update');
+    await writeFile(late, `Date,Time,Stock,Price\n${TODAY},090200,stock1,5200\n`);
+    await stockd({ ...env, PRICE_CSV: late }, 'update');
+    // 09:00, 09:01 (the series carries a close into a minute with no tick)
+    // and 09:02.
+    await waitForCard('stock1', { day: TODAY, points: '3', latestTime: '09:02' });
+    assert.equal(await latestPrice('stock1'), '5200');
+    assert.deepEqual(consoleErrors.filter((e) => !/Failed to load resource/.test(e)), []);
+  });
+
+  test('on a phone (390 x 844) the page fits the width: no sideways scroll', async () => {
+    const phone = await openPage({ width: 390, height: 844 });
+    try {
+      await phone.goto(origin + '/');
+      await phone.waitForFunction((n) => [...document.querySelectorAll('article[data-stock]')].length === n
+        && [...document.querySelectorAll('article[data-stock]')].every((c) => c.dataset.stream === 'live' && Number(c.dataset.points) > 0), STOCKS.length, { timeout: SETTLE_MS });
+      await phone.waitForFunction(() => document.querySelectorAll('#orders-body tr[data-order-id]').length > 0, null, { timeout: SETTLE_MS });
+      const widths = await phone.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+      assert.ok(widths.scroll <= widths.inner, `the page is ${widths.scroll} px wide in a ${widths.inner} px window`);
+      // Nothing sticks out of the window on the right: not the stream's
+      // state, not the chart's axis, not an order's cells.
+      const outside = await phone.evaluate(() => [...document.querySelectorAll('.stream-state, .plot canvas, .u-legend, #orders-body td, .day-picker')]
+        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5).map((el) => el.className || el.tagName));
+      assert.deepEqual(outside, []);
+      await phone.screenshot({ path: join(artifacts, 'dashboard-phone.png'), fullPage: true });
+    } finally {
+      await phone.context().close();
+    }
+  });
+
+  test('/docs renders the API description from the service alone', async () => {
+    const docs = await openPage({ width: 1366, height: 900 });
+    const before = consoleErrors.length;
+    try {
+      const res = await docs.goto(origin + '/docs');
+      assert.equal(res.status(), 200);
+      await docs.locator('.opblock').first().waitFor();
+      assert.match(await docs.locator('.info .title').innerText(), /stockd/);
+      // The operations of the description are there, the days among them.
+      await docs.locator('.opblock-summary-path', { hasText: '/api/stocks/{stock}/days' }).first().waitFor();
+      await docs.locator('.opblock-summary', { hasText: '/api/stocks/{stock}/days' }).first().click();
+      await docs.getByText('Every trading day of which the service keeps').first().waitFor();
+      await docs.screenshot({ path: join(artifacts, 'docs.png') });
+      assert.deepEqual(consoleErrors.slice(before), [], 'no console error (a refused inline script or style would be one)');
+      assert.deepEqual(requests.filter((u) => new URL(u).origin !== origin), [], 'requests to another host');
+    } finally {
+      await docs.context().close();
+    }
   });
 });

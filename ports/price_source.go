@@ -35,7 +35,7 @@ type TickScanner interface {
 // PriceMerger is where the price updater writes: the one call of
 // PriceStore that ingesting needs.
 type PriceMerger interface {
-	// Merge folds each stock's history into its stored series, atomically
-	// per stock (see PriceStore).
-	Merge(ctx context.Context, histories map[string]*domain.PriceHistory) error
+	// Merge folds each stock's histories, day by day, into its stored
+	// series, atomically per stock (see PriceStore).
+	Merge(ctx context.Context, histories map[string]domain.DayHistories) error
 }

@@ -1,18 +1,18 @@
 // Package csv reads price ticks from CSV files in either layout of the
 // contract: long (Time,Stock,Price, one tick a row) or the original
 // exercise's wide one (Time,Stock1,Stock2,..., one column a stock, an empty
-// cell where a stock had no tick).
+// cell where a stock had no tick). Either may start with a Date column, and
+// a Time may be a dated timestamp; other rows are on a default day (see
+// Calendar).
 package csv
 
 import (
-	"bufio"
+	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 
 	"stockd/domain"
@@ -31,51 +31,68 @@ func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.L
 
 // Scan reads every tick of r in file order and hands each to each. It stops
 // at the first bad row with a *LineError, or at the first error of each,
-// which it returns as is.
-// Memory does not grow with the number of rows.
-func Scan(r io.Reader, name string, stocks domain.Stocks, each func(domain.Tick) error) error {
-	cr := csv.NewReader(bufio.NewReaderSize(r, 64<<10))
-	cr.FieldsPerRecord = -1 // counted below, for a message that says what is wrong
-	cr.ReuseRecord = true
+// which it returns as is. A row's day is its Date cell, or the date of a
+// dated Time, or else cal.Default.
+// Memory does not grow with the number of rows, nor beyond MaxLine with
+// the length of one.
+func Scan(r io.Reader, name string, stocks domain.Stocks, cal Calendar, each func(domain.Tick) error) error {
+	rr := newRows(r)
 	lineErr := func(line int, format string, args ...any) error {
 		return &LineError{File: name, Line: line, Reason: fmt.Sprintf(format, args...)}
 	}
 
-	header, err := cr.Read()
-	header = slices.Clone(header) // ReuseRecord would overwrite it
+	fields, err := rr.next()
+	header := make([]string, len(fields))
+	for i, f := range fields {
+		header[i] = string(f)
+	}
 	if errors.Is(err, io.EOF) {
 		return lineErr(1, "empty file: want the header Time,Stock,Price")
 	}
 	if err != nil {
 		return csvError(name, err)
 	}
-	columns, err := parseHeader(header, stocks)
+	lay, err := parseHeader(header, stocks)
 	if err != nil {
 		return lineErr(1, "%v", err)
 	}
 
+	// Stock names as written by the configuration, looked up without
+	// copying the field; anything else (Stock1, " stock1") goes through
+	// Canonical.
+	exact := make(map[string]string)
+	for _, n := range stocks.Names() {
+		exact[n] = n
+	}
+	var last lastDate
 	for {
-		row, err := cr.Read()
+		row, err := rr.next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			return csvError(name, err)
 		}
-		line, _ := cr.FieldPos(0)
+		line := rr.start
 		if len(row) != len(header) {
 			return lineErr(line, "%d fields, want %d like the header", len(row), len(header))
 		}
-		at, err := domain.ParseTimeOfDay(strings.TrimSpace(row[0]))
-		if err != nil {
-			return lineErr(line, "Time: %v", err)
+		var dateText []byte
+		if lay.date {
+			dateText, row = row[0], row[1:]
 		}
-		if columns == nil { // long layout: Time,Stock,Price
-			stock, err := stocks.Canonical(row[1])
-			if err != nil {
-				return lineErr(line, "Stock: %v", err)
+		day, at, err := cal.dayAndTime(dateText, row[0], &last)
+		if err != nil {
+			return lineErr(line, "%v", err)
+		}
+		if lay.columns == nil { // long layout: [Date,]Time,Stock,Price
+			stock, ok := exact[string(row[1])]
+			if !ok {
+				if stock, err = stocks.Canonical(string(row[1])); err != nil {
+					return lineErr(line, "Stock: %v", bounded(err, string(row[1])))
+				}
 			}
-			t, err := tick(stock, at, row[2])
+			t, err := tick(stock, day, at, row[2])
 			if err != nil {
 				return lineErr(line, "%v", err)
 			}
@@ -84,14 +101,14 @@ func Scan(r io.Reader, name string, stocks domain.Stocks, each func(domain.Tick)
 			}
 			continue
 		}
-		for i, stock := range columns {
+		for i, stock := range lay.columns {
 			cell := row[i+1]
-			if strings.TrimSpace(cell) == "" {
+			if len(bytes.TrimSpace(cell)) == 0 {
 				continue
 			}
-			t, err := tick(stock, at, cell)
+			t, err := tick(stock, day, at, cell)
 			if err != nil {
-				return lineErr(line, "%s: %v", header[i+1], err)
+				return lineErr(line, "%s: %v", stock, err)
 			}
 			if err := each(t); err != nil {
 				return err
@@ -100,87 +117,102 @@ func Scan(r io.Reader, name string, stocks domain.Stocks, each func(domain.Tick)
 	}
 }
 
-func tick(stock string, at domain.TimeOfDay, priceText string) (domain.Tick, error) {
-	price, err := parsePrice(strings.TrimSpace(priceText))
+func tick(stock string, day domain.Day, at domain.TimeOfDay, priceText []byte) (domain.Tick, error) {
+	price, err := parsePrice(bytes.TrimSpace(priceText))
 	if err != nil {
 		return domain.Tick{}, err
 	}
-	return domain.NewTick(stock, at, price)
+	return domain.NewTick(stock, day, at, price)
 }
 
-// parseHeader returns nil for the long layout, or the stock of each column
-// after Time for the wide one.
-func parseHeader(header []string, stocks domain.Stocks) ([]string, error) {
+// layout is what a header says of the rows.
+type layout struct {
+	date    bool     // a Date column comes first
+	columns []string // nil for the long layout, else the stock of each column after Time
+}
+
+// parseHeader reads [Date,]Time,Stock,Price (long) or
+// [Date,]Time,<stock>[,<stock>...] (wide).
+func parseHeader(header []string, stocks domain.Stocks) (layout, error) {
+	var lay layout
 	names := make([]string, len(header))
 	for i, h := range header {
 		names[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 	}
+	shown := quote(strings.Join(header, ","))
+	if len(names) > 0 && names[0] == "date" {
+		lay.date, names = true, names[1:]
+	}
 	if len(names) < 2 || names[0] != "time" {
-		return nil, fmt.Errorf("header %q: want Time,Stock,Price or Time,<stock>[,<stock>]", strings.Join(header, ","))
+		return lay, fmt.Errorf("header %s: want [Date,]Time,Stock,Price or [Date,]Time,<stock>[,<stock>]", shown)
 	}
 	if names[1] == "stock" {
 		if len(names) != 3 || names[2] != "price" {
-			return nil, fmt.Errorf("header %q: want Time,Stock,Price", strings.Join(header, ","))
+			return lay, fmt.Errorf("header %s: want [Date,]Time,Stock,Price", shown)
 		}
-		return nil, nil
+		return lay, nil
 	}
-	columns := make([]string, 0, len(names)-1)
+	lay.columns = make([]string, 0, len(names)-1)
 	seen := make(map[string]bool)
 	for _, n := range names[1:] {
 		stock, err := stocks.Canonical(n)
 		if err != nil {
-			return nil, fmt.Errorf("header: %v", err)
+			return lay, fmt.Errorf("header: %w", bounded(err, n))
 		}
 		if seen[stock] {
-			return nil, fmt.Errorf("header: stock %q has two columns", stock)
+			return lay, fmt.Errorf("header: stock %q has two columns", stock)
 		}
 		seen[stock] = true
-		columns = append(columns, stock)
+		lay.columns = append(lay.columns, stock)
 	}
-	return columns, nil
+	return lay, nil
 }
 
 // parsePrice accepts digits only: no sign, no fraction, no exponent.
-func parsePrice(s string) (int64, error) {
-	if s == "" {
+func parsePrice(s []byte) (int64, error) {
+	if len(s) == 0 {
 		return 0, fmt.Errorf("%w: empty", domain.ErrBadPrice)
 	}
 	var n int64
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("%w: %q", domain.ErrBadPrice, s)
+			return 0, fmt.Errorf("%w: %s", domain.ErrBadPrice, quote(string(s)))
 		}
 		if n > (1<<63-1-int64(c-'0'))/10 {
-			return 0, fmt.Errorf("%w: %q is too large", domain.ErrBadPrice, s)
+			return 0, fmt.Errorf("%w: %s is too large", domain.ErrBadPrice, quote(string(s)))
 		}
 		n = n*10 + int64(c-'0')
 	}
 	if n == 0 {
-		return 0, fmt.Errorf("%w: %q", domain.ErrBadPrice, s)
+		return 0, fmt.Errorf("%w: %s", domain.ErrBadPrice, quote(string(s)))
 	}
 	return n, nil
 }
 
 func csvError(name string, err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
+	var long *errLineTooLong
+	if errors.As(err, &long) {
+		return &LineError{File: name, Line: long.start, Reason: long.Error()}
+	}
+	var re *rowError
+	if errors.As(err, &re) {
 		// A quote left open runs on to the end of the file, where the
-		// reader notices it: the line to fix is where the field starts.
-		if errors.Is(pe.Err, csv.ErrQuote) && pe.StartLine != pe.Line {
-			return &LineError{File: name, Line: pe.StartLine,
-				Reason: fmt.Sprintf("%v: the quoted field starts here and is still open at line %d", pe.Err, pe.Line)}
+		// reader notices it: the line to fix is where the row starts.
+		if errors.Is(re.err, errQuote) && re.start != re.line {
+			return &LineError{File: name, Line: re.start,
+				Reason: fmt.Sprintf("%v: the quoted field starts here and is still open at line %d", re.err, re.line)}
 		}
-		return &LineError{File: name, Line: pe.Line, Reason: pe.Err.Error()}
+		return &LineError{File: name, Line: re.line, Reason: re.err.Error()}
 	}
 	return fmt.Errorf("read %s: %w", name, err)
 }
 
 // Read folds the whole of r into one batch. Nothing is returned unless
 // every row is good, so a bad row changes nothing downstream.
-func Read(r io.Reader, name string, stocks domain.Stocks) (*domain.TickBatch, error) {
+func Read(r io.Reader, name string, stocks domain.Stocks, cal Calendar) (*domain.TickBatch, error) {
 	batch := domain.NewTickBatch()
-	err := Scan(r, name, stocks, func(t domain.Tick) error {
+	err := Scan(r, name, stocks, cal, func(t domain.Tick) error {
 		batch.Add(t)
 		return nil
 	})
@@ -191,13 +223,13 @@ func Read(r io.Reader, name string, stocks domain.Stocks) (*domain.TickBatch, er
 }
 
 // ReadFile is Read on the file at path.
-func ReadFile(path string, stocks domain.Stocks) (*domain.TickBatch, error) {
+func ReadFile(path string, stocks domain.Stocks, cal Calendar) (*domain.TickBatch, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return Read(f, path, stocks)
+	return Read(f, path, stocks, cal)
 }
 
 var (
@@ -210,16 +242,17 @@ var (
 type Source struct {
 	path   string
 	stocks domain.Stocks
+	cal    Calendar
 }
 
-// NewSource returns a source reading path.
-func NewSource(path string, stocks domain.Stocks) *Source {
-	return &Source{path: path, stocks: stocks}
+// NewSource returns a source reading path, its rows dated by cal.
+func NewSource(path string, stocks domain.Stocks, cal Calendar) *Source {
+	return &Source{path: path, stocks: stocks, cal: cal}
 }
 
 // Run validates the whole file, then applies it as one batch.
 func (s *Source) Run(ctx context.Context, apply ports.ApplyBatch) error {
-	batch, err := ReadFile(s.path, s.stocks)
+	batch, err := ReadFile(s.path, s.stocks, s.cal)
 	if err != nil {
 		return err
 	}
@@ -234,7 +267,7 @@ func (s *Source) ScanTicks(ctx context.Context, each func(domain.Tick) error) er
 		return err
 	}
 	defer f.Close()
-	return Scan(f, s.path, s.stocks, func(t domain.Tick) error {
+	return Scan(f, s.path, s.stocks, s.cal, func(t domain.Tick) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -15,14 +15,11 @@ import (
 // browser reports.
 const dashboardPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-// registerDashboard serves the dashboard (package web) at GET / and its
-// files under /static/.
+// registerDashboard serves the dashboard (package web) at GET /, the API
+// description rendered at GET /docs, and their files under /static/. Both
+// pages are under the same policy.
 func registerDashboard(e *echo.Echo) {
-	index, err := fs.ReadFile(web.Files, "index.html")
-	if err != nil {
-		// index.html is embedded at compile time: only a broken build gets here.
-		panic(err)
-	}
+	index, docs := mustRead("index.html"), mustRead("docs.html")
 	headers := func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
@@ -38,5 +35,17 @@ func registerDashboard(e *echo.Echo) {
 	e.GET("/", func(c echo.Context) error {
 		return c.HTMLBlob(http.StatusOK, index)
 	}, headers)
+	e.GET("/docs", func(c echo.Context) error {
+		return c.HTMLBlob(http.StatusOK, docs)
+	}, headers)
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(web.Files))), headers)
+}
+
+func mustRead(name string) []byte {
+	b, err := fs.ReadFile(web.Files, name)
+	if err != nil {
+		// The pages are embedded at compile time: only a broken build gets here.
+		panic(err)
+	}
+	return b
 }

@@ -44,6 +44,9 @@ var (
 	probKeyReused     = &problemType{"idempotency-key-reused", http.StatusUnprocessableEntity, "this Idempotency-Key was first used with another request; use a new key for a new request"}
 	probKeyInFlight   = &problemType{"idempotency-key-in-flight", http.StatusConflict, "the first request with this Idempotency-Key has not finished; retry with the same key and body after the Retry-After delay to get its outcome, and do not send the order under a new key unless you mean a second order"}
 	probNoPrice       = &problemType{"no-price", http.StatusConflict, "the stock has no price yet; retry once prices have been ingested"}
+	probStalePrice    = &problemType{"stale-price", http.StatusConflict, "the stock's latest price is older than the service accepts to buy at (MAX_PRICE_AGE); nothing was changed, retry once newer prices have been ingested"}
+	probDayNotFound   = &problemType{"day-not-found", http.StatusNotFound, "the stock has no prices of that trading day; GET /api/stocks/{stock}/days lists the days kept"}
+	probBadDate       = &problemType{"bad-date", http.StatusBadRequest, "date must be a real date written YYYY-MM-DD"}
 	probUnavailable   = &problemType{"store-unavailable", http.StatusServiceUnavailable, "a backing store is unavailable; nothing was changed, retry later"}
 	probOutcome       = &problemType{"outcome-unknown", http.StatusServiceUnavailable, "a backing store did not confirm the write, so the order may or may not have been taken; retry with the same Idempotency-Key to learn its outcome"}
 	probOrderPending  = &problemType{"order-pending", http.StatusServiceUnavailable, "the order was accepted and the credit debited; the order store is unavailable and the order will be recorded when it is back (retry with the same Idempotency-Key to get it)"}
@@ -57,7 +60,7 @@ var (
 	probMethod        = &problemType{"method-not-allowed", http.StatusMethodNotAllowed, "this method is not allowed here; the Allow header lists those that are"}
 	probTimeout       = &problemType{"timeout", http.StatusRequestTimeout, "the request body did not arrive in time"}
 	probInternal      = &problemType{"internal", http.StatusInternalServerError, "an internal error occurred; quote the request id when reporting it"}
-	problemTypes      = []*problemType{probUnknownUser, probUnknownStock, probBadQuantity, probBadBody, probMediaType, probTooLarge, probBadKey, probKeyReused, probKeyInFlight, probNoPrice, probUnavailable, probOutcome, probOrderPending, probUnauthentic, probForbidden, probRateLimited, probBadCursor, probBadLimit, probBadQuery, probNotFound, probMethod, probTimeout, probInternal}
+	problemTypes      = []*problemType{probUnknownUser, probUnknownStock, probBadQuantity, probBadBody, probMediaType, probTooLarge, probBadKey, probKeyReused, probKeyInFlight, probNoPrice, probStalePrice, probDayNotFound, probBadDate, probUnavailable, probOutcome, probOrderPending, probUnauthentic, probForbidden, probRateLimited, probBadCursor, probBadLimit, probBadQuery, probNotFound, probMethod, probTimeout, probInternal}
 	errMalformedQuery = errors.New("malformed query string")
 )
 
@@ -78,6 +81,9 @@ var sentinelProblems = []struct {
 	{ports.ErrKeyReused, probKeyReused},
 	{ports.ErrKeyInFlight, probKeyInFlight},
 	{app.ErrNoPrice, probNoPrice},
+	{domain.ErrStalePrice, probStalePrice},
+	{ports.ErrDayNotFound, probDayNotFound},
+	{domain.ErrBadDay, probBadDate},
 	{domain.ErrBadPageSize, probBadLimit},
 	{app.ErrUnauthenticated, probUnauthentic},
 	{errMalformedQuery, probBadQuery},

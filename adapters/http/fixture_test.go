@@ -27,15 +27,21 @@ import (
 )
 
 // now is the fixture's clock: every order is created at it, and "today"
-// is its day.
+// is its day, the trading day of the fixture's prices.
 var now = time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+
+// today and yesterday are the fixture's trading days.
+var (
+	today     = domain.DayOf(now)
+	yesterday = today.AddDays(-1)
+)
 
 // cursorKey is the fixture's cursor secret, as CURSOR_SECRET would give it.
 var cursorKey = []byte("a test cursor secret, fixed")
 
 // fixture is the real handler over the real use cases on memory stores:
 // stocks stock1, stock2 and stock3; stock1 priced 100 at 09:00 and 110 at
-// 09:02, the others without a price; user1 and user2 with 10000 each, and
+// 09:02 today (and 90 at 09:00 yesterday), the others without a price; user1 and user2 with 10000 each, and
 // a token for each. The stores are wrapped so that a test can make them
 // fail, which is how error paths are reached without encoding the use
 // cases' call order.
@@ -56,6 +62,9 @@ type fixtureOptions struct {
 	rateLimit int
 	cors      []string
 	cursorKey []byte
+	// maxPriceAge is MAX_PRICE_AGE (zero: off); the fixture's latest tick,
+	// 09:02:30 today, is 27.5 minutes old by its clock.
+	maxPriceAge time.Duration
 }
 
 type option func(*fixtureOptions)
@@ -64,6 +73,9 @@ func withTokens() option                { return func(o *fixtureOptions) { o.tok
 func withRateLimit(n int) option        { return func(o *fixtureOptions) { o.rateLimit = n } }
 func withCORS(origins ...string) option { return func(o *fixtureOptions) { o.cors = origins } }
 func withCursorKey(k []byte) option     { return func(o *fixtureOptions) { o.cursorKey = k } }
+func withMaxPriceAge(d time.Duration) option {
+	return func(o *fixtureOptions) { o.maxPriceAge = d }
+}
 
 func newFixture(t *testing.T, opts ...option) *fixture {
 	t.Helper()
@@ -81,6 +93,7 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 		reg:     prometheus.NewRegistry(),
 		logs:    &testenv.LogBuffer{},
 	}
+	f.tickOn(t, yesterday, "stock1", 9*3600, 90)
 	f.tick(t, "stock1", 9*3600, 100)
 	f.tick(t, "stock1", 9*3600+150, 110)
 	f.setCredit(t, "user1", 10000)
@@ -89,9 +102,14 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 	clock := memory.NewManualClock(now)
 	buy, err := app.NewBuyStock(stocks, f.prices, f.credits, f.credits, f.orders, memory.NewIdempotencyStore(clock), clock)
 	require.NoError(t, err)
+	buy = buy.WithMaxPriceAge(o.maxPriceAge, time.UTC)
 	list, err := app.NewListOrders(f.orders, clock, time.UTC)
 	require.NoError(t, err)
 	get, err := app.NewGetPrices(stocks, f.prices)
+	require.NoError(t, err)
+	days, err := app.NewListDays(stocks, f.prices)
+	require.NoError(t, err)
+	quotes, err := app.NewListStocks(stocks, f.prices)
 	require.NoError(t, err)
 	users, err := app.NewGetUser(stocks, f.credits)
 	require.NoError(t, err)
@@ -104,7 +122,7 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 	f.tokens.lookups.Store(0)
 
 	deps := httpapi.Deps{
-		BuyStock: buy, ListOrders: list, GetPrices: get, GetUser: users,
+		BuyStock: buy, ListOrders: list, GetPrices: get, GetUser: users, ListDays: days, ListStocks: quotes,
 		RateLimit: o.rateLimit, CursorKey: o.cursorKey, CORSOrigins: o.cors,
 		Registry: f.reg, Logger: slog.New(slog.NewJSONHandler(f.logs, nil)),
 		Checks: []httpapi.Check{{Name: "prices", Ping: func(context.Context) error { return nil }}},
@@ -116,11 +134,19 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 	return f
 }
 
-// tick records a price of stock at a time of day (seconds).
+// tick records a price of stock at a time of day (seconds) today.
 func (f *fixture) tick(t *testing.T, stock string, at int, price int64) {
 	t.Helper()
+	f.tickOn(t, today, stock, at, price)
+}
+
+// tickOn records a price of stock at a time of day (seconds) on day.
+func (f *fixture) tickOn(t *testing.T, day domain.Day, stock string, at int, price int64) {
+	t.Helper()
+	tk, err := domain.NewTick(stock, day, domain.TimeOfDay(at), price)
+	require.NoError(t, err)
 	b := domain.NewTickBatch()
-	b.Add(domain.Tick{Stock: stock, At: domain.TimeOfDay(at), Price: price})
+	b.Add(tk)
 	require.NoError(t, f.prices.Merge(t.Context(), b.Histories()))
 }
 
@@ -221,16 +247,23 @@ type flakyPrices struct {
 	err failure
 }
 
-func (p *flakyPrices) Series(ctx context.Context, stock string) (domain.MinuteSeries, error) {
+func (p *flakyPrices) Series(ctx context.Context, stock string, day domain.Day) (domain.MinuteSeries, error) {
 	if err := p.err.get(); err != nil {
 		return domain.MinuteSeries{}, err
 	}
-	return p.PriceStore.Series(ctx, stock)
+	return p.PriceStore.Series(ctx, stock, day)
 }
 
-func (p *flakyPrices) Latest(ctx context.Context, stock string) (int64, bool, error) {
+func (p *flakyPrices) Days(ctx context.Context, stock string) ([]domain.Day, error) {
 	if err := p.err.get(); err != nil {
-		return 0, false, err
+		return nil, err
+	}
+	return p.PriceStore.Days(ctx, stock)
+}
+
+func (p *flakyPrices) Latest(ctx context.Context, stock string) (domain.Quote, bool, error) {
+	if err := p.err.get(); err != nil {
+		return domain.Quote{}, false, err
 	}
 	return p.PriceStore.Latest(ctx, stock)
 }

@@ -196,6 +196,19 @@ func TestBuyStockStoreOutcomes(t *testing.T) {
 		assertProblem(t, rec, http.StatusConflict, "no-price")
 		f.assertUnchanged(t)
 	})
+	t.Run("stale price", func(t *testing.T) {
+		t.Parallel()
+		// The latest tick, 09:02:30, is 27.5 minutes old at the fixture's 09:30.
+		f := newFixture(t, withMaxPriceAge(15*time.Minute))
+		rec := f.do(t, http.MethodPost, "/api/buy-stock", body)
+		require.Equal(t, http.StatusConflict, rec.Code, rec.Body.String())
+		assertProblem(t, rec, http.StatusConflict, "stale-price")
+		assert.NotEmpty(t, rec.Header().Get("Retry-After"))
+		f.assertUnchanged(t)
+
+		fresh := newFixture(t, withMaxPriceAge(30*time.Minute))
+		assert.Equal(t, http.StatusCreated, fresh.do(t, http.MethodPost, "/api/buy-stock", body).Code, "a price younger than the limit is bought at")
+	})
 	t.Run("unknown user", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
@@ -504,11 +517,11 @@ func TestStockPrices(t *testing.T) {
 	f.tick(t, "stock3", 9*3600+60, 6)
 	rec := f.do(t, http.MethodGet, "/api/stocks/STOCK3/prices", "")
 	require.Equal(t, http.StatusOK, rec.Code)
-	assert.JSONEq(t, `{"stock":"stock3","time":["090000","090100"],"price":[5,6],"open":[5,6],"high":[5,6],"low":[5,6]}`, rec.Body.String())
+	assert.JSONEq(t, `{"stock":"stock3","date":"2026-11-26","time":["090000","090100"],"price":[5,6],"open":[5,6],"high":[5,6],"low":[5,6]}`, rec.Body.String())
 
 	rec = f.do(t, http.MethodGet, "/api/stocks/stock2/prices", "")
 	require.Equal(t, http.StatusOK, rec.Code)
-	assert.JSONEq(t, `{"stock":"stock2","time":[],"price":[],"open":[],"high":[],"low":[]}`, rec.Body.String())
+	assert.JSONEq(t, `{"stock":"stock2","date":null,"time":[],"price":[],"open":[],"high":[],"low":[]}`, rec.Body.String())
 
 	rec = f.do(t, http.MethodGet, "/api/stocks/stock9/prices", "")
 	require.Equal(t, http.StatusNotFound, rec.Code)

@@ -1,15 +1,20 @@
 package http_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
+	"github.com/pb33f/libopenapi/utils"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"stockd/api"
@@ -120,6 +125,16 @@ func TestResponsesConformToOpenAPI(t *testing.T) {
 		{method: "GET", target: "/api/stocks/stock1/prices", status: 200},
 		{method: "GET", target: "/api/stocks/stock2/prices", status: 200},
 		{method: "GET", target: "/api/stocks/stock9/prices", status: 404},
+		{method: "GET", target: "/api/stocks/stock1/prices?date=2026-11-25", status: 200},
+		{method: "GET", target: "/api/stocks/stock1/prices?date=2026-11-25&from=090000&to=095959", status: 200},
+		{method: "GET", target: "/api/stocks/stock1/prices?date=2026-11-24", status: 404},
+		{method: "GET", target: "/api/stocks/stock1/prices?date=2026-11-31", status: 400},
+		{method: "GET", target: "/api/stocks/stock1/days", status: 200},
+		{method: "GET", target: "/api/stocks/stock2/days", status: 200},
+		{method: "GET", target: "/api/stocks/stock9/days", status: 404},
+		{method: "POST", target: "/api/stocks/stock1/days", status: 405, asMethod: "GET"},
+		{method: "GET", target: "/api/stocks", status: 200},
+		{method: "GET", target: "/docs", status: 200},
 		{method: "GET", target: "/healthz", status: 200},
 		{method: "HEAD", target: "/healthz", status: 200},
 		{method: "GET", target: "/readyz", status: 200},
@@ -133,7 +148,78 @@ func TestResponsesConformToOpenAPI(t *testing.T) {
 	checkConformance(t, f, []conformanceCase{
 		{method: "POST", target: "/api/buy-stock", body: `{"user":"user1","stockname":"stock1","quantity":1}`, status: 503},
 		{method: "GET", target: "/api/stocks/stock1/prices", status: 503},
+		{method: "GET", target: "/api/stocks/stock1/days", status: 503},
+		{method: "GET", target: "/api/stocks", status: 503},
 	})
+	stale := newFixture(t, withMaxPriceAge(time.Minute))
+	checkConformance(t, stale, []conformanceCase{
+		{method: "POST", target: "/api/buy-stock", body: `{"user":"user1","stockname":"stock1","quantity":1}`, status: 409},
+	})
+}
+
+// TestEnumsHaveGoodNames: every enum of the description names its values
+// for generated clients (x-enum-varnames, one unique name a value), so
+// that oapi-codegen writes BuyResultAccept rather than a bare Accept.
+func TestEnumsHaveGoodNames(t *testing.T) {
+	t.Parallel()
+	var doc any
+	require.NoError(t, json.Unmarshal(openAPIJSON(t), &doc))
+	seen := map[string]string{}
+	enums := 0
+	var walk func(at string, v any)
+	walk = func(at string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if values, ok := v["enum"].([]any); ok {
+				enums++
+				names, _ := v["x-enum-varnames"].([]any)
+				if assert.Len(t, names, len(values), "%s: x-enum-varnames", at) {
+					for _, n := range names {
+						name, _ := n.(string)
+						assert.Regexp(t, `^[A-Z][A-Za-z0-9]*$`, name, at)
+						assert.Empty(t, seen[name], "%s: %s is also a name at %s", at, name, seen[name])
+						seen[name] = at
+					}
+				}
+			}
+			for k, child := range v {
+				walk(at+"/"+k, child)
+			}
+		case []any:
+			for i, child := range v {
+				walk(fmt.Sprintf("%s/%d", at, i), child)
+			}
+		}
+	}
+	walk("#", doc)
+	assert.GreaterOrEqual(t, enums, 5, "BuyResult, OrderStatus, Health, Readiness and ProblemType at least")
+}
+
+// TestRequestIDIsNoParameter: X-Request-Id is described once, as a
+// response header; as a parameter of each operation it made generated
+// clients take a parameters struct on every call.
+func TestRequestIDIsNoParameter(t *testing.T) {
+	t.Parallel()
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []map[string]any `json:"parameters"`
+		} `json:"paths"`
+		Components struct {
+			Parameters map[string]map[string]any `json:"parameters"`
+		} `json:"components"`
+	}
+	require.NoError(t, json.Unmarshal(openAPIJSON(t), &doc))
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			for _, p := range op.Parameters {
+				assert.NotEqual(t, "#/components/parameters/RequestID", p["$ref"], "%s %s", method, path)
+				assert.NotEqual(t, "X-Request-Id", p["name"], "%s %s", method, path)
+			}
+		}
+	}
+	for name, p := range doc.Components.Parameters {
+		assert.NotEqual(t, "X-Request-Id", p["name"], name)
+	}
 }
 
 // TestGuardResponsesConformToOpenAPI does the same for the answers of the
@@ -157,4 +243,11 @@ func describe[E interface{ Error() string }](errs []E) string {
 		b.WriteString("; ")
 	}
 	return b.String()
+}
+
+func openAPIJSON(t *testing.T) []byte {
+	t.Helper()
+	b, err := utils.ConvertYAMLtoJSON(api.OpenAPI)
+	require.NoError(t, err)
+	return b
 }

@@ -11,14 +11,17 @@ import (
 
 	"stockd/app"
 	"stockd/domain"
+	"stockd/ports"
 )
 
 // priceHandlers serve the price routes: the list of stocks, a stock's
 // series and its live stream.
 type priceHandlers struct {
 	prices *app.GetPrices
+	days   *app.ListDays
 	stocks *app.ListStocks
 	watch  *app.WatchPrices
+	zone   string        // the market's time zone (APP_TIMEZONE), told to clients
 	ping   time.Duration // between the comments that keep a stream open through proxies
 }
 
@@ -27,16 +30,21 @@ type priceHandlers struct {
 const DefaultStreamPing = 15 * time.Second
 
 func newPriceHandlers(d Deps) *priceHandlers {
-	p := &priceHandlers{prices: d.GetPrices, stocks: d.ListStocks, watch: d.WatchPrices, ping: d.StreamPing}
+	p := &priceHandlers{prices: d.GetPrices, days: d.ListDays, stocks: d.ListStocks, watch: d.WatchPrices, zone: "UTC", ping: d.StreamPing}
+	if d.Zone != nil {
+		p.zone = d.Zone.String()
+	}
 	if p.ping <= 0 {
 		p.ping = DefaultStreamPing
 	}
 	return p
 }
 
-// pricesResponse is the body of .../prices and the stream's series event.
+// pricesResponse is the body of .../prices and the stream's series event:
+// one trading day's series, Date null when the stock has none.
 type pricesResponse struct {
 	Stock string   `json:"stock"`
+	Date  *string  `json:"date"`
 	Time  []string `json:"time"`
 	Price []int64  `json:"price"`
 	Open  []int64  `json:"open"`
@@ -45,17 +53,30 @@ type pricesResponse struct {
 }
 
 func toPricesResponse(stock string, s domain.MinuteSeries) pricesResponse {
-	resp := pricesResponse{Stock: stock, Time: make([]string, len(s.Minutes)), Price: s.Prices, Open: s.Open, High: s.High, Low: s.Low}
+	resp := pricesResponse{Stock: stock, Date: dayJSON(s.Day), Time: make([]string, len(s.Minutes)), Price: s.Prices, Open: s.Open, High: s.High, Low: s.Low}
 	for i, m := range s.Minutes {
 		resp.Time[i] = m.String()
 	}
 	return resp
 }
 
+// dayJSON is a day as the API writes it, null for no day.
+func dayJSON(d domain.Day) *string {
+	if d.IsZero() {
+		return nil
+	}
+	s := d.String()
+	return &s
+}
+
 func (p *priceHandlers) stockPrices(c echo.Context) error {
 	q, err := url.ParseQuery(c.Request().URL.RawQuery)
 	if err != nil {
 		return fail(probBadQuery, "", err)
+	}
+	day, err := dayParam(q)
+	if err != nil {
+		return err
 	}
 	from, err := minuteParam(q, "from", 0)
 	if err != nil {
@@ -68,14 +89,55 @@ func (p *priceHandlers) stockPrices(c echo.Context) error {
 	if from > to {
 		return fail(probBadQuery, fmt.Sprintf("from %s is after to %s", from, to), nil)
 	}
-	stock, s, err := p.prices.Execute(c.Request().Context(), c.Param("stock"))
+	stock, s, err := p.prices.Execute(c.Request().Context(), c.Param("stock"), day)
+	if errors.Is(err, domain.ErrUnknownStock) {
+		return withStatus(http.StatusNotFound, err)
+	}
+	if errors.Is(err, ports.ErrDayNotFound) {
+		return fail(probDayNotFound, fmt.Sprintf("%s has no prices of %s; GET /api/stocks/%s/days lists the days kept", stock, day, stock), err)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toPricesResponse(stock, s.Window(from, to)))
+}
+
+// dayParam reads the optional date parameter; zero (the latest day) when
+// it is absent.
+func dayParam(q url.Values) (domain.Day, error) {
+	if !q.Has("date") {
+		return 0, nil
+	}
+	d, err := domain.ParseDay(q.Get("date"))
+	if err != nil {
+		return 0, fail(probBadDate, "date must be a real date written YYYY-MM-DD, such as 2026-03-02; got "+quoteInput(q.Get("date")), err)
+	}
+	return d, nil
+}
+
+type daysResponse struct {
+	Stock string   `json:"stock"`
+	Days  []string `json:"days"`
+}
+
+// stockDays serves GET /api/stocks/{stock}/days: the days of which the
+// stock has a series, ascending.
+func (p *priceHandlers) stockDays(c echo.Context) error {
+	if _, err := url.ParseQuery(c.Request().URL.RawQuery); err != nil {
+		return fail(probBadQuery, "", err)
+	}
+	stock, days, err := p.days.Execute(c.Request().Context(), c.Param("stock"))
 	if errors.Is(err, domain.ErrUnknownStock) {
 		return withStatus(http.StatusNotFound, err)
 	}
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toPricesResponse(stock, s.Window(from, to)))
+	resp := daysResponse{Stock: stock, Days: make([]string, len(days))}
+	for i, d := range days {
+		resp.Days[i] = d.String()
+	}
+	return c.JSON(http.StatusOK, resp)
 }
 
 // minuteParam reads an optional hhmmss query parameter.
@@ -93,11 +155,15 @@ func minuteParam(q url.Values, name string, fallback domain.TimeOfDay) (domain.T
 
 type stockQuoteJSON struct {
 	Stock string  `json:"stock"`
+	Date  *string `json:"date"`
 	Time  *string `json:"time"`
 	Price *int64  `json:"price"`
 }
 
+// stocksResponse names the market's zone beside the quotes: their dates
+// and times are in it, and the dashboard shows orders in it too.
 type stocksResponse struct {
+	Zone    string           `json:"zone"`
 	Results []stockQuoteJSON `json:"results"`
 }
 
@@ -106,12 +172,12 @@ func (p *priceHandlers) listStocks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	resp := stocksResponse{Results: make([]stockQuoteJSON, len(quotes))}
+	resp := stocksResponse{Zone: p.zone, Results: make([]stockQuoteJSON, len(quotes))}
 	for i, q := range quotes {
 		resp.Results[i].Stock = q.Stock
 		if q.HasPrice {
 			t, price := q.Minute.String(), q.Price
-			resp.Results[i].Time, resp.Results[i].Price = &t, &price
+			resp.Results[i].Date, resp.Results[i].Time, resp.Results[i].Price = dayJSON(q.Day), &t, &price
 		}
 	}
 	return c.JSON(http.StatusOK, resp)

@@ -23,10 +23,37 @@ import (
 )
 
 // priceServer is the API on memory stores, with stock1 priced at 09:00
-// and 09:02 and stock2 without a price.
+// and 09:02 on 2026-03-03 (its latest day) and at 10:00 on 2026-03-02, and
+// stock2 without a price; the market is in Europe/Berlin.
 type priceServer struct {
 	prices  *memory.PriceStore
 	handler http.Handler
+}
+
+var (
+	march2 = mustDay("2026-03-02")
+	march3 = mustDay("2026-03-03")
+	march4 = mustDay("2026-03-04")
+)
+
+func mustDay(s string) domain.Day {
+	d, err := domain.ParseDay(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// merge merges ticks (stock, day, seconds, price) in one batch.
+func merge(t *testing.T, prices *memory.PriceStore, ticks ...domain.Tick) {
+	t.Helper()
+	b := domain.NewTickBatch()
+	for _, tk := range ticks {
+		tk, err := domain.NewTick(tk.Stock, tk.Day, tk.At, tk.Price)
+		require.NoError(t, err)
+		b.Add(tk)
+	}
+	require.NoError(t, prices.Merge(t.Context(), b.Histories()))
 }
 
 func newPriceServer(t *testing.T, ping time.Duration) *priceServer {
@@ -34,22 +61,23 @@ func newPriceServer(t *testing.T, ping time.Duration) *priceServer {
 	stocks, err := domain.NewStocks([]string{"stock1", "stock2"})
 	require.NoError(t, err)
 	prices := memory.NewPriceStore()
-	b := domain.NewTickBatch()
-	for _, tk := range []domain.Tick{
-		{Stock: "stock1", At: 9 * 3600, Price: 100}, {Stock: "stock1", At: 9*3600 + 30, Price: 90},
-		{Stock: "stock1", At: 9*3600 + 10, Price: 120}, {Stock: "stock1", At: 9*3600 + 150, Price: 110},
-	} {
-		b.Add(tk)
-	}
-	require.NoError(t, prices.Merge(t.Context(), b.Histories()))
+	merge(t, prices,
+		domain.Tick{Stock: "stock1", Day: march3, At: 9 * 3600, Price: 100}, domain.Tick{Stock: "stock1", Day: march3, At: 9*3600 + 30, Price: 90},
+		domain.Tick{Stock: "stock1", Day: march3, At: 9*3600 + 10, Price: 120}, domain.Tick{Stock: "stock1", Day: march3, At: 9*3600 + 150, Price: 110},
+		domain.Tick{Stock: "stock1", Day: march2, At: 10 * 3600, Price: 70},
+	)
 	get, err := app.NewGetPrices(stocks, prices)
+	require.NoError(t, err)
+	days, err := app.NewListDays(stocks, prices)
 	require.NoError(t, err)
 	list, err := app.NewListStocks(stocks, prices)
 	require.NoError(t, err)
 	watch, err := app.NewWatchPrices(stocks, prices, prices.Feed())
 	require.NoError(t, err)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
 	return &priceServer{prices: prices, handler: httpapi.NewHandler(httpapi.Deps{
-		GetPrices: get, ListStocks: list, WatchPrices: watch, StreamPing: ping,
+		GetPrices: get, ListDays: days, ListStocks: list, WatchPrices: watch, StreamPing: ping, Zone: berlin,
 		Registry: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})}
 }
@@ -65,9 +93,9 @@ func TestListStocks(t *testing.T) {
 	t.Parallel()
 	rec := newPriceServer(t, 0).get(t, "/api/stocks")
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
-	assert.JSONEq(t, `{"results": [
-		{"stock": "stock1", "time": "090200", "price": 110},
-		{"stock": "stock2", "time": null, "price": null}]}`, rec.Body.String())
+	assert.JSONEq(t, `{"zone": "Europe/Berlin", "results": [
+		{"stock": "stock1", "date": "2026-03-03", "time": "090200", "price": 110},
+		{"stock": "stock2", "date": null, "time": null, "price": null}]}`, rec.Body.String())
 }
 
 func TestPricesWithCandlesAndWindow(t *testing.T) {
@@ -77,14 +105,14 @@ func TestPricesWithCandlesAndWindow(t *testing.T) {
 		query string
 		want  string
 	}{
-		{"", `{"stock": "stock1", "time": ["090000", "090100", "090200"], "price": [90, 90, 110],
+		{"", `{"stock": "stock1", "date": "2026-03-03", "time": ["090000", "090100", "090200"], "price": [90, 90, 110],
 			"open": [100, 90, 110], "high": [120, 90, 110], "low": [90, 90, 110]}`},
-		{"?from=090100", `{"stock": "stock1", "time": ["090100", "090200"], "price": [90, 110],
+		{"?from=090100", `{"stock": "stock1", "date": "2026-03-03", "time": ["090100", "090200"], "price": [90, 110],
 			"open": [90, 110], "high": [90, 110], "low": [90, 110]}`},
-		{"?from=090000&to=090100", `{"stock": "stock1", "time": ["090000", "090100"], "price": [90, 90],
+		{"?from=090000&to=090100", `{"stock": "stock1", "date": "2026-03-03", "time": ["090000", "090100"], "price": [90, 90],
 			"open": [100, 90], "high": [120, 90], "low": [90, 90]}`},
-		{"?to=090059", `{"stock": "stock1", "time": ["090000"], "price": [90], "open": [100], "high": [120], "low": [90]}`},
-		{"?from=100000", `{"stock": "stock1", "time": [], "price": [], "open": [], "high": [], "low": []}`},
+		{"?to=090059", `{"stock": "stock1", "date": "2026-03-03", "time": ["090000"], "price": [90], "open": [100], "high": [120], "low": [90]}`},
+		{"?from=100000", `{"stock": "stock1", "date": "2026-03-03", "time": [], "price": [], "open": [], "high": [], "low": []}`},
 	} {
 		rec := s.get(t, "/api/stocks/Stock1/prices"+tc.query)
 		require.Equal(t, http.StatusOK, rec.Code, "%s: %s", tc.query, rec.Body.String())
@@ -92,7 +120,7 @@ func TestPricesWithCandlesAndWindow(t *testing.T) {
 	}
 	rec := s.get(t, "/api/stocks/stock2/prices")
 	require.Equal(t, http.StatusOK, rec.Code)
-	assert.JSONEq(t, `{"stock": "stock2", "time": [], "price": [], "open": [], "high": [], "low": []}`, rec.Body.String())
+	assert.JSONEq(t, `{"stock": "stock2", "date": null, "time": [], "price": [], "open": [], "high": [], "low": []}`, rec.Body.String())
 
 	for _, bad := range []string{"?from=9", "?from=250000", "?to=0900", "?from=09:00:00", "?from=", "?from=090200&to=090100", "?to=%zz"} {
 		rec := s.get(t, "/api/stocks/stock1/prices"+bad)
@@ -100,6 +128,49 @@ func TestPricesWithCandlesAndWindow(t *testing.T) {
 		assertProblem(t, rec, http.StatusBadRequest, "bad-query")
 	}
 	assert.Equal(t, http.StatusNotFound, s.get(t, "/api/stocks/stock9/prices").Code)
+}
+
+// TestPricesOfADay: ?date= serves that day (and from/to cut within it),
+// the latest day when absent; a day not kept is 404 day-not-found, a
+// malformed date 400 bad-date.
+func TestPricesOfADay(t *testing.T) {
+	t.Parallel()
+	s := newPriceServer(t, 0)
+	for _, tc := range []struct{ query, want string }{
+		{"?date=2026-03-02", `{"stock": "stock1", "date": "2026-03-02", "time": ["100000"], "price": [70], "open": [70], "high": [70], "low": [70]}`},
+		{"?date=2026-03-02&to=095959", `{"stock": "stock1", "date": "2026-03-02", "time": [], "price": [], "open": [], "high": [], "low": []}`},
+		{"?date=2026-03-03&from=090200", `{"stock": "stock1", "date": "2026-03-03", "time": ["090200"], "price": [110], "open": [110], "high": [110], "low": [110]}`},
+	} {
+		rec := s.get(t, "/api/stocks/stock1/prices"+tc.query)
+		require.Equal(t, http.StatusOK, rec.Code, "%s: %s", tc.query, rec.Body.String())
+		assert.JSONEq(t, tc.want, rec.Body.String(), tc.query)
+	}
+	for _, target := range []string{"/api/stocks/stock1/prices?date=2026-03-01", "/api/stocks/stock2/prices?date=2026-03-03"} {
+		rec := s.get(t, target)
+		assertProblem(t, rec, http.StatusNotFound, "day-not-found")
+	}
+	for _, bad := range []string{"", "2026-3-2", "20260302", "2026-02-30", "2026-13-01", "tomorrow", "2026-03-02T00:00:00Z"} {
+		rec := s.get(t, "/api/stocks/stock1/prices?date="+bad)
+		assertProblem(t, rec, http.StatusBadRequest, "bad-date")
+	}
+	// The stock is checked before the day: an unknown one is 404 unknown-stock.
+	assertProblem(t, s.get(t, "/api/stocks/stock9/prices?date=2026-03-02"), http.StatusNotFound, "unknown-stock")
+}
+
+func TestStockDays(t *testing.T) {
+	t.Parallel()
+	s := newPriceServer(t, 0)
+	rec := s.get(t, "/api/stocks/Stock1/days")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.JSONEq(t, `{"stock": "stock1", "days": ["2026-03-02", "2026-03-03"]}`, rec.Body.String())
+
+	merge(t, s.prices, domain.Tick{Stock: "stock1", Day: march4, At: 9 * 3600, Price: 1})
+	assert.JSONEq(t, `{"stock": "stock1", "days": ["2026-03-02", "2026-03-03", "2026-03-04"]}`, s.get(t, "/api/stocks/stock1/days").Body.String())
+
+	rec = s.get(t, "/api/stocks/stock2/days")
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.JSONEq(t, `{"stock": "stock2", "days": []}`, rec.Body.String())
+	assertProblem(t, s.get(t, "/api/stocks/stock9/days"), http.StatusNotFound, "unknown-stock")
 }
 
 // sseEvent is one Server-Sent Event: its name (empty for a comment) and
@@ -171,26 +242,45 @@ func TestStream(t *testing.T) {
 	ping := next(t, events)
 	assert.Equal(t, sseEvent{data: ": ping"}, ping)
 
-	b := domain.NewTickBatch()
-	b.Add(domain.Tick{Stock: "stock1", At: 9*3600 + 70, Price: 95})   // 09:01 gets its own tick
-	b.Add(domain.Tick{Stock: "stock1", At: 9*3600 + 200, Price: 130}) // 09:03 is new
-	b.Add(domain.Tick{Stock: "stock2", At: 9 * 3600, Price: 7})       // another stock: not on this stream
-	require.NoError(t, s.prices.Merge(t.Context(), b.Histories()))
-	var minutes []string
-	for len(minutes) < 2 {
-		ev := next(t, events)
-		if ev.name == "" {
-			continue // a ping
-		}
-		require.Equal(t, "minute", ev.name)
-		minutes = append(minutes, ev.data)
-	}
-	assert.JSONEq(t, `{"time": "090100", "price": 95, "open": 95, "high": 95, "low": 95}`, minutes[0])
-	assert.JSONEq(t, `{"time": "090300", "price": 130, "open": 130, "high": 130, "low": 130}`, minutes[1])
+	merge(t, s.prices,
+		domain.Tick{Stock: "stock1", Day: march3, At: 9*3600 + 70, Price: 95},   // 09:01 gets its own tick
+		domain.Tick{Stock: "stock1", Day: march3, At: 9*3600 + 200, Price: 130}, // 09:03 is new
+		domain.Tick{Stock: "stock2", Day: march3, At: 9 * 3600, Price: 7},       // another stock: not on this stream
+	)
+	minutes := nextMinutes(t, events, 2)
+	assert.JSONEq(t, `{"date": "2026-03-03", "time": "090100", "price": 95, "open": 95, "high": 95, "low": 95}`, minutes[0])
+	assert.JSONEq(t, `{"date": "2026-03-03", "time": "090300", "price": 130, "open": 130, "high": 130, "low": 130}`, minutes[1])
+
+	// A tick of an earlier day sends nothing; the next day's first tick
+	// comes with its date. Both in one write: the late one must not show.
+	merge(t, s.prices,
+		domain.Tick{Stock: "stock1", Day: march2, At: 9 * 3600, Price: 55},
+		domain.Tick{Stock: "stock1", Day: march4, At: 8*3600 + 5, Price: 140},
+	)
+	assert.JSONEq(t, `{"date": "2026-03-04", "time": "080000", "price": 140, "open": 140, "high": 140, "low": 140}`, nextMinutes(t, events, 1)[0])
+	merge(t, s.prices, domain.Tick{Stock: "stock1", Day: march3, At: 15 * 3600, Price: 66})
+	merge(t, s.prices, domain.Tick{Stock: "stock1", Day: march4, At: 8*3600 + 65, Price: 141})
+	assert.JSONEq(t, `{"date": "2026-03-04", "time": "080100", "price": 141, "open": 141, "high": 141, "low": 141}`, nextMinutes(t, events, 1)[0],
+		"the tick of 2026-03-03, now an earlier day, sent nothing")
 
 	cancel()
 	require.Eventually(t, func() bool { return s.prices.Feed().Watchers() == 0 }, 5*time.Second, time.Millisecond,
 		"a closed connection frees its watch")
+}
+
+// nextMinutes reads the next n minute events' data, skipping pings.
+func nextMinutes(t *testing.T, events <-chan sseEvent, n int) []string {
+	t.Helper()
+	var minutes []string
+	for len(minutes) < n {
+		ev := next(t, events)
+		if ev.name == "" {
+			continue // a ping
+		}
+		require.Equal(t, "minute", ev.name, ev.data)
+		minutes = append(minutes, ev.data)
+	}
+	return minutes
 }
 
 func TestStreamUnknownStock(t *testing.T) {

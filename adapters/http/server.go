@@ -51,12 +51,16 @@ type Deps struct {
 	Registry    *prometheus.Registry // where /metrics reads from and the server's metrics go
 	Logger      *slog.Logger
 
-	// ListStocks serves GET /api/stocks and WatchPrices the live stream;
-	// StreamPing is how often a stream sends a comment (0 is
-	// DefaultStreamPing).
+	// ListStocks serves GET /api/stocks, ListDays a stock's days and
+	// WatchPrices the live stream; StreamPing is how often a stream sends
+	// a comment (0 is DefaultStreamPing).
 	ListStocks  *app.ListStocks
+	ListDays    *app.ListDays
 	WatchPrices *app.WatchPrices
 	StreamPing  time.Duration
+	// Zone is the market's time zone (APP_TIMEZONE; nil is UTC), in which
+	// the price routes' days and times are; GET /api/stocks names it.
+	Zone *time.Location
 }
 
 // NewHandler builds the Echo router with every route of the API and the
@@ -74,6 +78,7 @@ func NewHandler(d Deps) *echo.Echo {
 	e.GET("/api/users/:user", h.getUser, guard)
 	e.GET("/api/stocks", p.listStocks, guard)
 	e.GET("/api/stocks/:stock/prices", p.stockPrices, guard)
+	e.GET("/api/stocks/:stock/days", p.stockDays, guard)
 	e.GET("/api/stocks/:stock/stream", p.stream, guard)
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.OpenAPI) })
 	e.GET("/problems/:type", problemDocs)

@@ -17,7 +17,8 @@ import (
 const streamWriteWait = 10 * time.Second
 
 // stream serves GET /api/stocks/{stock}/stream as Server-Sent Events: the
-// series, then a minute event for every minute a write changes, and a ping
+// latest day's series, then a minute event (with its day) for every minute
+// a write changes in the latest day, a new day's first minutes included, and a ping
 // comment every p.ping, as the contract says, busy or quiet. It ends when the
 // client goes away or the feed drops the watch (the client was too slow,
 // or changes may have been missed); a client that reconnects starts again
@@ -71,13 +72,13 @@ func (p *priceHandlers) stream(c echo.Context) error {
 			if !send([]byte(": ping\n\n")) {
 				return nil
 			}
-		case minutes, ok := <-w.Changes:
+		case change, ok := <-w.Changes:
 			if !ok {
 				return nil
 			}
 			buf = buf[:0]
-			for _, m := range minutes {
-				buf = appendMinuteEvent(buf, m)
+			for _, m := range change.Minutes {
+				buf = appendMinuteEvent(buf, change.Day, m)
 			}
 			if !send(buf) {
 				return nil
@@ -86,10 +87,13 @@ func (p *priceHandlers) stream(c echo.Context) error {
 	}
 }
 
-// appendMinuteEvent writes one minute event, by hand: it is written for
-// every watcher of every change.
-func appendMinuteEvent(b []byte, m domain.MinuteCandle) []byte {
-	b = append(b, "event: minute\ndata: {\"time\":\""...)
+// appendMinuteEvent writes one minute event of day, by hand: it is
+// written for every watcher of every change. The day is in every event, so
+// that a client sees a new day start in the first minute of it.
+func appendMinuteEvent(b []byte, day domain.Day, m domain.MinuteCandle) []byte {
+	b = append(b, "event: minute\ndata: {\"date\":\""...)
+	b = day.AppendTo(b)
+	b = append(b, "\",\"time\":\""...)
 	b = m.Minute.AppendDigits(b)
 	b = append(b, "\",\"price\":"...)
 	b = strconv.AppendInt(b, m.Close, 10)

@@ -24,7 +24,7 @@ func TestDecodeRecordChecksTheKey(t *testing.T) {
 		{"stock99", true},
 		{"stock2 ", false},
 	} {
-		tick, err := kafka.DecodeRecord([]byte(tc.key), value, stocks(t))
+		tick, err := kafka.DecodeRecord([]byte(tc.key), value, day0, stocks(t))
 		if tc.mismatch {
 			require.ErrorIs(t, err, kafka.ErrKeyMismatch, tc.key)
 			continue
@@ -51,27 +51,54 @@ func FuzzDecodeRecord(f *testing.F) {
 		{"stock1", `{"stock":"stock1","time":"250000","price":5}`},
 		{"stock1", `{"stock":"stock1","time":"090006","price":5}}`},
 		{"stock9", `{"stock":"stock9","time":"090006","price":5}`},
+		{"stock1", `{"stock":"stock1","date":"2026-03-03","time":"090006","price":1734}`},
+		{"stock1", `{"stock":"stock1","date":"2026-02-30","time":"090006","price":1734}`},
+		{"stock1", `{"stock":"stock1","date":null,"time":"090006","price":1734}`},
+		{"stock1", `{"stock":"stock1","date":20260303,"time":"090006","price":1734}`},
+		{"stock1", `{"stock":"stock1","date":"2026\u002d03-03","time":"090006","price":1734}`},
+		{"stock1", `{"stock":"stock1","time":"090006","price":1734,"date":"2026-03-04"}`},
 	} {
 		f.Add([]byte(seed.key), []byte(seed.value))
 	}
 	s := stocks(f)
 	f.Fuzz(func(t *testing.T, key, value []byte) {
 		// The fast path for EncodeTick's layout reads as encoding/json does.
-		fast, ferr := kafka.DecodeTick(value, s)
-		slow, serr := kafka.DecodeTickJSON(value, s)
+		fast, ferr := kafka.DecodeTick(value, day0, s)
+		slow, serr := kafka.DecodeTickJSON(value, day0, s)
 		require.Equal(t, serr == nil, ferr == nil, "fast: %v, general: %v", ferr, serr)
 		require.Equal(t, slow, fast)
 
-		tick, err := kafka.DecodeRecord(key, value, s)
+		tick, err := kafka.DecodeRecord(key, value, day0, s)
 		if err != nil {
 			if errors.Is(err, kafka.ErrKeyMismatch) {
-				_, verr := kafka.DecodeTick(value, s)
+				_, verr := kafka.DecodeTick(value, day0, s)
 				require.NoError(t, verr, "a key mismatch is reported only for a valid value")
 			}
 			return
 		}
-		back, err := kafka.DecodeRecord([]byte(tick.Stock), kafka.EncodeTick(tick), s)
+		// Encoded, the tick carries its day: another default changes nothing.
+		back, err := kafka.DecodeRecord([]byte(tick.Stock), kafka.EncodeTick(tick), day0.AddDays(1), s)
 		require.NoError(t, err)
 		require.Equal(t, tick, back)
 	})
+}
+
+// BenchmarkDecodeRecord decodes what `stockd produce` writes (with its
+// date) and what a producer without dates writes: the updater's cost per
+// record, before the store.
+func BenchmarkDecodeRecord(b *testing.B) {
+	s := stocks(b)
+	for name, value := range map[string][]byte{
+		"dated":   []byte(`{"stock":"stock7","date":"2026-03-02","time":"090006","price":1734}`),
+		"undated": []byte(`{"stock":"stock7","time":"090006","price":1734}`),
+	} {
+		b.Run(name, func(b *testing.B) {
+			key := []byte("stock7")
+			for b.Loop() {
+				if _, err := kafka.DecodeRecord(key, value, day0, s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -38,6 +38,17 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // partition of the topic gets some.
 const manyStocks = 12
 
+// day0 is the day of the test files' rows, which carry no date.
+var day0 = func() domain.Day {
+	d, err := domain.ParseDay("2026-03-02")
+	if err != nil {
+		panic(err)
+	}
+	return d
+}()
+
+var onDay0 = csv.Calendar{Default: day0, Zone: time.UTC}
+
 func stocks(t testing.TB) domain.Stocks {
 	var names []string
 	for i := 1; i <= manyStocks; i++ {
@@ -77,25 +88,41 @@ func writeTicks(t *testing.T, n int, seed uint64) string {
 	return path
 }
 
+// csvSeries is the series of every stock and day of the file at path,
+// keyed "stock day".
 func csvSeries(t *testing.T, path string) map[string]domain.MinuteSeries {
 	t.Helper()
-	b, err := csv.ReadFile(path, stocks(t))
+	b, err := csv.ReadFile(path, stocks(t), onDay0)
 	require.NoError(t, err)
+	return batchSeries(b)
+}
+
+func batchSeries(b *domain.TickBatch) map[string]domain.MinuteSeries {
 	out := map[string]domain.MinuteSeries{}
-	for s, h := range b.Histories() {
-		out[s] = h.Series()
+	for s, days := range b.Histories() {
+		for day, h := range days {
+			series := h.Series()
+			series.Day = day
+			out[s+" "+day.String()] = series
+		}
 	}
 	return out
 }
 
+// storeSeries is what store holds of every stock and day, keyed as
+// csvSeries keys it.
 func storeSeries(t *testing.T, store *memory.PriceStore) map[string]domain.MinuteSeries {
 	t.Helper()
 	out := map[string]domain.MinuteSeries{}
 	for _, s := range stocks(t).Names() {
-		series, err := store.Series(context.Background(), s)
+		days, err := store.Days(context.Background(), s)
 		require.NoError(t, err)
-		if series.Len() > 0 {
-			out[s] = series
+		for _, day := range days {
+			series, err := store.Series(context.Background(), s, day)
+			require.NoError(t, err)
+			if series.Len() > 0 {
+				out[s+" "+day.String()] = series
+			}
 		}
 	}
 	return out
@@ -113,7 +140,7 @@ func newEnv(t *testing.T) env {
 
 func (e env) produce(t *testing.T, path string) int {
 	t.Helper()
-	n, err := kafka.Produce(t.Context(), kafka.ProducerConfig{Brokers: e.brokers, Topic: e.topic}, csv.NewSource(path, stocks(t)))
+	n, err := kafka.Produce(t.Context(), kafka.ProducerConfig{Brokers: e.brokers, Topic: e.topic}, csv.NewSource(path, stocks(t), onDay0))
 	require.NoError(t, err)
 	return n
 }
@@ -324,24 +351,15 @@ func TestPoisonRecordsGoToTheDeadLetterTopic(t *testing.T) {
 	}
 	assert.Len(t, partitions, kafka.DefaultPartitions, "a lag series for every partition held")
 
-	want := csvSeries(t, path)
-	got := storeSeries(t, store)
 	// The good ticks of both files, and nothing of the poison.
-	b, err := csv.ReadFile(path, stocks(t))
-	require.NoError(t, err)
-	b2, err := csv.ReadFile(more, stocks(t))
-	require.NoError(t, err)
-	for s, h := range b2.Histories() {
-		if b.Histories()[s] == nil {
-			b.Histories()[s] = h
-			continue
-		}
-		b.Histories()[s].Absorb(h)
+	b := domain.NewTickBatch()
+	for _, file := range []string{path, more} {
+		require.NoError(t, csv.NewSource(file, stocks(t), onDay0).ScanTicks(t.Context(), func(tk domain.Tick) error {
+			b.Add(tk)
+			return nil
+		}))
 	}
-	for s, h := range b.Histories() {
-		want[s] = h.Series()
-	}
-	assert.Equal(t, want, got)
+	assert.Equal(t, batchSeries(b), storeSeries(t, store))
 
 	dl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.ConsumeTopics(e.topic+kafka.DLQSuffix),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
@@ -389,8 +407,9 @@ func TestBrokerDownAtStart(t *testing.T) {
 	e := env{brokers: []string{fmt.Sprintf("127.0.0.1:%d", port)}, topic: testenv.UniqueName("prices_"), group: testenv.UniqueName("group_")}
 	store := memory.NewPriceStore()
 	var logs testenv.LogBuffer
+	reg := prometheus.NewRegistry()
 	src, err := kafka.NewSource(kafka.SourceConfig{Brokers: e.brokers, Topic: e.topic, Group: e.group,
-		MaxPoll: 500, Stocks: stocks(t), Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+		MaxPoll: 500, Stocks: stocks(t), Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Registry: reg})
 	require.NoError(t, err)
 	t.Cleanup(src.Close)
 	path := writeTicks(t, 500, 6)
@@ -406,7 +425,11 @@ func TestBrokerDownAtStart(t *testing.T) {
 			return store.Merge(ctx, b.Histories())
 		})
 	}()
-	time.Sleep(3 * time.Second) // the updater is waiting for a broker, trying again and again
+	// The updater tries again and again while no broker is there: once
+	// it has failed three times, the outage has one line, not three.
+	require.Eventually(t, func() bool {
+		return testutil.ToFloat64(findCounter(t, reg, "stockd_kafka_unavailable_total")) >= 3
+	}, 30*time.Second, 10*time.Millisecond, "the updater keeps trying")
 	assert.Equal(t, 1, strings.Count(logs.String(), `"msg":"kafka unavailable; retrying with backoff"`),
 		"one line when the outage begins, none per try: %s", logs.String())
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port))
@@ -423,12 +446,12 @@ func TestProduceRefusesABadFileAndUnreachableBrokers(t *testing.T) {
 	t.Parallel()
 	bad := filepath.Join(t.TempDir(), "bad.csv")
 	require.NoError(t, os.WriteFile(bad, []byte("Time,Stock,Price\n90000,stock1,5\n90001,stock1,x\n"), 0o600))
-	_, err := kafka.Produce(t.Context(), kafka.ProducerConfig{Brokers: []string{"127.0.0.1:1"}, Topic: "t"}, csv.NewSource(bad, stocks(t)))
+	_, err := kafka.Produce(t.Context(), kafka.ProducerConfig{Brokers: []string{"127.0.0.1:1"}, Topic: "t"}, csv.NewSource(bad, stocks(t), onDay0))
 	require.ErrorContains(t, err, bad+":3:", "the file is checked before any broker")
 
 	good := writeTicks(t, 10, 7)
 	start := time.Now()
-	_, err = kafka.Produce(t.Context(), kafka.ProducerConfig{Brokers: []string{testenv.FreeAddr(t)}, Topic: "t", Timeout: 2 * time.Second}, csv.NewSource(good, stocks(t)))
+	_, err = kafka.Produce(t.Context(), kafka.ProducerConfig{Brokers: []string{testenv.FreeAddr(t)}, Topic: "t", Timeout: 2 * time.Second}, csv.NewSource(good, stocks(t), onDay0))
 	require.ErrorContains(t, err, "unreachable")
 	assert.Less(t, time.Since(start), 30*time.Second, "bounded, not a hang")
 }
@@ -438,13 +461,19 @@ func TestDecodeTick(t *testing.T) {
 	s := stocks(t)
 	for _, tc := range []struct {
 		value string
-		want  string // tick as stock@time=price, or "" for an error
+		want  string // tick as stock@day time=price, or "" for an error
 	}{
-		{`{"stock":"stock1","time":"090006","price":1734}`, "stock1@090006=1734"},
-		{`{"stock":"Stock2","time":"90006","price":1}`, "stock2@090006=1"},
-		{`{"stock":"stock3","time":"09:00:06","price":2}`, "stock3@090006=2"},
-		{`{"stock":"stock3","time":90006,"price":2}`, "stock3@090006=2"},
-		{`{"stock":"stock3","time":"090006","price":2,"source":"x"}`, "stock3@090006=2"},
+		{`{"stock":"stock1","time":"090006","price":1734}`, "stock1@2026-03-02 090006=1734"},
+		{`{"stock":"Stock2","time":"90006","price":1}`, "stock2@2026-03-02 090006=1"},
+		{`{"stock":"stock3","time":"09:00:06","price":2}`, "stock3@2026-03-02 090006=2"},
+		{`{"stock":"stock3","time":90006,"price":2}`, "stock3@2026-03-02 090006=2"},
+		{`{"stock":"stock3","time":"090006","price":2,"source":"x"}`, "stock3@2026-03-02 090006=2"},
+		{`{"stock":"stock1","date":"2026-03-03","time":"090006","price":1734}`, "stock1@2026-03-03 090006=1734"},
+		{`{"date":"2025-12-31","stock":"stock1","time":"090006","price":5}`, "stock1@2025-12-31 090006=5"},
+		{`{"stock":"stock1","date":null,"time":"090006","price":5}`, "stock1@2026-03-02 090006=5"},
+		{`{"stock":"stock1","date":"2026-02-30","time":"090006","price":5}`, ""},
+		{`{"stock":"stock1","date":"20260303","time":"090006","price":5}`, ""},
+		{`{"stock":"stock1","date":20260303,"time":"090006","price":5}`, ""},
 		{`{"stock":"stock99","time":"090006","price":2}`, ""},
 		{`{"stock":"stock1","time":"090006","price":0}`, ""},
 		{`{"stock":"stock1","time":"090006","price":1.5}`, ""},
@@ -455,14 +484,16 @@ func TestDecodeTick(t *testing.T) {
 		{`[]`, ""},
 		{``, ""},
 	} {
-		tick, err := kafka.DecodeTick([]byte(tc.value), s)
+		tick, err := kafka.DecodeTick([]byte(tc.value), day0, s)
 		if tc.want == "" {
 			assert.Error(t, err, tc.value)
 			continue
 		}
 		require.NoError(t, err, tc.value)
-		assert.Equal(t, tc.want, fmt.Sprintf("%s@%s=%d", tick.Stock, tick.At, tick.Price))
-		back, err := kafka.DecodeTick(kafka.EncodeTick(tick), s)
+		assert.Equal(t, tc.want, fmt.Sprintf("%s@%s %s=%d", tick.Stock, tick.Day, tick.At, tick.Price))
+		encoded := kafka.EncodeTick(tick)
+		assert.Contains(t, string(encoded), `"date":"`+tick.Day.String()+`"`, "a record always says its day")
+		back, err := kafka.DecodeTick(encoded, day0.AddDays(7), s)
 		require.NoError(t, err)
 		assert.Equal(t, tick, back)
 	}
@@ -486,7 +517,7 @@ func BenchmarkKafkaPath(b *testing.B) {
 		require.NoError(b, err)
 		e := env{brokers: c.ListenAddrs(), topic: "bench", group: testenv.UniqueName("g")}
 		start := time.Now()
-		sent, err := kafka.Produce(context.Background(), kafka.ProducerConfig{Brokers: e.brokers, Topic: e.topic}, csv.NewSource(path, stocks(b)))
+		sent, err := kafka.Produce(context.Background(), kafka.ProducerConfig{Brokers: e.brokers, Topic: e.topic}, csv.NewSource(path, stocks(b), onDay0))
 		require.NoError(b, err)
 		produced := time.Since(start)
 		src, err := kafka.NewSource(kafka.SourceConfig{Brokers: e.brokers, Topic: e.topic, Group: e.group, Stocks: stocks(b), Logger: quiet})

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,11 +22,14 @@ var _ ports.PriceSource = (*Source)(nil)
 
 // SourceConfig says what to consume.
 type SourceConfig struct {
-	Brokers  []string
-	Topic    string
-	Group    string
-	MaxPoll  int // records per batch at most; 0 is 100,000
-	Stocks   domain.Stocks
+	Brokers []string
+	Topic   string
+	Group   string
+	MaxPoll int // records per batch at most; 0 is 100,000
+	Stocks  domain.Stocks
+	// Zone is APP_TIMEZONE: a value without a date is on the date of its
+	// record's timestamp there. Nil is UTC.
+	Zone     *time.Location
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
 }
@@ -41,6 +46,56 @@ type Source struct {
 	invalid prometheus.Counter
 	batches prometheus.Counter
 	lag     *prometheus.GaugeVec
+	stuck   *prometheus.GaugeVec
+	down    prometheus.Counter
+	stall   stall
+}
+
+// stall is what /readyz and /metrics say of a batch that cannot get
+// through: its partitions wait (they are not committed) while a
+// dead-letter write or the store keeps refusing it.
+type stall struct {
+	mu         sync.Mutex
+	since      time.Time // zero while records flow
+	partitions []string  // "topic/partition" of the batch held
+	err        string
+}
+
+func (st *stall) set(partitions []string, err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.since.IsZero() {
+		st.since = time.Now()
+	}
+	st.partitions, st.err = partitions, reason(err)
+}
+
+func (st *stall) clear() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.since, st.partitions, st.err = time.Time{}, nil, ""
+}
+
+// seconds is how long the batch in hand has been refused; 0 while
+// records flow.
+func (st *stall) seconds() float64 {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.since.IsZero() {
+		return 0
+	}
+	return time.Since(st.since).Seconds()
+}
+
+// check is nil while records flow, else says which partitions wait.
+func (st *stall) check() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.since.IsZero() {
+		return nil
+	}
+	return fmt.Errorf("%w: kafka: partitions %v stuck for %s: %s", ports.ErrUnavailable,
+		st.partitions, time.Since(st.since).Truncate(time.Millisecond), st.err)
 }
 
 // NewSource builds the consumer. It does not wait for the brokers: the
@@ -63,6 +118,14 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 			Name: "stockd_kafka_consumer_lag_records",
 			Help: "Records behind the high watermark, by partition held, as of the last poll.",
 		}, []string{"topic", "partition"}),
+		stuck: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "stockd_kafka_stuck_records",
+			Help: "Records of a partition held back because a dead-letter write or the price store keeps refusing their batch; 0 while the partition flows.",
+		}, []string{"topic", "partition"}),
+		down: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "stockd_kafka_unavailable_total",
+			Help: "Tries to reach the brokers (a ping or a fetch) that failed.",
+		}),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -87,8 +150,12 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 		return nil, fmt.Errorf("KAFKA_BROKERS: %w", err)
 	}
 	s.client = cl
+	stuckFor := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "stockd_kafka_stuck_seconds",
+		Help: "How long the batch in hand has been refused by a dead-letter write or the price store; 0 while records flow.",
+	}, s.stall.seconds)
 	if cfg.Registry != nil {
-		for _, c := range []prometheus.Collector{s.invalid, s.batches, s.lag} {
+		for _, c := range []prometheus.Collector{s.invalid, s.batches, s.lag, s.stuck, s.down, stuckFor} {
 			if err := cfg.Registry.Register(c); err != nil {
 				cl.Close()
 				return nil, err
@@ -104,8 +171,10 @@ func (s *Source) eachLag(partitions map[string][]int32, held bool) {
 			labels := prometheus.Labels{"topic": topic, "partition": strconv.Itoa(int(p))}
 			if held {
 				s.lag.With(labels).Set(0)
+				s.stuck.With(labels).Set(0)
 			} else {
 				s.lag.Delete(labels)
+				s.stuck.Delete(labels)
 			}
 		}
 	}
@@ -114,12 +183,14 @@ func (s *Source) eachLag(partitions map[string][]int32, held bool) {
 // Close leaves the group and closes the client.
 func (s *Source) Close() { s.client.Close() }
 
-// Ping reports whether a broker answers.
+// Ping reports whether a broker answers and records flow: a batch that a
+// dead-letter write or the store keeps refusing holds its partitions, and
+// makes the source not ready until it gets through.
 func (s *Source) Ping(ctx context.Context) error {
 	if err := s.client.Ping(ctx); err != nil {
 		return fmt.Errorf("%w: kafka: %v", ports.ErrUnavailable, err)
 	}
-	return nil
+	return s.stall.check()
 }
 
 // Run consumes until ctx is cancelled, then returns nil. A SIGTERM lets
@@ -129,7 +200,7 @@ func (s *Source) Ping(ctx context.Context) error {
 // group delivers it again to the next consumer.
 func (s *Source) Run(ctx context.Context, apply ports.ApplyBatch) error {
 	dlq := s.cfg.Topic + DLQSuffix
-	brokers := &brokerState{log: s.log, brokers: s.cfg.Brokers, pace: retry.Outage.BackOff()}
+	brokers := &brokerState{log: s.log, brokers: s.cfg.Brokers, pace: retry.Outage.BackOff(), failures: s.down}
 	for {
 		err := s.client.Ping(ctx)
 		if err == nil {
@@ -189,21 +260,25 @@ func (s *Source) handle(ctx, work context.Context, fetches kgo.Fetches, dlq stri
 	batch := domain.NewTickBatch()
 	var dead []*kgo.Record
 	records := 0
+	perPartition := map[[2]string]int{}
+	days := dayCache{zone: s.cfg.Zone}
 	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
-		if n := len(p.Records); n > 0 {
-			s.lag.WithLabelValues(p.Topic, strconv.Itoa(int(p.Partition))).Set(float64(p.HighWatermark - p.Records[n-1].Offset - 1))
+		n := len(p.Records)
+		if n == 0 {
+			return
 		}
+		partition := strconv.Itoa(int(p.Partition))
+		s.lag.WithLabelValues(p.Topic, partition).Set(float64(p.HighWatermark - p.Records[n-1].Offset - 1))
+		perPartition[[2]string{p.Topic, partition}] += n
 		for _, r := range p.Records {
 			records++
-			t, err := DecodeRecord(r.Key, r.Value, s.cfg.Stocks)
+			t, err := DecodeRecord(r.Key, r.Value, days.of(r.Timestamp), s.cfg.Stocks)
 			if err != nil {
+				why := reason(err)
 				s.invalid.Inc()
 				s.log.Warn("invalid record sent to the dead-letter topic", "topic", r.Topic,
-					"partition", r.Partition, "offset", r.Offset, "error", err)
-				dead = append(dead, &kgo.Record{Topic: dlq, Key: r.Key, Value: r.Value, Headers: []kgo.RecordHeader{
-					{Key: ReasonHeader, Value: []byte(err.Error())},
-					{Key: "stockd-source", Value: []byte(r.Topic + "/" + strconv.Itoa(int(r.Partition)) + "/" + strconv.FormatInt(r.Offset, 10))},
-				}})
+					"partition", r.Partition, "offset", r.Offset, "bytes", len(r.Key)+len(r.Value), "error", why)
+				dead = append(dead, deadLetter(r, dlq, why))
 				continue
 			}
 			batch.Add(t)
@@ -212,17 +287,37 @@ func (s *Source) handle(ctx, work context.Context, fetches kgo.Fetches, dlq stri
 	if records == 0 {
 		return nil
 	}
+	// A failed try holds the batch's partitions: say so until it passes.
+	held := make([]string, 0, len(perPartition))
+	for tp := range perPartition {
+		held = append(held, tp[0]+"/"+tp[1])
+	}
+	slices.Sort(held)
+	stuck := func(err error) {
+		s.stall.set(held, err)
+		for tp, n := range perPartition {
+			s.stuck.WithLabelValues(tp[0], tp[1]).Set(float64(n))
+		}
+	}
+	defer func() {
+		s.stall.clear()
+		for tp := range perPartition {
+			s.stuck.WithLabelValues(tp[0], tp[1]).Set(0)
+		}
+	}()
 	// Dead letters first: once committed, a record exists only there.
 	if len(dead) > 0 {
 		if err := s.retry(ctx, "dead-letter topic unavailable; retrying", func() error {
-			return s.client.ProduceSync(work, dead...).FirstErr()
-		}); err != nil {
+			var err error
+			dead, err = s.sendDeadLetters(work, dead)
+			return err
+		}, stuck); err != nil {
 			return nil // not committed: redelivered after restart
 		}
 	}
 	if err := s.retry(ctx, "price store refused a batch; retrying", func() error {
 		return apply(work, batch)
-	}, "ticks", batch.Ticks()); err != nil {
+	}, stuck, "ticks", batch.Ticks()); err != nil {
 		return nil // not committed: redelivered after restart
 	}
 	commitCtx, cancel := context.WithTimeout(work, 30*time.Second)
@@ -236,25 +331,84 @@ func (s *Source) handle(ctx, work context.Context, fetches kgo.Fetches, dlq stri
 	return nil
 }
 
+// sendDeadLetters writes dead and returns those still to write, with the
+// first error. A record too large for the topic is cut down (see
+// cutDown) and sent again at once; a cut one that is still too large
+// waits like any refused write.
+func (s *Source) sendDeadLetters(ctx context.Context, dead []*kgo.Record) ([]*kgo.Record, error) {
+	for len(dead) > 0 {
+		var again []*kgo.Record
+		var failed error
+		for _, res := range s.client.ProduceSync(ctx, dead...) {
+			if res.Err == nil {
+				continue
+			}
+			if tooLarge(res.Err) {
+				if cut, ok := cutDown(res.Record); ok {
+					s.log.Warn("dead letter too large for its topic; sending it cut down",
+						"bytes", len(res.Record.Key)+len(res.Record.Value), "error", res.Err)
+					again = append(again, cut)
+					continue
+				}
+			}
+			again = append(again, res.Record)
+			if failed == nil {
+				failed = res.Err
+			}
+		}
+		dead = again
+		if failed != nil {
+			return dead, failed
+		}
+	}
+	return nil, nil
+}
+
 // retry runs op with the outage policy until it succeeds or ctx ends,
-// logging each failure with msg and attrs; the error is ctx's.
-func (s *Source) retry(ctx context.Context, msg string, op func() error, attrs ...any) error {
+// logging each failure with msg and attrs and telling failed of it; the
+// error is ctx's.
+func (s *Source) retry(ctx context.Context, msg string, op func() error, failed func(error), attrs ...any) error {
 	attempt := 0
 	_, err := retry.Do(ctx, retry.Outage, func() (struct{}, error) { return struct{}{}, op() },
 		func(err error, wait time.Duration) {
 			attempt++
-			s.log.Warn(msg, append(attrs, "attempt", attempt, "error", err, "retry_in_ms", ms(wait))...)
+			failed(err)
+			s.log.Warn(msg, append(attrs, "attempt", attempt, "error", reason(err), "retry_in_ms", ms(wait))...)
 		})
 	return err
+}
+
+// dayCache is the date of record timestamps in a zone: the records of a
+// poll mostly share a day, and time.Time.In costs more than a comparison.
+type dayCache struct {
+	zone   *time.Location
+	day    domain.Day
+	lo, hi time.Time // the day's bounds: [lo, hi)
+}
+
+func (c *dayCache) of(t time.Time) domain.Day {
+	if !c.day.IsZero() && !t.Before(c.lo) && t.Before(c.hi) {
+		return c.day
+	}
+	zone := c.zone
+	if zone == nil {
+		zone = time.UTC
+	}
+	local := t.In(zone)
+	y, m, d := local.Date()
+	c.day = domain.DayOf(local)
+	c.lo, c.hi = time.Date(y, m, d, 0, 0, 0, 0, zone), time.Date(y, m, d+1, 0, 0, 0, 0, zone)
+	return c.day
 }
 
 // brokerState paces the tries while the brokers are away and logs when
 // they go and when they come back, not at every try: an hour's outage is
 // two lines, not one every few seconds.
 type brokerState struct {
-	log     *slog.Logger
-	brokers []string
-	pace    interface {
+	log      *slog.Logger
+	brokers  []string
+	failures prometheus.Counter // every failed try
+	pace     interface {
 		NextBackOff() time.Duration
 		Reset()
 	}
@@ -263,6 +417,7 @@ type brokerState struct {
 }
 
 func (b *brokerState) down(err error) {
+	b.failures.Inc()
 	if !b.isDown {
 		b.isDown, b.since = true, time.Now()
 		b.pace.Reset()

@@ -25,7 +25,7 @@ type PriceFeed struct {
 }
 
 type watcher struct {
-	updates chan []domain.MinuteCandle
+	updates chan domain.DayChange
 	stop    func() bool // unregisters the context hook
 }
 
@@ -36,8 +36,8 @@ func NewPriceFeed() *PriceFeed {
 
 // Watch registers a watcher of stock until ctx ends. It starts no
 // goroutine: the end of ctx unregisters the watcher through a context hook.
-func (f *PriceFeed) Watch(ctx context.Context, stock string) <-chan []domain.MinuteCandle {
-	w := &watcher{updates: make(chan []domain.MinuteCandle, WatchBuffer)}
+func (f *PriceFeed) Watch(ctx context.Context, stock string) <-chan domain.DayChange {
+	w := &watcher{updates: make(chan domain.DayChange, WatchBuffer)}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	set := f.watchers[stock]
@@ -69,18 +69,19 @@ func (f *PriceFeed) dropLocked(stock string, w *watcher) {
 	close(w.updates)
 }
 
-// Publish hands the minutes one write of stock changed to every watcher of
-// it, without waiting: a watcher whose buffer is full is dropped. minutes
-// is shared by every watcher and must not be changed afterwards.
-func (f *PriceFeed) Publish(stock string, minutes []domain.MinuteCandle) {
-	if len(minutes) == 0 {
+// Publish hands what one write of stock changed in its latest day to every
+// watcher of it, without waiting: a watcher whose buffer is full is
+// dropped. A change without minutes is not sent. change.Minutes is shared
+// by every watcher and must not be changed afterwards.
+func (f *PriceFeed) Publish(stock string, change domain.DayChange) {
+	if len(change.Minutes) == 0 {
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for w := range f.watchers[stock] {
 		select {
-		case w.updates <- minutes:
+		case w.updates <- change:
 		default:
 			w.stop()
 			f.dropLocked(stock, w)

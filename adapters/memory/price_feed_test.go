@@ -13,7 +13,7 @@ import (
 	"stockd/domain"
 )
 
-func closed(ch <-chan []domain.MinuteCandle) bool {
+func closed(ch <-chan domain.DayChange) bool {
 	for {
 		select {
 		case _, ok := <-ch:
@@ -32,9 +32,9 @@ func TestFeedFansOutAndForgets(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	a, b := f.Watch(ctx, "stock1"), f.Watch(ctx, "stock1")
 	other := f.Watch(ctx, "stock2")
-	change := []domain.MinuteCandle{{Minute: 60, Open: 1, High: 2, Low: 1, Close: 2}}
+	change := domain.DayChange{Day: 20260302, Minutes: []domain.MinuteCandle{{Minute: 60, Open: 1, High: 2, Low: 1, Close: 2}}}
 	f.Publish("stock1", change)
-	f.Publish("stock1", nil) // nothing changed: nothing sent
+	f.Publish("stock1", domain.DayChange{Day: 20260302}) // nothing changed: nothing sent
 	assert.Equal(t, change, <-a)
 	assert.Equal(t, change, <-b)
 	assert.Empty(t, other)
@@ -61,7 +61,7 @@ func TestSlowWatcherIsDropped(t *testing.T) {
 	slow := f.Watch(t.Context(), "stock1")
 	fast := f.Watch(t.Context(), "stock1")
 	for i := range memory.WatchBuffer + 5 {
-		f.Publish("stock1", []domain.MinuteCandle{{Minute: domain.TimeOfDay(60 * i), Close: 1, Open: 1, High: 1, Low: 1}})
+		f.Publish("stock1", domain.DayChange{Day: 20260302, Minutes: []domain.MinuteCandle{{Minute: domain.TimeOfDay(60 * i), Close: 1, Open: 1, High: 1, Low: 1}}})
 		<-fast
 	}
 	assert.Equal(t, 1, f.Watchers(), "the slow watcher is gone")
@@ -82,17 +82,30 @@ func TestDropAll(t *testing.T) {
 }
 
 // TestStorePublishesChanges: the memory store tells its feed the minutes a
-// merge changed, and nothing when a merge changes nothing.
+// merge changed in the latest day, with the day; nothing when a merge
+// changes nothing or only an earlier day; a new day's every minute.
 func TestStorePublishesChanges(t *testing.T) {
+	const d1, d2 domain.Day = 20260302, 20260303
 	s := memory.NewPriceStore()
 	ch := s.Feed().Watch(t.Context(), "stock1")
 	b := domain.NewTickBatch()
-	b.Add(domain.Tick{Stock: "stock1", At: 9 * 3600, Price: 10})
-	b.Add(domain.Tick{Stock: "stock1", At: 9*3600 + 125, Price: 12})
+	b.Add(domain.Tick{Stock: "stock1", Day: d1, At: 9 * 3600, Price: 10})
+	b.Add(domain.Tick{Stock: "stock1", Day: d1, At: 9*3600 + 125, Price: 12})
 	require.NoError(t, s.Merge(t.Context(), b.Histories()))
 	got := <-ch
-	require.Len(t, got, 3)
-	assert.Equal(t, domain.MinuteCandle{Minute: 9*3600 + 60, Open: 10, High: 10, Low: 10, Close: 10}, got[1])
+	assert.Equal(t, d1, got.Day)
+	require.Len(t, got.Minutes, 3)
+	assert.Equal(t, domain.MinuteCandle{Minute: 9*3600 + 60, Open: 10, High: 10, Low: 10, Close: 10}, got.Minutes[1])
 	require.NoError(t, s.Merge(t.Context(), b.Histories()))
 	assert.Empty(t, ch, "re-applying a batch changes nothing")
+
+	next := domain.NewTickBatch()
+	next.Add(domain.Tick{Stock: "stock1", Day: d2, At: 9 * 3600, Price: 10}) // equal to day 1's first minute, yet new
+	require.NoError(t, s.Merge(t.Context(), next.Histories()))
+	assert.Equal(t, domain.DayChange{Day: d2, Minutes: []domain.MinuteCandle{{Minute: 9 * 3600, Open: 10, High: 10, Low: 10, Close: 10}}}, <-ch)
+
+	late := domain.NewTickBatch()
+	late.Add(domain.Tick{Stock: "stock1", Day: d1, At: 10 * 3600, Price: 99})
+	require.NoError(t, s.Merge(t.Context(), late.Histories()))
+	assert.Empty(t, ch, "a late tick of an earlier day is not the latest day's change")
 }

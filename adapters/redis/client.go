@@ -50,6 +50,17 @@ func Open(seeds []string) (rueidis.Client, error) {
 		DisableRetry:     true,
 		Dialer:           net.Dialer{Timeout: 2 * time.Second},
 		ConnWriteTimeout: 5 * time.Second,
+		// One connection per node, for every command. rueidis sends a
+		// command with keys down a random one of its connections to a
+		// node but reads a cached key through the one its slot picks, so
+		// with several a process's own write and its own cached read of
+		// the same key could pass each other: the invalidation of the
+		// write reaches the reading connection at some later moment. On
+		// one connection the write, its invalidation and the command
+		// that follows (see priceWriter.syncCache) arrive in order, and a
+		// process reads its own write on its next call. rueidis already
+		// uses one per node on a cluster.
+		PipelineMultiplex: -1,
 	}
 	client, err := rueidis.NewClient(opt)
 	if err == nil {

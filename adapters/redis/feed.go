@@ -19,10 +19,18 @@ import (
 
 var _ ports.PriceFeed = (*PriceFeed)(nil)
 
-// PriceFeed follows the prices channel that every write of a series
-// publishes on (see PriceStore) with one subscription per process, and fans
-// each change out to the process's watchers in memory: a thousand watchers
-// cost one subscription, not a thousand. Run holds the subscription.
+// PriceFeed follows the prices channel that every write of a stock's
+// latest day publishes on, with the day (see lua/price_merge.lua; writes of
+// earlier days publish nothing), with one subscription per process, and
+// fans each change out to the process's watchers in memory: a thousand
+// watchers cost one subscription, not a thousand. Run holds the
+// subscription.
+//
+// The writer publishes whether or not anyone watches: PUBLISH is cheap to
+// a channel without subscribers, and on a cluster no one node knows every
+// subscriber (PUBSUB NUMSUB counts one node's), so a writer cannot tell
+// cheaply and exactly, and a guess would lose a new watcher's first
+// changes.
 type PriceFeed struct {
 	client rueidis.Client
 	log    *slog.Logger
@@ -35,7 +43,7 @@ func NewPriceFeed(client rueidis.Client, log *slog.Logger) *PriceFeed {
 }
 
 // Watch registers a watcher of stock until ctx ends (see ports.PriceFeed).
-func (f *PriceFeed) Watch(ctx context.Context, stock string) <-chan []domain.MinuteCandle {
+func (f *PriceFeed) Watch(ctx context.Context, stock string) <-chan domain.DayChange {
 	return f.hub.Watch(ctx, stock)
 }
 
@@ -49,12 +57,12 @@ var errUnsubscribed = errors.New("redis: prices subscription ended")
 func (f *PriceFeed) Run(ctx context.Context) error {
 	_, err := retry.Do(ctx, retry.Outage, func() (struct{}, error) {
 		err := f.client.Receive(ctx, f.client.B().Subscribe().Channel(pricesChannel).Build(), func(msg rueidis.PubSubMessage) {
-			stock, minutes, err := decodeChange(msg.Message)
+			stock, change, err := decodeChange(msg.Message)
 			if err != nil {
 				f.log.Warn("ignoring a malformed price change", "channel", msg.Channel, "error", err)
 				return
 			}
-			f.hub.Publish(stock, minutes)
+			f.hub.Publish(stock, change)
 		})
 		f.hub.DropAll()
 		if err == nil {
@@ -70,10 +78,12 @@ func (f *PriceFeed) Run(ctx context.Context) error {
 	return fmt.Errorf("price feed: %w", err)
 }
 
-// changeJSON is the message of one write: the stock and the minutes it
-// changed, each as the stream sends it.
+// changeJSON is the message of one write of a stock's latest day: the
+// stock, the day, and the minutes it changed, each as the stream sends it.
+// Writes of earlier days publish nothing.
 type changeJSON struct {
 	Stock   string       `json:"stock"`
+	Date    string       `json:"date"`
 	Minutes []minuteJSON `json:"minutes"`
 }
 
@@ -88,13 +98,15 @@ type minuteJSON struct {
 // encodeChange writes the message by hand: it is built once per stock per
 // batch on the ingest path, and a write of a whole day changes 1440
 // minutes.
-func encodeChange(stock string, minutes []domain.MinuteCandle) []byte {
+func encodeChange(stock string, change domain.DayChange) []byte {
 	name, _ := json.Marshal(stock) // a string always marshals
-	b := make([]byte, 0, 32+len(name)+len(minutes)*72)
+	b := make([]byte, 0, 48+len(name)+len(change.Minutes)*72)
 	b = append(b, `{"stock":`...)
 	b = append(b, name...)
-	b = append(b, `,"minutes":[`...)
-	for i, m := range minutes {
+	b = append(b, `,"date":"`...)
+	b = change.Day.AppendTo(b)
+	b = append(b, `","minutes":[`...)
+	for i, m := range change.Minutes {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -113,18 +125,22 @@ func encodeChange(stock string, minutes []domain.MinuteCandle) []byte {
 	return append(b, "]}"...)
 }
 
-func decodeChange(msg string) (string, []domain.MinuteCandle, error) {
+func decodeChange(msg string) (string, domain.DayChange, error) {
 	var c changeJSON
 	if err := json.Unmarshal([]byte(msg), &c); err != nil {
-		return "", nil, err
+		return "", domain.DayChange{}, err
 	}
-	out := make([]domain.MinuteCandle, len(c.Minutes))
+	day, err := domain.ParseDay(c.Date)
+	if err != nil {
+		return "", domain.DayChange{}, err
+	}
+	out := domain.DayChange{Day: day, Minutes: make([]domain.MinuteCandle, len(c.Minutes))}
 	for i, m := range c.Minutes {
 		at, err := domain.ParseTimeOfDay(m.Time)
 		if err != nil {
-			return "", nil, err
+			return "", domain.DayChange{}, err
 		}
-		out[i] = domain.MinuteCandle{Minute: at, Open: m.Open, High: m.High, Low: m.Low, Close: m.Price}
+		out.Minutes[i] = domain.MinuteCandle{Minute: at, Open: m.Open, High: m.High, Low: m.Low, Close: m.Price}
 	}
 	return c.Stock, out, nil
 }

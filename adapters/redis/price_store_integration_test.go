@@ -3,9 +3,9 @@
 package redis_test
 
 import (
-	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"encoding/json"
-	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,8 +14,6 @@ import (
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
-	"golang.org/x/sync/errgroup"
 
 	"stockd/adapters/redis"
 	"stockd/adapters/storetest"
@@ -24,14 +22,38 @@ import (
 	"stockd/ports"
 )
 
-// TestPriceStoreOnCluster runs the price store's contract on a three-master
-// Redis Cluster: no command of a merge may span two slots.
-func TestPriceStoreOnCluster(t *testing.T) {
-	c := client(t, testenv.RedisCluster(t)...)
+// priceStoreContract runs the price store's contracts on c (a single
+// server or a three-master cluster, where no command of a merge may span
+// two slots): the suite, days past keeping in a zone far from UTC, and
+// series written without a date by another program.
+func priceStoreContract(t *testing.T, c rueidis.Client) {
 	storetest.PriceStore(t, func(*testing.T) ports.PriceStore { return redis.NewPriceStore(c) })
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	require.NoError(t, err)
+	storetest.PriceStoreExpiry(t, tokyo, func(t *testing.T, keepDays int) ports.PriceStore {
+		return redis.NewPriceStore(c, redis.WithTimezone(tokyo), redis.WithHistoryDays(keepDays))
+	})
+	storetest.PriceStoreUndated(t, func(*testing.T) ports.PriceStore { return redis.NewPriceStore(c) },
+		func(t *testing.T, _ ports.PriceStore, stock string, series domain.MinuteSeries) {
+			times := make([]string, series.Len())
+			for i, m := range series.Minutes {
+				times[i] = m.String()
+			}
+			raw, err := json.Marshal(map[string]any{"time": times, "price": series.Prices})
+			require.NoError(t, err)
+			set(t, c, stock, string(raw))
+		})
 }
 
-func batchOf(ticks ...domain.Tick) map[string]*domain.PriceHistory {
+// day is the first day of the cases here: in the future, so that no day
+// of a case is past keeping.
+var day = domain.DayOf(time.Now().UTC()).AddDays(2)
+
+func tick(stock string, d domain.Day, at domain.TimeOfDay, price int64) domain.Tick {
+	return domain.Tick{Stock: stock, Day: d, At: at, Price: price}
+}
+
+func batchOf(ticks ...domain.Tick) map[string]domain.DayHistories {
 	b := domain.NewTickBatch()
 	for _, tk := range ticks {
 		b.Add(tk)
@@ -39,21 +61,23 @@ func batchOf(ticks ...domain.Tick) map[string]*domain.PriceHistory {
 	return b.Histories()
 }
 
-// TestCandleFormat pins the stored candle arrays and the latest-price key,
-// and upgrades in place a series written before candles existed.
+// TestCandleFormat pins the stored candle arrays, the date and the
+// latest-quote key, and upgrades in place a series written before candles
+// and dates existed.
 func TestCandleFormat(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	c := client(t, srv.Addr)
 	s := redis.NewPriceStore(c)
-	// Written by the previous version: close times, no candle arrays.
+	// Written by an earlier version: close times, no candle arrays, no date.
 	set(t, c, "stock1", `{"time": ["090000", "090100"], "price": [10, 11], "close_time": ["090020", "090110"], "note": {"a": 1}}`)
 	require.NoError(t, s.Merge(t.Context(), batchOf(
-		domain.Tick{Stock: "stock1", At: 9*3600 + 5, Price: 30},   // opens 09:00, before its close
-		domain.Tick{Stock: "stock1", At: 9*3600 + 20, Price: 5},   // same second as the close, lower: opens nothing, closes nothing
-		domain.Tick{Stock: "stock1", At: 9*3600 + 200, Price: 12}, // 09:03:20; 09:02 carried
+		tick("stock1", day, 9*3600+5, 30),   // opens 09:00, before its close
+		tick("stock1", day, 9*3600+20, 5),   // same second as the close, lower: opens nothing, closes nothing
+		tick("stock1", day, 9*3600+200, 12), // 09:03:20; 09:02 carried
 	)))
 	var stored map[string]any
 	require.NoError(t, json.Unmarshal([]byte(get(t, c, "stock1")), &stored))
+	assert.Equal(t, day.String(), stored["date"], "the undated series took the day of the ticks")
 	assert.Equal(t, []any{"090000", "090100", "090200", "090300"}, stored["time"])
 	assert.Equal(t, []any{10.0, 11.0, 11.0, 12.0}, stored["price"])
 	assert.Equal(t, []any{30.0, 11.0, 11.0, 12.0}, stored["open"])
@@ -62,37 +86,156 @@ func TestCandleFormat(t *testing.T) {
 	assert.Equal(t, []any{"090020", "090110", nil, "090320"}, stored["close_time"])
 	assert.Equal(t, []any{"090005", "090110", nil, "090320"}, stored["open_time"])
 	assert.Equal(t, map[string]any{"a": 1.0}, stored["note"], "other fields are kept")
-	assert.Equal(t, "12", get(t, c, "stockd:last:{stock1}"))
+	assert.Equal(t, day.String()+" 090320 12", get(t, c, "stockd:last:{stock1}"))
 
 	// Re-applying the same ticks, in another process, changes no byte.
 	before := get(t, c, "stock1")
 	require.NoError(t, redis.NewPriceStore(client(t, srv.Addr)).Merge(t.Context(), batchOf(
-		domain.Tick{Stock: "stock1", At: 9*3600 + 200, Price: 12},
-		domain.Tick{Stock: "stock1", At: 9*3600 + 5, Price: 30},
+		tick("stock1", day, 9*3600+200, 12),
+		tick("stock1", day, 9*3600+5, 30),
 	)))
 	assert.Equal(t, before, get(t, c, "stock1"))
 }
 
+// TestDayKeys pins the keys of days: a rollover moves the latest series,
+// other fields and all, to stockd:day:{stock}:YYYY-MM-DD, which expires at
+// the start (in APP_TIMEZONE) of the day PRICE_HISTORY_DAYS + 1 after it,
+// and lists it in stockd:days:{stock} scored by that instant; the stock's
+// key starts the new day and keeps its other fields; a late tick goes to
+// its own day's key, and leaves the stock's key and the quote alone.
+func TestDayKeys(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	c := client(t, srv.Addr)
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	require.NoError(t, err)
+	s := redis.NewPriceStore(c, redis.WithTimezone(tokyo), redis.WithHistoryDays(3))
+	d1, d2, d3 := day, day.AddDays(1), day.AddDays(2)
+	set(t, c, "stock1", `{"time": ["090000"], "price": [10], "date": "`+d1.String()+`", "note": "kept"}`)
+	require.NoError(t, s.Merge(t.Context(), batchOf(tick("stock1", d2, 9*3600+5, 20))))
+
+	d1Key := "stockd:day:{stock1}:" + d1.String()
+	var moved, latest map[string]any
+	require.NoError(t, json.Unmarshal([]byte(get(t, c, d1Key)), &moved))
+	assert.Equal(t, d1.String(), moved["date"])
+	assert.Equal(t, []any{10.0}, moved["price"])
+	assert.Equal(t, "kept", moved["note"])
+	require.NoError(t, json.Unmarshal([]byte(get(t, c, "stock1")), &latest))
+	assert.Equal(t, d2.String(), latest["date"])
+	assert.Equal(t, []any{20.0}, latest["price"])
+	assert.Equal(t, "kept", latest["note"], "the stock's key keeps its other fields")
+	assert.Equal(t, d2.String()+" 090005 20", get(t, c, "stockd:last:{stock1}"))
+
+	y, m, dd := d1.Date()
+	wantExpiry := time.Date(y, m, dd+4, 0, 0, 0, 0, tokyo).Unix()
+	expiry, err := c.Do(t.Context(), c.B().Expiretime().Key(d1Key).Build()).AsInt64()
+	require.NoError(t, err)
+	assert.Equal(t, wantExpiry, expiry)
+	index, err := c.Do(t.Context(), c.B().Zrange().Key("stockd:days:{stock1}").Min("0").Max("-1").Withscores().Build()).AsZScores()
+	require.NoError(t, err)
+	require.Len(t, index, 1)
+	assert.Equal(t, d1.String(), index[0].Member)
+	assert.Equal(t, float64(wantExpiry), index[0].Score)
+	ttl, err := c.Do(t.Context(), c.B().Ttl().Key("stock1").Build()).AsInt64()
+	require.NoError(t, err)
+	assert.Equal(t, int64(-1), ttl, "the latest series never expires")
+
+	latestBefore := get(t, c, "stock1")
+	require.NoError(t, s.Merge(t.Context(), batchOf(tick("stock1", d1, 10*3600, 11), tick("stock1", d3.AddDays(-3), 9*3600, 1))))
+	assert.Equal(t, latestBefore, get(t, c, "stock1"), "a late tick leaves the latest series")
+	assert.Equal(t, d2.String()+" 090005 20", get(t, c, "stockd:last:{stock1}"))
+	require.NoError(t, json.Unmarshal([]byte(get(t, c, d1Key)), &moved))
+	prices := moved["price"].([]any)
+	assert.Equal(t, 11.0, prices[len(prices)-1], "the late tick is in its day")
+	days, err := s.Days(t.Context(), "stock1")
+	require.NoError(t, err)
+	assert.Equal(t, []domain.Day{d3.AddDays(-3), d1, d2}, days)
+
+	// A reader whose clock is past every earlier day's expiry lists none,
+	// though Redis (by its own clock) still holds them.
+	later := redis.NewPriceStore(c, redis.WithTimezone(tokyo), redis.WithHistoryDays(3), redis.WithClock(fixedClock(time.Now().AddDate(0, 0, 30))))
+	days, err = later.Days(t.Context(), "stock1")
+	require.NoError(t, err)
+	assert.Equal(t, []domain.Day{d2}, days)
+}
+
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }
+
 // TestMergeSeesOtherWriters: a store that remembers the series it wrote
-// still merges with what another writer put there meanwhile.
+// still merges with what another writer put there meanwhile, in the latest
+// day and in an earlier one.
 func TestMergeSeesOtherWriters(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	c := client(t, srv.Addr)
 	a, b := redis.NewPriceStore(c), redis.NewPriceStore(client(t, srv.Addr))
-	require.NoError(t, a.Merge(t.Context(), batchOf(domain.Tick{Stock: "stock1", At: 9 * 3600, Price: 10})))
-	require.NoError(t, b.Merge(t.Context(), batchOf(domain.Tick{Stock: "stock1", At: 9*3600 + 60, Price: 20})))
-	require.NoError(t, a.Merge(t.Context(), batchOf(domain.Tick{Stock: "stock1", At: 9*3600 + 120, Price: 30})))
-	got, err := a.Series(t.Context(), "stock1")
+	require.NoError(t, a.Merge(t.Context(), batchOf(tick("stock1", day, 9*3600, 10))))
+	require.NoError(t, b.Merge(t.Context(), batchOf(tick("stock1", day, 9*3600+60, 20))))
+	require.NoError(t, a.Merge(t.Context(), batchOf(tick("stock1", day, 9*3600+120, 30))))
+	got, err := a.Series(t.Context(), "stock1", 0)
 	require.NoError(t, err)
 	assert.Equal(t, []int64{10, 20, 30}, got.Prices)
 
+	// b rolls the stock over; a, which still remembers day 1 as the
+	// latest, merges a tick of day 1: it goes to day 1's key.
+	require.NoError(t, b.Merge(t.Context(), batchOf(tick("stock1", day.AddDays(1), 9*3600, 40))))
+	require.NoError(t, a.Merge(t.Context(), batchOf(tick("stock1", day, 9*3600+180, 35))))
+	got, err = a.Series(t.Context(), "stock1", day)
+	require.NoError(t, err)
+	assert.Equal(t, []int64{10, 20, 30, 35}, got.Prices)
+	q, _, err := a.Latest(t.Context(), "stock1")
+	require.NoError(t, err)
+	assert.Equal(t, domain.Quote{Day: day.AddDays(1), At: 9 * 3600, Price: 40}, q)
+
 	// A foreign writer replaces the value: it is read again, its entries
-	// taken as ticks.
-	set(t, c, "stock1", `{"time": ["090500"], "price": [50]}`)
-	require.NoError(t, a.Merge(t.Context(), batchOf(domain.Tick{Stock: "stock1", At: 9*3600 + 360, Price: 60})))
-	got, err = a.Series(t.Context(), "stock1")
+	// taken as ticks, of its date.
+	set(t, c, "stock1", `{"time": ["090500"], "price": [50], "date": "`+day.AddDays(1).String()+`"}`)
+	require.NoError(t, a.Merge(t.Context(), batchOf(tick("stock1", day.AddDays(1), 9*3600+360, 60))))
+	got, err = a.Series(t.Context(), "stock1", 0)
 	require.NoError(t, err)
 	assert.Equal(t, []int64{50, 60}, got.Prices)
+}
+
+// TestOwnWriteOnNextCall: a process that just wrote reads its own write on
+// its very next call, with no waiting, through the client-side cache
+// alone: the store and another store on the same client (what a process
+// that both ingests and serves holds), on a single server and a cluster,
+// across day rollovers. The cache of every read is warm before each write,
+// so a stale cached value would be seen.
+func TestOwnWriteOnNextCall(t *testing.T) {
+	single := client(t, testenv.StartRedis(t).Addr)
+	cluster := client(t, testenv.RedisCluster(t)...)
+	for name, c := range map[string]rueidis.Client{"single": single, "cluster": cluster} {
+		t.Run(name, func(t *testing.T) {
+			writer := redis.NewPriceStore(c)
+			sibling := redis.NewPriceStore(c)
+			for _, stock := range []string{"stock1", "stock2", "stock3"} {
+				for i := range 200 {
+					d := day.AddDays(i / 50)
+					at := domain.TimeOfDay(9*3600 + i%50*60 + 7)
+					price := int64(1000 + i)
+					for _, s := range []*redis.PriceStore{writer, sibling} {
+						_, _, err := s.Latest(t.Context(), stock)
+						require.NoError(t, err)
+						_, err = s.Series(t.Context(), stock, 0)
+						require.NoError(t, err)
+					}
+					require.NoError(t, writer.Merge(t.Context(), batchOf(tick(stock, d, at, price))))
+					want := domain.Quote{Day: d, At: at, Price: price}
+					for sname, s := range map[string]*redis.PriceStore{"writer": writer, "sibling": sibling} {
+						q, ok, err := s.Latest(t.Context(), stock)
+						require.NoError(t, err)
+						require.True(t, ok)
+						require.Equal(t, want, q, "%s: %s write %d", sname, stock, i)
+						series, err := s.Series(t.Context(), stock, 0)
+						require.NoError(t, err)
+						got, _ := series.Quote()
+						require.Equal(t, want, got, "%s: %s series after write %d", sname, stock, i)
+					}
+				}
+			}
+		})
+	}
 }
 
 // TestLatestFollowsOtherProcesses: Latest reads through the client-side
@@ -142,29 +285,53 @@ func latestFollows(t *testing.T, writer, reader *redis.PriceStore) {
 		_, ok, err := reader.Latest(t.Context(), stock)
 		require.NoError(t, err)
 		require.False(t, ok, "no price yet (and the miss is now cached)")
-		for i, price := range []int64{100, 120, 90} {
-			require.NoError(t, writer.Merge(t.Context(), batchOf(domain.Tick{Stock: stock, At: domain.TimeOfDay(9*3600 + 60*i), Price: price})))
+		for i, price := range []int64{100, 120, 90, 95} {
+			d := day.AddDays(i / 3) // the last write starts a new day
+			at := domain.TimeOfDay(9*3600 + 60*i)
+			require.NoError(t, writer.Merge(t.Context(), batchOf(tick(stock, d, at, price))))
+			want := domain.Quote{Day: d, At: at, Price: price}
 			require.Eventually(t, func() bool {
-				p, ok, err := reader.Latest(t.Context(), stock)
-				return err == nil && ok && p == price
-			}, 2*time.Second, time.Millisecond, "%s: the reader does not see %d", stock, price)
+				q, ok, err := reader.Latest(t.Context(), stock)
+				return err == nil && ok && q == want
+			}, 2*time.Second, time.Millisecond, "%s: the reader does not see %v", stock, want)
 		}
 	}
 }
 
-// TestLatestOfAForeignSeries: a series with no latest-price key (written
-// by someone else) is read whole.
+// TestLatestOfAForeignSeries: a series with no latest-quote key (written
+// by someone else) is read whole, of its own date if it has one.
 func TestLatestOfAForeignSeries(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	c := client(t, srv.Addr)
-	set(t, c, "stock1", `{"time": ["090000", "090100"], "price": [10, 11]}`)
-	p, ok, err := redis.NewPriceStore(c).Latest(t.Context(), "stock1")
+	set(t, c, "stock1", `{"time": ["090000", "090100"], "price": [10, 11], "date": "2026-03-02"}`)
+	q, ok, err := redis.NewPriceStore(c).Latest(t.Context(), "stock1")
 	require.NoError(t, err)
 	require.True(t, ok)
-	assert.Equal(t, int64(11), p)
+	assert.Equal(t, domain.Quote{Day: 20260302, At: 9*3600 + 60, Price: 11}, q)
 }
 
-// TestLatestSeesForeignWrites: the latest-price key is trusted only for
+// TestLatestOfAnEarlierVersion: stockd:last written before quotes had a
+// day held the price alone; with the digest of the very series it was
+// written with, it is still not taken for a quote (it says no day and no
+// time): the series is read, and the next merge writes a full quote.
+func TestLatestOfAnEarlierVersion(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	c := client(t, srv.Addr)
+	series := `{"time": ["090000"], "price": [11], "close_time": ["090042"]}`
+	set(t, c, "stock1", series)
+	set(t, c, "stockd:last:{stock1}", "11")
+	sum := sha1.Sum([]byte(series))
+	set(t, c, "stockd:last-of:{stock1}", hex.EncodeToString(sum[:]))
+	s := redis.NewPriceStore(c)
+	q, ok, err := s.Latest(t.Context(), "stock1")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, domain.Quote{At: 9*3600 + 42, Price: 11}, q, "an undated series: its close time, no day")
+	require.NoError(t, s.Merge(t.Context(), batchOf(tick("stock1", day, 9*3600+30, 10))))
+	assert.Equal(t, day.String()+" 090042 11", get(t, c, "stockd:last:{stock1}"))
+}
+
+// TestLatestSeesForeignWrites: the latest-quote key is trusted only for
 // the series it was written with. A series another client deletes has no
 // price; one it overwrites, even with a value of the same length, has its
 // own last price; a merge after that is followed again. This holds for the
@@ -178,10 +345,10 @@ func TestLatestSeesForeignWrites(t *testing.T) {
 	c := client(t, srv.Addr)
 	reader := redis.NewPriceStore(client(t, srv.Addr))
 	set(t, c, "stock1", `{"time": ["090000"], "price": [7]}`)
-	p, ok, err := reader.Latest(t.Context(), "stock1")
+	q, ok, err := reader.Latest(t.Context(), "stock1")
 	require.NoError(t, err)
 	require.True(t, ok)
-	require.Equal(t, int64(7), p)
+	require.Equal(t, int64(7), q.Price)
 	before := getCalls(t, c)
 	for range 1000 {
 		_, _, err := reader.Latest(t.Context(), "stock1")
@@ -206,19 +373,19 @@ func latestSeesForeignWrites(t *testing.T, open func() rueidis.Client) {
 		t.Helper()
 		for name, s := range stores {
 			require.Eventually(t, func() bool {
-				p, ok, err := s.Latest(t.Context(), stock)
-				return err == nil && ok == wantOK && p == want
+				q, ok, err := s.Latest(t.Context(), stock)
+				return err == nil && ok == wantOK && q.Price == want
 			}, 2*time.Second, time.Millisecond, "%s: %s: want %d (%v)", name, stock, want, wantOK)
 		}
 	}
 	for _, stock := range []string{"stock1", "stock2", "stock3"} {
-		require.NoError(t, writer.Merge(t.Context(), batchOf(domain.Tick{Stock: stock, At: at(0), Price: 1054})))
+		require.NoError(t, writer.Merge(t.Context(), batchOf(tick(stock, day, at(0), 1054))))
 		eventually(stock, 1054, true) // now cached in both
 	}
 
 	require.NoError(t, foreign.Do(t.Context(), foreign.B().Del().Key("stock1").Build()).Error())
 	eventually("stock1", 0, false)
-	set(t, foreign, "stock2", `{"time":["090000"],"price":[5]}`)
+	set(t, foreign, "stock2", `{"time":["090000"],"price":[5],"date":"`+day.String()+`"}`)
 	eventually("stock2", 5, true)
 	// Same length, another last price: a length would not tell them apart.
 	old := get(t, foreign, "stock3")
@@ -227,205 +394,19 @@ func latestSeesForeignWrites(t *testing.T, open func() rueidis.Client) {
 	require.Len(t, overwritten, len(old))
 	set(t, foreign, "stock3", overwritten)
 	eventually("stock3", 1055, true)
-	set(t, foreign, "stock3", old) // the very value the latest-price key was written with
+	set(t, foreign, "stock3", old) // the very value the latest-quote key was written with
 	eventually("stock3", 1054, true)
 
 	// Merges after foreign writes: the price follows, in both processes.
 	for _, stock := range []string{"stock1", "stock2", "stock3"} {
-		require.NoError(t, writer.Merge(t.Context(), batchOf(domain.Tick{Stock: stock, At: at(1), Price: 90})))
+		require.NoError(t, writer.Merge(t.Context(), batchOf(tick(stock, day, at(1), 90))))
 		eventually(stock, 90, true)
 	}
-	require.NoError(t, writer.Merge(t.Context(), batchOf(domain.Tick{Stock: "stock2", At: at(2), Price: 91})))
+	require.NoError(t, writer.Merge(t.Context(), batchOf(tick("stock2", day, at(2), 91))))
 	eventually("stock2", 91, true)
-	require.NoError(t, reader.Merge(t.Context(), batchOf(domain.Tick{Stock: "stock2", At: at(3), Price: 92})))
+	require.NoError(t, reader.Merge(t.Context(), batchOf(tick("stock2", day, at(3), 92))))
 	eventually("stock2", 92, true)
-	series, err := writer.Series(t.Context(), "stock2")
+	series, err := writer.Series(t.Context(), "stock2", 0)
 	require.NoError(t, err)
 	assert.Equal(t, []int64{5, 90, 91, 92}, series.Prices, "the foreign entry is taken as a tick")
-}
-
-// TestFeed: changes written by any process reach every watcher of this
-// one through one subscription; a cancelled watch is closed and forgotten;
-// a lost subscription closes every watch; nothing leaks.
-func TestFeed(t *testing.T) {
-	srv := testenv.StartRedis(t)
-	feedFanOut(t, func() rueidis.Client { c, err := redis.Open([]string{srv.Addr}); require.NoError(t, err); return c }, srv)
-}
-
-func TestFeedOnCluster(t *testing.T) {
-	addrs := testenv.RedisCluster(t)
-	feedFanOut(t, func() rueidis.Client { c, err := redis.Open(addrs); require.NoError(t, err); return c }, nil)
-}
-
-// feedFanOut runs the feed's test on the clients open makes; single is
-// the server on a single Redis (restarted to cut the subscription), nil on
-// a cluster.
-func feedFanOut(t *testing.T, open func() rueidis.Client, single *testenv.RedisServer) {
-	// A cluster client leaves a topology refresh asleep for a while after
-	// Close; it is rueidis's, not the feed's.
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), goleak.IgnoreAnyFunction("github.com/redis/rueidis.(*clusterClient)._refresh.func2"))
-	sub, pub := open(), open()
-	defer sub.Close()
-	defer pub.Close()
-	feed := redis.NewPriceFeed(sub, testLogger(t))
-	ctx, cancel := context.WithCancel(t.Context())
-	var g errgroup.Group
-	g.Go(func() error { return feed.Run(ctx) })
-	defer func() {
-		cancel()
-		require.NoError(t, g.Wait())
-	}()
-
-	const watchers = 200
-	watchCtx, unwatch := context.WithCancel(ctx)
-	chans := make([]<-chan []domain.MinuteCandle, watchers)
-	for i := range chans {
-		chans[i] = feed.Watch(watchCtx, "stock1")
-	}
-	other := feed.Watch(watchCtx, "stock2")
-	store := redis.NewPriceStore(pub)
-	// The subscription starts asynchronously: write until the first change
-	// arrives, then every later write must arrive in order.
-	price := int64(100)
-	require.Eventually(t, func() bool {
-		price++
-		require.NoError(t, store.Merge(t.Context(), batchOf(domain.Tick{Stock: "stock1", At: 9 * 3600, Price: price})))
-		select {
-		case <-chans[0]:
-			return true
-		case <-time.After(20 * time.Millisecond):
-			return false
-		}
-	}, 10*time.Second, time.Millisecond)
-	require.NoError(t, store.Merge(t.Context(), batchOf(
-		domain.Tick{Stock: "stock1", At: 9*3600 + 61, Price: 7},
-		domain.Tick{Stock: "stock1", At: 9*3600 + 62, Price: 9},
-	)))
-	want := []domain.MinuteCandle{{Minute: 9*3600 + 60, Open: 7, High: 9, Low: 7, Close: 9}}
-	for i, ch := range chans {
-		var got []domain.MinuteCandle
-		for got == nil || got[0].Minute != want[0].Minute {
-			select {
-			case got = <-ch:
-			case <-time.After(time.Second):
-				t.Fatalf("watcher %d got no change within a second", i)
-			}
-		}
-		require.Equal(t, want, got, "watcher %d", i)
-	}
-	select {
-	case m := <-other:
-		t.Fatalf("a watcher of stock2 got a change of stock1: %v", m)
-	default:
-	}
-	if single != nil { // on a cluster the count is per node
-		numsub, err := pub.Do(t.Context(), pub.B().PubsubNumsub().Channel("stockd:prices").Build()).AsIntMap()
-		require.NoError(t, err)
-		assert.Equal(t, int64(1), numsub["stockd:prices"], "one subscription for every watcher")
-	}
-
-	unwatch()
-	for i, ch := range chans {
-		require.Eventually(t, func() bool {
-			for {
-				select {
-				case _, ok := <-ch:
-					if !ok {
-						return true
-					}
-				default:
-					return false
-				}
-			}
-		}, time.Second, time.Millisecond, "watcher %d not closed", i)
-	}
-
-	if single == nil {
-		return
-	}
-	lost := feed.Watch(ctx, "stock1")
-	single.Restart(t)
-	select {
-	case _, ok := <-lost:
-		for ok {
-			_, ok = <-lost
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a lost subscription did not close the watch")
-	}
-	// Subscribed again: a new watch gets changes.
-	again := feed.Watch(ctx, "stock1")
-	require.Eventually(t, func() bool {
-		price++
-		if err := store.Merge(t.Context(), batchOf(domain.Tick{Stock: "stock1", At: 9*3600 + 600, Price: price})); err != nil {
-			return false
-		}
-		select {
-		case <-again:
-			return true
-		case <-time.After(20 * time.Millisecond):
-			return false
-		}
-	}, 15*time.Second, time.Millisecond)
-}
-
-// BenchmarkMergeIntoFullDay merges batches of 100 ticks into a stock whose
-// series already spans the whole day (1440 minutes), as a Kafka updater
-// does all day: the store remembers the series it wrote, so a batch costs
-// one script call and no read or parse of the stored JSON.
-func BenchmarkMergeIntoFullDay(b *testing.B) {
-	srv := testenv.StartRedis(b)
-	c, err := redis.Open([]string{srv.Addr})
-	require.NoError(b, err)
-	defer c.Close()
-	s := redis.NewPriceStore(c)
-	day := domain.NewTickBatch()
-	for m := range 1440 {
-		day.Add(domain.Tick{Stock: "stock1", At: domain.TimeOfDay(m*60 + 7), Price: int64(1000 + m)})
-	}
-	require.NoError(b, s.Merge(b.Context(), day.Histories()))
-	i := 0
-	for b.Loop() {
-		batch := domain.NewTickBatch()
-		for k := range 100 {
-			i++
-			batch.Add(domain.Tick{Stock: "stock1", At: domain.TimeOfDay((i*37 + k) % domain.SecondsPerDay), Price: int64(1 + i%5000)})
-		}
-		if err := s.Merge(b.Context(), batch.Histories()); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*100), "ns/tick")
-}
-
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-// BenchmarkLatestOfFullDay: the price of a buy in steady state, a full
-// day's series cached, in the process that wrote it and in one that only
-// reads.
-func BenchmarkLatestOfFullDay(b *testing.B) {
-	srv := testenv.StartRedis(b)
-	open := func() rueidis.Client {
-		c, err := redis.Open([]string{srv.Addr})
-		require.NoError(b, err)
-		b.Cleanup(c.Close)
-		return c
-	}
-	writer, reader := redis.NewPriceStore(open()), redis.NewPriceStore(open())
-	day := domain.NewTickBatch()
-	for m := range 1440 {
-		day.Add(domain.Tick{Stock: "stock1", At: domain.TimeOfDay(m*60 + 7), Price: int64(1000 + m)})
-	}
-	require.NoError(b, writer.Merge(b.Context(), day.Histories()))
-	for name, s := range map[string]*redis.PriceStore{"writer": writer, "reader": reader} {
-		b.Run(name, func(b *testing.B) {
-			for b.Loop() {
-				if p, ok, err := s.Latest(b.Context(), "stock1"); err != nil || !ok || p != 2439 {
-					b.Fatal(p, ok, err)
-				}
-			}
-		})
-	}
 }

@@ -34,10 +34,8 @@ func client(t *testing.T, seeds ...string) rueidis.Client {
 func TestContracts(t *testing.T) {
 	single := client(t, testenv.StartRedis(t).Addr)
 	cluster := client(t, testenv.RedisCluster(t)...)
-	t.Run("single/PriceStore", func(t *testing.T) {
-		storetest.PriceStore(t, func(*testing.T) ports.PriceStore { return redis.NewPriceStore(single) })
-	})
 	for name, c := range map[string]rueidis.Client{"single": single, "cluster": cluster} {
+		t.Run(name+"/PriceStore", func(t *testing.T) { priceStoreContract(t, c) })
 		t.Run(name+"/CreditStore", func(t *testing.T) {
 			storetest.CreditStore(t, func(*testing.T) ports.CreditStore { return redis.NewCreditStore(c) })
 		})
@@ -284,8 +282,8 @@ func TestSeriesFormat(t *testing.T) {
 	s := redis.NewPriceStore(c)
 	set(t, c, "stock1", `{"time": ["090000", "090100"], "price": [10, 11], "source": "django"}`)
 	b := domain.NewTickBatch()
-	b.Add(domain.Tick{Stock: "stock1", At: 9*3600 + 30, Price: 12})       // 09:00:30 beats the 09:00:00 entry
-	b.Add(domain.Tick{Stock: "stock1", At: 9*3600 + 3*60 + 5, Price: 13}) // 09:03:05, 09:02 carried
+	b.Add(tick("stock1", day, 9*3600+30, 12))     // 09:00:30 beats the 09:00:00 entry
+	b.Add(tick("stock1", day, 9*3600+3*60+5, 13)) // 09:03:05, 09:02 carried
 	require.NoError(t, s.Merge(t.Context(), b.Histories()))
 
 	var stored map[string]any
@@ -295,7 +293,7 @@ func TestSeriesFormat(t *testing.T) {
 	assert.Equal(t, "django", stored["source"])
 	assert.Equal(t, []any{"090030", "090100", nil, "090305"}, stored["close_time"])
 
-	series, err := s.Series(t.Context(), "stock1")
+	series, err := s.Series(t.Context(), "stock1", 0)
 	require.NoError(t, err)
 	assert.Equal(t, []int64{12, 11, 11, 13}, series.Prices)
 
@@ -303,7 +301,7 @@ func TestSeriesFormat(t *testing.T) {
 	err = s.Merge(t.Context(), b.Histories())
 	require.NoError(t, err, "stock2 is not in the batch")
 	b2 := domain.NewTickBatch()
-	b2.Add(domain.Tick{Stock: "stock2", At: 9 * 3600, Price: 1})
+	b2.Add(tick("stock2", day, 9*3600, 1))
 	require.ErrorIs(t, s.Merge(t.Context(), b2.Histories()), domain.ErrMalformedSeries)
 	assert.Equal(t, `{"time": ["9am"], "price": [1]}`, get(t, c, "stock2"), "a malformed value is left alone")
 }

@@ -10,8 +10,10 @@ import (
 )
 
 // The stored series is {"time": ["090000", ...], "price": [...]} as the
-// contract fixes, plus the candle arrays "open", "high" and "low" the
-// contract allows, plus two of the service's own: "close_time" and
+// contract fixes, with the trading day it is of ("date": "YYYY-MM-DD";
+// absent in a series written before dates, or by another program), plus
+// the candle arrays "open", "high" and "low" the contract allows, plus two
+// of the service's own: "close_time" and
 // "open_time", the times of the ticks that closed and opened each minute
 // (null for a carried minute). They are what lets a later tick (or a
 // redelivered one) be weighed against the stored candle exactly; a series
@@ -20,9 +22,10 @@ import (
 // one tick at each close time. Any other field is kept as it was.
 
 // seriesFields are the fields the service writes; every other one is kept.
-var seriesFields = []string{"close_time", "high", "low", "open", "open_time", "price", "time"}
+var seriesFields = []string{"close_time", "date", "high", "low", "open", "open_time", "price", "time"}
 
 type seriesJSON struct {
+	Date      *string   `json:"date"`
 	Time      []string  `json:"time"`
 	Price     []int64   `json:"price"`
 	CloseTime []*string `json:"close_time"`
@@ -50,6 +53,13 @@ func decodeSeries(stock string, raw []byte) (domain.MinuteSeries, map[string]jso
 		delete(fields, f)
 	}
 	s := domain.MinuteSeries{Minutes: make([]domain.TimeOfDay, len(sj.Time)), Prices: sj.Price}
+	if sj.Date != nil { // null, like no date, is an undated series
+		day, err := domain.ParseDay(*sj.Date)
+		if err != nil {
+			return domain.MinuteSeries{}, nil, fmt.Errorf("%w: %s: %v", domain.ErrMalformedSeries, stock, err)
+		}
+		s.Day = day
+	}
 	for i, t := range sj.Time {
 		m, err := domain.ParseTimeOfDay(t)
 		if err != nil {
@@ -89,7 +99,8 @@ func tickTimes(raw []*string, n int) []domain.TimeOfDay {
 }
 
 // encodeSeries writes s and the kept fields as one JSON object, keys
-// sorted, so the same series always gives the same bytes. It is written by
+// sorted, so the same series always gives the same bytes; "date" is
+// written when s has a day. It is written by
 // hand because it runs once per stock per batch on the ingest path, where
 // encoding/json's reflection and re-validation of kept fields cost more
 // than the rest of the merge.
@@ -98,15 +109,24 @@ func encodeSeries(s domain.MinuteSeries, fields map[string]json.RawMessage) []by
 	b := make([]byte, 0, 64+n*72+keptSize(fields))
 	ours := map[string]func([]byte) []byte{
 		"close_time": func(b []byte) []byte { return appendTimes(b, s.CloseAt) },
-		"high":       func(b []byte) []byte { return appendInts(b, s.High) },
-		"low":        func(b []byte) []byte { return appendInts(b, s.Low) },
-		"open":       func(b []byte) []byte { return appendInts(b, s.Open) },
-		"open_time":  func(b []byte) []byte { return appendTimes(b, s.OpenAt) },
-		"price":      func(b []byte) []byte { return appendInts(b, s.Prices) },
-		"time":       func(b []byte) []byte { return appendTimes(b, s.Minutes) },
+		"date": func(b []byte) []byte {
+			b = append(b, '"')
+			b = s.Day.AppendTo(b)
+			return append(b, '"')
+		},
+		"high":      func(b []byte) []byte { return appendInts(b, s.High) },
+		"low":       func(b []byte) []byte { return appendInts(b, s.Low) },
+		"open":      func(b []byte) []byte { return appendInts(b, s.Open) },
+		"open_time": func(b []byte) []byte { return appendTimes(b, s.OpenAt) },
+		"price":     func(b []byte) []byte { return appendInts(b, s.Prices) },
+		"time":      func(b []byte) []byte { return appendTimes(b, s.Minutes) },
 	}
 	keys := make([]string, 0, len(fields)+len(ours))
-	keys = append(keys, seriesFields...)
+	for _, k := range seriesFields {
+		if k != "date" || !s.Day.IsZero() {
+			keys = append(keys, k)
+		}
+	}
 	for k := range fields {
 		keys = append(keys, k)
 	}

@@ -229,18 +229,22 @@ func newIngest(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus.
 func newHandler(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus.Registry, draining *httpapi.Draining) (http.Handler, error) {
 	// Each constructor refuses a missing dependency; one check for all.
 	buy, err1 := app.NewBuyStock(cfg.Stocks, st.prices, st.credits, st.credits, st.orders, st.keys, st.clock)
+	if err1 == nil {
+		buy = buy.WithMaxPriceAge(cfg.MaxPriceAge, cfg.Location)
+	}
 	list, err2 := app.NewListOrders(st.orders, st.clock, cfg.Location)
 	prices, err3 := app.NewGetPrices(cfg.Stocks, st.prices)
 	users, err4 := app.NewGetUser(cfg.Stocks, st.credits)
 	stocks, err5 := app.NewListStocks(cfg.Stocks, st.prices)
 	watch, err6 := app.NewWatchPrices(cfg.Stocks, st.prices, st.feed)
-	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
+	days, err7 := app.NewListDays(cfg.Stocks, st.prices)
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil {
 		return nil, err
 	}
 	deps := httpapi.Deps{
 		BuyStock: buy, ListOrders: list, GetPrices: prices, GetUser: users, RateLimit: cfg.RateLimit,
 		CursorKey: []byte(cfg.CursorSecret), CursorSecret: st.cursorSecret, CORSOrigins: cfg.CORSOrigins,
-		ListStocks: stocks, WatchPrices: watch,
+		ListStocks: stocks, ListDays: days, WatchPrices: watch, Zone: cfg.Location,
 		Checks: slices.Concat(st.checks, []httpapi.Check{draining.Check()}), Registry: reg, Logger: log,
 	}
 	if cfg.Auth == config.AuthTokens {
@@ -271,7 +275,7 @@ func runSeedUsers(ctx context.Context, cfg config.Config, log *slog.Logger) erro
 
 func runProduce(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	start := time.Now()
-	n, err := kafka.Produce(ctx, kafka.ProducerConfig{Brokers: cfg.KafkaBrokers, Topic: cfg.KafkaTopic}, csv.NewSource(cfg.PriceCSV, cfg.Stocks))
+	n, err := kafka.Produce(ctx, kafka.ProducerConfig{Brokers: cfg.KafkaBrokers, Topic: cfg.KafkaTopic}, csv.NewSource(cfg.PriceCSV, cfg.Stocks, csv.Calendar{Default: cfg.DefaultDay(time.Now()), Zone: cfg.Location}))
 	if err != nil {
 		return namePriceCSV(err, cfg.PriceCSV)
 	}

@@ -69,7 +69,10 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 	switch cfg.PriceStore {
 	case config.PriceStoreMemory:
 		credits := memory.NewCreditStore()
-		prices := memory.NewPriceStore()
+		prices, err := memory.NewPriceStoreKeeping(memory.Retention{Clock: st.clock, Zone: cfg.Location, KeepDays: cfg.HistoryDays})
+		if err != nil {
+			return fail(fmt.Errorf("PRICE_HISTORY_DAYS: %w", err))
+		}
 		st.prices, st.feed, st.credits, st.keys = prices, prices.Feed(), credits, memory.NewIdempotencyStore(st.clock)
 		st.tokens = memory.NewTokenStore()
 		seed, err := app.NewSeedUsers(credits)
@@ -91,7 +94,7 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 			}
 			log.Warn("redis is unavailable; starting anyway and retrying", "addr", cfg.RedisAddrs, "error", err)
 		}
-		st.prices, st.credits, st.keys = redis.NewPriceStore(client), redis.NewCreditStore(client), redis.NewIdempotencyStore(client)
+		st.prices, st.credits, st.keys = redis.NewPriceStore(client, redis.WithTimezone(cfg.Location), redis.WithHistoryDays(cfg.HistoryDays)), redis.NewCreditStore(client), redis.NewIdempotencyStore(client)
 		feed := redis.NewPriceFeed(client, log)
 		st.feed, st.runFeed = feed, feed.Run
 		st.tokens = redis.NewTokenStore(client)
@@ -130,11 +133,11 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 // with st and reports to readiness.
 func openSource(cfg config.Config, st *stores, log *slog.Logger, reg prometheus.Registerer) (ports.PriceSource, error) {
 	if cfg.PriceSource == config.PriceSourceCSV {
-		return csv.NewSource(cfg.PriceCSV, cfg.Stocks), nil
+		return csv.NewSource(cfg.PriceCSV, cfg.Stocks, csv.Calendar{Default: cfg.DefaultDay(st.clock.Now()), Zone: cfg.Location}), nil
 	}
 	src, err := kafka.NewSource(kafka.SourceConfig{
 		Brokers: cfg.KafkaBrokers, Topic: cfg.KafkaTopic, Group: cfg.KafkaGroup,
-		Stocks: cfg.Stocks, Logger: log, Registry: reg,
+		Stocks: cfg.Stocks, Zone: cfg.Location, Logger: log, Registry: reg,
 	})
 	if err != nil {
 		return nil, err

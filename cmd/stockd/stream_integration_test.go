@@ -72,14 +72,16 @@ func TestStreamAcrossProcesses(t *testing.T) {
 	first, ok := next(5 * time.Second)
 	require.True(t, ok, "no series event")
 	require.Equal(t, "series", first[0])
-	assert.JSONEq(t, `{"stock": "stock1", "time": [], "price": [], "open": [], "high": [], "low": []}`, first[1])
+	assert.JSONEq(t, `{"stock": "stock1", "date": null, "time": [], "price": [], "open": [], "high": [], "low": []}`, first[1])
 
 	// The feed subscribes in the background: run the updater until a
 	// minute event shows that it is listening.
+	// The runs' rows carry no date: PRICE_DATE says which day they are of.
+	day := "2026-03-02"
 	update := func(csv string) time.Time {
 		t.Helper()
 		cmd := exec.Command(bin, "update")
-		cmd.Env = append(env, "PRICE_SOURCE=csv", "PRICE_CSV="+writeCSV(t, csv))
+		cmd.Env = append(env, "PRICE_SOURCE=csv", "PRICE_CSV="+writeCSV(t, csv), "PRICE_DATE="+day)
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "stockd update: %s", out)
 		return time.Now()
@@ -91,7 +93,7 @@ func TestStreamAcrossProcesses(t *testing.T) {
 		return ok
 	}, 20*time.Second, 10*time.Millisecond, "no minute event")
 	require.Equal(t, "minute", got[0])
-	assert.JSONEq(t, `{"time": "090000", "price": 110, "open": 100, "high": 120, "low": 90}`, got[1])
+	assert.JSONEq(t, `{"date": "2026-03-02", "time": "090000", "price": 110, "open": 100, "high": 120, "low": 90}`, got[1])
 
 	// A later run, in the same second as the close, with a higher price:
 	// it closes the minute (the contract's same-second rule) and opens a
@@ -108,8 +110,8 @@ func TestStreamAcrossProcesses(t *testing.T) {
 		minutes = append(minutes, ev[1])
 	}
 	t.Logf("minute events %v after the updater exited", time.Since(wrote))
-	assert.JSONEq(t, `{"time": "090000", "price": 115, "open": 100, "high": 120, "low": 90}`, minutes[0])
-	assert.JSONEq(t, `{"time": "090100", "price": 130, "open": 130, "high": 130, "low": 130}`, minutes[1])
+	assert.JSONEq(t, `{"date": "2026-03-02", "time": "090000", "price": 115, "open": 100, "high": 120, "low": 90}`, minutes[0])
+	assert.JSONEq(t, `{"date": "2026-03-02", "time": "090100", "price": 130, "open": 130, "high": 130, "low": 130}`, minutes[1])
 
 	// Re-applying a file changes no value, so nothing is sent.
 	update("Time,Stock,Price\n090059,stock1,111\n")
@@ -122,4 +124,18 @@ func TestStreamAcrossProcesses(t *testing.T) {
 	defer r.Body.Close()
 	require.NoError(t, json.NewDecoder(r.Body).Decode(&series))
 	assert.Equal(t, []any{115.0, 130.0}, series["price"])
+
+	// The next day: its first minute is sent with its date, though
+	// earlier in its day than day 1's last. Then a late tick of day 1
+	// sends nothing: the stream follows the latest day.
+	day = "2026-03-03"
+	update("Time,Stock,Price\n090005,stock1,500\n")
+	ev, ok := next(10 * time.Second)
+	require.True(t, ok, "no minute event for the new day")
+	assert.JSONEq(t, `{"date": "2026-03-03", "time": "090000", "price": 500, "open": 500, "high": 500, "low": 500}`, ev[1])
+	day = "2026-03-02"
+	update("Time,Stock,Price\n100000,stock1,7\n")
+	if ev, ok := next(time.Second); ok {
+		t.Fatalf("a late tick of an earlier day sent %v", ev)
+	}
 }

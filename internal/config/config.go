@@ -38,7 +38,10 @@ var Settings = []Setting{
 	{"KAFKA_BROKERS", "localhost:9092", "comma-separated Kafka seed brokers"},
 	{"KAFKA_TOPIC", "main_topic", "the price topic"},
 	{"KAFKA_GROUP", "price-updater", "consumer group of update"},
-	{"APP_TIMEZONE", "UTC", "IANA zone in which \"created today\" is judged"},
+	{"APP_TIMEZONE", "UTC", "IANA zone in which \"created today\" and trading days are judged"},
+	{"PRICE_DATE", "", "trading day (YYYY-MM-DD) of CSV rows without a date; empty: today in APP_TIMEZONE when the command starts"},
+	{"PRICE_HISTORY_DAYS", "30", "how many full days an earlier day's series is kept after that day"},
+	{"MAX_PRICE_AGE", "", "refuse buys on a price older than this (15m, 2h); empty or 0: off"},
 	{"SEED_USERS", "user1:150000000,user2:6000000000", "name:credit pairs for seed-users and the in-memory store"},
 	{"STOCKS", "stock1,stock2,stock3", "the stock names the service accepts"},
 	{"AUTH", "off", "off or tokens"},
@@ -104,6 +107,9 @@ type Config struct {
 	KafkaTopic    string
 	KafkaGroup    string
 	Location      *time.Location
+	PriceDate     domain.Day // zero: today in Location (see DefaultDay)
+	HistoryDays   int        // PRICE_HISTORY_DAYS, at least 1
+	MaxPriceAge   time.Duration
 	SeedUsers     []app.UserCredit
 	Stocks        domain.Stocks
 	Auth          AuthMode
@@ -213,6 +219,19 @@ func Parse(getenv func(string) string) (Config, error) {
 	if c.Location, err = time.LoadLocation(get("APP_TIMEZONE")); err != nil {
 		return c, fmt.Errorf("APP_TIMEZONE: %v", err)
 	}
+	if v := get("PRICE_DATE"); v != "" {
+		if c.PriceDate, err = domain.ParseDay(v); err != nil {
+			return c, fmt.Errorf("PRICE_DATE: %v", err)
+		}
+	}
+	if c.HistoryDays, err = strconv.Atoi(get("PRICE_HISTORY_DAYS")); err != nil || c.HistoryDays < 1 {
+		return c, fmt.Errorf("PRICE_HISTORY_DAYS: %q is not a whole number of days, 1 or more", get("PRICE_HISTORY_DAYS"))
+	}
+	if v := get("MAX_PRICE_AGE"); v != "" {
+		if c.MaxPriceAge, err = time.ParseDuration(v); err != nil || c.MaxPriceAge < 0 {
+			return c, fmt.Errorf("MAX_PRICE_AGE: %q is not a duration such as 15m or 2h", v)
+		}
+	}
 	if c.Stocks, err = domain.NewStocks(strings.Split(get("STOCKS"), ",")); err != nil {
 		return c, fmt.Errorf("STOCKS: %v", err)
 	}
@@ -230,6 +249,15 @@ func Parse(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("RATE_LIMIT: %q is not a non-negative whole number", rate)
 	}
 	return c, nil
+}
+
+// DefaultDay is the trading day of a CSV row without a date: PRICE_DATE,
+// or the date of now in APP_TIMEZONE (now being when the command starts).
+func (c Config) DefaultDay(now time.Time) domain.Day {
+	if !c.PriceDate.IsZero() {
+		return c.PriceDate
+	}
+	return domain.DayOf(now.In(c.Location))
 }
 
 // checkOrigin accepts what a browser sends as Origin: scheme://host[:port],
@@ -279,10 +307,10 @@ func Help() string {
 	var b strings.Builder
 	for _, s := range Settings {
 		if s.Default == "" {
-			fmt.Fprintf(&b, "  %-14s %s\n", s.Name, s.Help)
+			fmt.Fprintf(&b, "  %-18s %s\n", s.Name, s.Help)
 			continue
 		}
-		fmt.Fprintf(&b, "  %-14s %s (%s)\n", s.Name, s.Help, s.Default)
+		fmt.Fprintf(&b, "  %-18s %s (%s)\n", s.Name, s.Help, s.Default)
 	}
 	return b.String()
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"stockd/domain"
 	"stockd/internal/config"
 )
 
@@ -41,6 +42,9 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Empty(t, cfg.CursorSecret, "kept in the order store unless configured")
 	assert.Empty(t, cfg.DebugAddr, "pprof is off unless configured")
 	assert.Equal(t, 5*time.Second, cfg.ShutdownDelay)
+	assert.True(t, cfg.PriceDate.IsZero(), "no PRICE_DATE: today")
+	assert.Equal(t, 30, cfg.HistoryDays)
+	assert.Equal(t, time.Duration(0), cfg.MaxPriceAge, "MAX_PRICE_AGE is off by default")
 
 	cfg, err = config.Parse(envOf(map[string]string{"AUTH": "tokens", "PRICE_STORE": "redis"}))
 	require.NoError(t, err)
@@ -112,6 +116,14 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"SEED_USERS", "stockd:idem:{user1}:k:5"},
 		{"SEED_USERS", "-user:5"},
 		{"RATE_LIMIT", "fast"},
+		{"PRICE_DATE", "2026-02-30"},
+		{"PRICE_DATE", "20260302"},
+		{"PRICE_DATE", "today"},
+		{"PRICE_HISTORY_DAYS", "0"},
+		{"PRICE_HISTORY_DAYS", "-3"},
+		{"PRICE_HISTORY_DAYS", "30d"},
+		{"MAX_PRICE_AGE", "15"},
+		{"MAX_PRICE_AGE", "-1m"},
 	} {
 		_, err := config.Parse(envOf(map[string]string{tc.name: tc.value}))
 		require.Error(t, err, "%s=%s", tc.name, tc.value)
@@ -154,6 +166,29 @@ func TestTokensNeedAStoreThatCanHoldThem(t *testing.T) {
 	}
 	_, err := config.Parse(envOf(map[string]string{"AUTH": "off", "PRICE_STORE": "memory"}))
 	require.NoError(t, err)
+}
+
+// TestConfigTradingDays: PRICE_DATE, PRICE_HISTORY_DAYS and MAX_PRICE_AGE,
+// and the default day: PRICE_DATE when set, else today in APP_TIMEZONE.
+func TestConfigTradingDays(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Parse(envOf(map[string]string{
+		"PRICE_DATE": "2026-03-02", "PRICE_HISTORY_DAYS": "7", "MAX_PRICE_AGE": "15m", "APP_TIMEZONE": "Asia/Tokyo",
+	}))
+	require.NoError(t, err)
+	assert.Equal(t, domain.Day(20260302), cfg.PriceDate)
+	assert.Equal(t, 7, cfg.HistoryDays)
+	assert.Equal(t, 15*time.Minute, cfg.MaxPriceAge)
+	late := time.Date(2026, 11, 29, 20, 0, 0, 0, time.UTC) // 2026-11-30 05:00 in Tokyo
+	assert.Equal(t, domain.Day(20260302), cfg.DefaultDay(late), "PRICE_DATE wins over today")
+
+	cfg, err = config.Parse(envOf(map[string]string{"APP_TIMEZONE": "Asia/Tokyo", "MAX_PRICE_AGE": "0"}))
+	require.NoError(t, err)
+	assert.Equal(t, domain.Day(20261130), cfg.DefaultDay(late), "today in APP_TIMEZONE, not in UTC")
+	assert.Equal(t, time.Duration(0), cfg.MaxPriceAge, "0 is off")
+	cfg, err = config.Parse(envOf(nil))
+	require.NoError(t, err)
+	assert.Equal(t, domain.Day(20261129), cfg.DefaultDay(late))
 }
 
 func TestHelpShowsDefaults(t *testing.T) {

@@ -13,8 +13,9 @@ const RECONNECT_MAX_MS = 30000;
 const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 const fmt = (n) => (n == null ? '–' : numberFormat.format(n));
 
-// The series' times are hhmmss of one day, without a date: the chart's x is
-// seconds since midnight, drawn in UTC so that no time zone shifts them.
+// The series' times are hhmmss of one trading day, already in the market's
+// zone: the chart's x is seconds since that day's midnight, drawn in UTC so
+// that the browser's zone does not shift them.
 function secondsOf(hhmmss) {
   const s = String(hhmmss).padStart(6, '0');
   return Number(s.slice(0, 2)) * 3600 + Number(s.slice(2, 4)) * 60 + Number(s.slice(4, 6));
@@ -24,14 +25,30 @@ function clockOf(seconds) {
   return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
 }
 
-// ApiError carries an RFC 9457 problem (title, detail) when the API sent one.
+// ApiError carries an RFC 9457 problem (title, detail) when the API sent
+// one. Its message is for people: the problem's detail, which the service
+// words for them ('user "nobody" does not exist'), as a sentence; the
+// status's reason phrase ("Unprocessable Entity") only when nothing better
+// is known.
 class ApiError extends Error {
   constructor(status, problem) {
-    const title = problem?.title || `HTTP ${status}`;
-    super(problem?.detail ? `${title}: ${problem.detail}` : title);
+    super(sentence(problem?.detail) || plainStatus(status, problem?.title));
     this.status = status;
     this.problem = problem;
   }
+}
+
+function sentence(text) {
+  if (!text) return '';
+  const s = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(s) ? s : `${s}.`;
+}
+
+function plainStatus(status, title) {
+  if (status === 0) return 'The service cannot be reached. Check the connection and try again.';
+  if (status === 429) return 'Too many requests. Wait a moment and try again.';
+  if (status >= 500) return 'The service cannot answer right now. Try again in a moment.';
+  return title ? `The service refused the request (${title}).` : `The service refused the request (HTTP ${status}).`;
 }
 
 async function api(path, init) {
@@ -39,7 +56,7 @@ async function api(path, init) {
   try {
     res = await fetch(path, init);
   } catch (err) {
-    throw new ApiError(0, { title: 'The service cannot be reached', detail: err.message });
+    throw new ApiError(0, null);
   }
   const type = res.headers.get('Content-Type') || '';
   const body = type.includes('json') ? await res.json().catch(() => null) : null;
@@ -52,10 +69,56 @@ function showProblem(el, err) {
   el.hidden = !err;
 }
 
+// ---------------------------------------------------------------- time zone
+
+// The market's zone (APP_TIMEZONE, from /api/stocks): prices are in it, and
+// orders are shown in it too, so that the page has one clock, named on it.
+let marketZone = null;
+let zoneKnown;
+const zoneReady = new Promise((resolve) => { zoneKnown = resolve; });
+
+function setZone(zone) {
+  marketZone = zone;
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone: zone });
+  } catch {
+    // A zone the browser does not know (Go's "Local"): the orders are then
+    // shown in the browser's zone, and the page says so.
+    marketZone = null;
+  }
+  document.getElementById('zone').textContent = marketZone
+    ? `All times are market time, ${marketZone}.`
+    : `Prices are in market time (${zone}); orders in this browser's time.`;
+  document.getElementById('zone').dataset.zone = zone;
+  zoneKnown();
+}
+
+// formatInstant writes an RFC 3339 instant as a date and time in the
+// market's zone.
+function formatInstant(iso) {
+  const opts = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' };
+  if (marketZone) opts.timeZone = marketZone;
+  return new Intl.DateTimeFormat('sv-SE', opts).format(new Date(iso));
+}
+
 // ---------------------------------------------------------------- charts
 
-// StockChart is one stock's card: the latest price, the stream's state and
-// the plot. Its data are kept as the columns uPlot draws: x, close, high, low.
+// A day's minutes as the columns uPlot draws: x (seconds since midnight),
+// open, high, low, close. day is YYYY-MM-DD, null when the stock has none.
+function emptyDay(day) {
+  return { day, x: [], open: [], high: [], low: [], close: [] };
+}
+
+function dayOfSeries(s) {
+  const n = s.time.length;
+  const col = (c) => (c?.length === n ? c.slice() : new Array(n).fill(null));
+  return { day: s.date ?? null, x: s.time.map(secondsOf), open: col(s.open), high: col(s.high), low: col(s.low), close: s.price.slice() };
+}
+
+// StockChart is one stock's card: the latest price, the day shown and a
+// picker of the days kept, the stream's state and the plot. The stream
+// keeps `live` (the latest day) up to date; the plot shows it unless the
+// person picked an earlier day, which is then `view`.
 class StockChart {
   constructor(stock, parent) {
     this.stock = stock;
@@ -68,14 +131,23 @@ class StockChart {
     this.latestPrice = card.querySelector('.latest-price');
     this.latestTime = card.querySelector('.latest-time');
     this.state = card.querySelector('.stream-state');
+    this.dayLabel = card.querySelector('.chart-day');
+    this.picker = card.querySelector('.day-picker');
+    const pickerId = `day-${stock}`;
+    this.picker.id = pickerId;
+    card.querySelector('.day-label').htmlFor = pickerId;
     this.plotBox = card.querySelector('.plot');
     this.plotBox.setAttribute('aria-label', `Minute chart of ${stock}: close line with the high–low band`);
+    this.picker.addEventListener('change', () => this.pick(this.picker.value));
     parent.append(card);
 
-    this.x = []; this.close = []; this.high = []; this.low = [];
+    this.live = emptyDay(null);
+    this.view = null; // an earlier day the person picked, or null to follow the live one
+    this.days = [];
     this.plot = null;
     this.source = null;
     this.retryMs = RECONNECT_MIN_MS;
+    this.pickSeq = 0;
     new ResizeObserver(() => this.plot?.setSize({ width: this.width(), height: CHART_HEIGHT })).observe(this.plotBox);
   }
 
@@ -83,56 +155,137 @@ class StockChart {
     return Math.max(200, Math.floor(this.plotBox.clientWidth));
   }
 
-  // showLatest fills the card's header from a /api/stocks entry, before the
-  // stream delivers the series.
-  showLatest(time, price) {
-    this.latestPrice.textContent = fmt(price);
-    this.latestPrice.dataset.price = price == null ? '' : String(price);
-    this.latestTime.textContent = time == null ? 'no price yet' : `at ${clockOf(secondsOf(time))}`;
+  shown() {
+    return this.view ?? this.live;
   }
 
-  // setSeries replaces everything with a whole series (the body of
-  // /api/stocks/{stock}/prices).
+  // showLatest fills the card's header from a /api/stocks entry, before the
+  // stream delivers the series.
+  showLatest(date, time, price) {
+    this.latestPrice.textContent = fmt(price);
+    this.latestPrice.dataset.price = price == null ? '' : String(price);
+    this.latestTime.textContent = time == null ? 'no price yet' : `at ${clockOf(secondsOf(time))} on ${date}`;
+  }
+
+  // setSeries replaces the live day with a whole series (the body of
+  // /api/stocks/{stock}/prices, as the stream's series event sends it).
   setSeries(s) {
-    const n = s.time.length;
-    this.x = s.time.map(secondsOf);
-    this.close = s.price.slice();
-    this.high = s.high?.length === n ? s.high.slice() : new Array(n).fill(null);
-    this.low = s.low?.length === n ? s.low.slice() : new Array(n).fill(null);
+    const dayChanged = s.date !== this.live.day;
+    this.live = dayOfSeries(s);
+    if (dayChanged) this.loadDays();
     this.render();
   }
 
   // applyMinute replaces the minute it names, or inserts it in time order
-  // (usually at the end).
+  // (usually at the end). A minute of a later day starts that day: the
+  // live chart moves to it.
   applyMinute(m) {
+    if (m.date && this.live.day && m.date < this.live.day) return; // not the latest day: the stream does not send these
+    if (m.date && m.date !== this.live.day) {
+      this.live = emptyDay(m.date);
+      this.loadDays();
+    }
+    const d = this.live;
     const t = secondsOf(m.time);
-    let i = this.x.length;
-    while (i > 0 && this.x[i - 1] > t) i--;
-    const replace = i > 0 && this.x[i - 1] === t;
+    let i = d.x.length;
+    while (i > 0 && d.x[i - 1] > t) i--;
+    const replace = i > 0 && d.x[i - 1] === t;
     const at = replace ? i - 1 : i;
     const del = replace ? 1 : 0;
-    this.x.splice(at, del, t);
-    this.close.splice(at, del, m.price);
-    this.high.splice(at, del, m.high ?? null);
-    this.low.splice(at, del, m.low ?? null);
+    d.x.splice(at, del, t);
+    d.open.splice(at, del, m.open ?? null);
+    d.high.splice(at, del, m.high ?? null);
+    d.low.splice(at, del, m.low ?? null);
+    d.close.splice(at, del, m.price);
     this.render();
   }
 
-  render() {
-    const n = this.x.length;
-    this.card.dataset.points = String(n);
-    this.card.dataset.latestTime = n ? clockOf(this.x[n - 1]) : '';
-    if (n) {
-      this.latestPrice.textContent = fmt(this.close[n - 1]);
-      this.latestPrice.dataset.price = String(this.close[n - 1]);
-      this.latestTime.textContent = `at ${clockOf(this.x[n - 1])}`;
+  // loadDays fills the picker from /api/stocks/{stock}/days: the latest day
+  // first, marked live, then the earlier ones.
+  async loadDays() {
+    let body;
+    try {
+      body = await api(`/api/stocks/${encodeURIComponent(this.stock)}/days`);
+    } catch {
+      body = { days: [] };
     }
-    const data = [this.x, this.close, this.high, this.low];
-    if (this.plot) {
-      this.plot.setData(data);
+    const days = body.days.slice();
+    // The stream may already be on a day the list has not seen yet.
+    if (this.live.day && !days.includes(this.live.day)) days.push(this.live.day);
+    days.sort();
+    this.days = days;
+    this.renderPicker();
+  }
+
+  renderPicker() {
+    const latest = this.live.day;
+    const options = this.days.slice().reverse().map((d) => new Option(d === latest ? `${d} (live)` : d, d));
+    if (!options.length) options.push(new Option('no prices yet', ''));
+    this.picker.replaceChildren(...options);
+    this.picker.value = this.view ? this.view.day : latest ?? '';
+    this.picker.disabled = this.days.length < 2;
+    this.card.dataset.days = this.days.join(' ');
+  }
+
+  // pick shows a day: the latest follows the stream, an earlier one is read
+  // once from /prices?date= (its minutes no longer change).
+  async pick(day) {
+    const seq = ++this.pickSeq;
+    if (!day || day === this.live.day) {
+      this.view = null;
+      this.render();
       return;
     }
-    this.plot = new uPlot(chartOptions(this.width()), data, this.plotBox);
+    this.card.dataset.loading = 'true';
+    try {
+      const s = await api(`/api/stocks/${encodeURIComponent(this.stock)}/prices?date=${encodeURIComponent(day)}`);
+      if (seq !== this.pickSeq) return; // another pick came after this one
+      this.view = dayOfSeries(s);
+      this.setDayError(null);
+    } catch (err) {
+      if (seq !== this.pickSeq) return;
+      this.view = null;
+      this.setDayError(err);
+      this.loadDays(); // the day may have expired: list what is kept now
+    } finally {
+      if (seq === this.pickSeq) delete this.card.dataset.loading;
+    }
+    this.render();
+  }
+
+  setDayError(err) {
+    const el = this.card.querySelector('.day-error');
+    el.hidden = !err;
+    el.textContent = err ? err.message : '';
+  }
+
+  render() {
+    const live = this.live;
+    const n = live.x.length;
+    if (n) {
+      this.latestPrice.textContent = fmt(live.close[n - 1]);
+      this.latestPrice.dataset.price = String(live.close[n - 1]);
+      this.latestTime.textContent = `at ${clockOf(live.x[n - 1])} on ${live.day ?? 'an undated day'}`;
+    }
+    this.card.dataset.liveDay = live.day ?? '';
+    const d = this.shown();
+    const m = d.x.length;
+    this.card.dataset.day = d.day ?? '';
+    this.card.dataset.following = String(!this.view);
+    this.card.dataset.points = String(m);
+    this.card.dataset.latestTime = m ? clockOf(d.x[m - 1]) : '';
+    this.dayLabel.textContent = d.day ?? '';
+    this.dayLabel.dateTime = d.day ?? '';
+    if (this.days.length && (this.picker.value !== (this.view ? this.view.day : live.day ?? ''))) this.renderPicker();
+    const data = [d.x, d.open, d.high, d.low, d.close];
+    if (this.plot) {
+      this.plot.setData(data);
+    } else {
+      this.plot = new uPlot(chartOptions(this.width()), data, this.plotBox);
+    }
+    // One minute alone (the first of a new day) would make uPlot stretch
+    // the time axis over years: show the hour around it instead.
+    if (m === 1) this.plot.setScale('x', { min: d.x[0] - 1800, max: d.x[0] + 1800 });
   }
 
   // connect opens the stream. The browser reopens a dropped stream by itself
@@ -165,9 +318,11 @@ class StockChart {
 }
 
 function chartOptions(width) {
-  const line = getComputedStyle(document.documentElement).getPropertyValue('--chart-line').trim() || '#1f5fbf';
-  const band = getComputedStyle(document.documentElement).getPropertyValue('--chart-band').trim() || 'rgba(31,95,191,0.15)';
-  const edge = getComputedStyle(document.documentElement).getPropertyValue('--chart-edge').trim() || 'rgba(31,95,191,0.35)';
+  const css = (name, fallback) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+  const line = css('--chart-line', '#1f5fbf');
+  const band = css('--chart-band', 'rgba(31,95,191,0.15)');
+  const edge = css('--chart-edge', 'rgba(31,95,191,0.35)');
+  const open = css('--chart-open', '#8c959f');
   // Off the plot the legend shows the latest minute rather than dashes.
   const shown = (u, v, si, idx) => (idx == null ? u.data[si]?.at(-1) : v);
   const value = (u, v, si, idx) => fmt(shown(u, v, si, idx));
@@ -178,14 +333,16 @@ function chartOptions(width) {
     scales: { x: { time: true } },
     series: [
       { label: 'Time', value: (u, v, si, idx) => { const t = shown(u, v, si, idx); return t == null ? '–' : clockOf(t); } },
-      { label: 'Close', stroke: line, width: 2, value },
+      // The open is in the legend only: a line of opens would hide the close.
+      { label: 'Open', stroke: open, width: 1, value, paths: () => null, points: { show: false } },
       { label: 'High', stroke: edge, width: 1, value, points: { show: false } },
       { label: 'Low', stroke: edge, width: 1, value, points: { show: false } },
+      { label: 'Close', stroke: line, width: 2, value },
     ],
     bands: [{ series: [2, 3], fill: band }],
     axes: [
       { values: (u, splits) => splits.map(clockOf) },
-      { size: 70, values: (u, splits) => splits.map(fmt) },
+      { size: 64, values: (u, splits) => splits.map(fmt) },
     ],
     cursor: { drag: { x: false, y: false } },
   };
@@ -201,14 +358,15 @@ async function loadCharts() {
       body = await api('/api/stocks');
       break;
     } catch (err) {
-      showProblem(error, new Error(`Cannot list the stocks (${err.message}); retrying.`));
+      showProblem(error, new Error(`Cannot list the stocks: ${err.message} Retrying.`));
       await new Promise((r) => setTimeout(r, delay));
     }
   }
   showProblem(error, null);
-  for (const { stock, time, price } of body.results) {
+  setZone(body.zone);
+  for (const { stock, date, time, price } of body.results) {
     const chart = new StockChart(stock, box);
-    chart.showLatest(time, price);
+    chart.showLatest(date, time, price);
     chart.connect();
     select.append(new Option(stock, stock));
   }
@@ -221,10 +379,11 @@ async function loadCharts() {
 // that Previous can go back. cursors[i] is what reads page i.
 const orders = { cursors: [null], page: 0 };
 
+const ORDER_COLUMNS = ['#', 'Created', 'User', 'Stock', 'Status', 'Price', 'Quantity'];
+
 function orderRow(o) {
   const tr = document.createElement('tr');
   tr.dataset.orderId = String(o.id);
-  const created = new Date(o.creation_date);
   const cells = [
     String(o.id),
     null,
@@ -236,10 +395,11 @@ function orderRow(o) {
   ];
   cells.forEach((text, i) => {
     const td = document.createElement('td');
+    td.dataset.label = ORDER_COLUMNS[i]; // shown beside the value on a narrow screen
     if (i === 1) {
       const t = document.createElement('time');
       t.dateTime = o.creation_date;
-      t.textContent = created.toLocaleString();
+      t.textContent = formatInstant(o.creation_date);
       td.append(t);
     } else {
       td.textContent = text;
@@ -256,6 +416,7 @@ async function loadOrders(page) {
   const params = new URLSearchParams({ limit: String(ORDERS_PAGE_SIZE) });
   if (orders.cursors[page]) params.set('cursor', orders.cursors[page]);
   let body;
+  await zoneReady;
   try {
     body = await api(`/api/orders?${params}`);
   } catch (err) {
@@ -324,7 +485,7 @@ async function buy(event) {
   } catch (err) {
     result.dataset.result = 'error';
     result.classList.add('problem');
-    result.replaceChildren(strong(err.problem?.title || 'Error'), err.problem?.detail ? `: ${err.problem.detail}` : ` (${err.message})`);
+    result.replaceChildren(strong('Not bought.'), ` ${err.message}`);
   } finally {
     button.disabled = false;
   }
@@ -354,7 +515,7 @@ async function lookUpCredit() {
     const body = await api(`/api/users/${encodeURIComponent(user)}`);
     showCredit(body.user, body.credit);
   } catch (err) {
-    hint.textContent = err.status === 404 ? `No user named ${user}.` : `Credit unknown (${err.message}).`;
+    hint.textContent = err.status === 404 ? `No user named ${user}.` : `Credit unknown: ${err.message}`;
   }
 }
 
