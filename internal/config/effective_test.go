@@ -18,6 +18,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 		"DATABASE_URL":  "postgres://admin:hunter2@db:5432/stocks?sslmode=disable",
 		"CURSOR_SECRET": "sixteen-or-more-characters",
 		"AUTH":          "tokens",
+		"PRICE_STORE":   "redis", // tokens need a store that holds them
 		"STOCKS":        "a,b",
 	}
 	getenv := func(k string) string { return env[k] }
@@ -32,7 +33,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 	assert.Equal(t, "postgres://admin:xxxxx@db:5432/stocks?sslmode=disable", line.Config["DATABASE_URL"])
 	assert.Equal(t, "xxxxx", line.Config["CURSOR_SECRET"])
 	assert.Equal(t, "a,b", line.Config["STOCKS"], "a value given")
-	assert.Equal(t, "memory", line.Config["PRICE_STORE"], "a default")
+	assert.Equal(t, "memory", line.Config["ORDER_STORE"], "a default")
 	assert.Equal(t, "50", line.Config["RATE_LIMIT"], "resolved: 50 with tokens")
 	assert.NotContains(t, out.String(), "hunter2")
 	assert.NotContains(t, out.String(), "sixteen")
