@@ -13,11 +13,14 @@ import (
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
+	"github.com/pb33f/libopenapi-validator/schema_validation"
+	"github.com/pb33f/libopenapi/datamodel/high/base"
 	"github.com/pb33f/libopenapi/utils"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"stockd/api"
+	"stockd/domain"
 	"stockd/ports"
 )
 
@@ -250,4 +253,48 @@ func openAPIJSON(t *testing.T) []byte {
 	b, err := utils.ConvertYAMLtoJSON(api.OpenAPI)
 	require.NoError(t, err)
 	return b
+}
+
+// openAPISchema is a schema of the description's components, for shapes
+// that no response validator sees (a stream's events).
+func openAPISchema(t *testing.T, name string) *base.Schema {
+	t.Helper()
+	doc, err := libopenapi.NewDocument(api.OpenAPI)
+	require.NoError(t, err)
+	model, err := doc.BuildV3Model()
+	require.NoError(t, err)
+	proxy, ok := model.Model.Components.Schemas.Get(name)
+	require.True(t, ok, "no schema %s", name)
+	s, err := proxy.BuildSchema()
+	require.NoError(t, err)
+	return s
+}
+
+// TestStreamEventsConformToOpenAPI: the stream's series event is a
+// PriceSeries and its minute events are MinuteEvents, a new day's too.
+func TestStreamEventsConformToOpenAPI(t *testing.T) {
+	s := newPriceServer(t, time.Hour)
+	srv := httptest.NewServer(s.handler)
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + "/api/stocks/stock1/stream")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	events := readEvents(resp.Body)
+	series := next(t, events)
+	require.Equal(t, "series", series.name)
+	merge(t, s.prices,
+		domain.Tick{Stock: "stock1", Day: march3, At: 9*3600 + 200, Price: 130},
+		domain.Tick{Stock: "stock1", Day: march4, At: 8 * 3600, Price: 140},
+	)
+	minute := nextMinutes(t, events, 1)[0]
+	assert.Contains(t, minute, `"2026-03-04"`)
+
+	v := schema_validation.NewSchemaValidator()
+	for _, ev := range []struct{ schema, data string }{{"PriceSeries", series.data}, {"MinuteEvent", minute}} {
+		ok, errs := v.ValidateSchemaString(openAPISchema(t, ev.schema), ev.data)
+		assert.True(t, ok, "%s %s: %s", ev.schema, ev.data, describe(errs))
+	}
+	// The check can fail: a minute without its date is not a MinuteEvent.
+	ok, _ := v.ValidateSchemaString(openAPISchema(t, "MinuteEvent"), `{"time":"090000","price":1,"open":1,"high":1,"low":1}`)
+	assert.False(t, ok)
 }
