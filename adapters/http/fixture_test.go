@@ -56,12 +56,16 @@ type fixtureOptions struct {
 	rateLimit int
 	cors      []string
 	cursorKey []byte
+	limiter   ports.RateLimiter // the shared per-user limiter, in place of a memory one
 }
 
 type option func(*fixtureOptions)
 
-func withTokens() option                { return func(o *fixtureOptions) { o.tokens = true } }
-func withRateLimit(n int) option        { return func(o *fixtureOptions) { o.rateLimit = n } }
+func withTokens() option         { return func(o *fixtureOptions) { o.tokens = true } }
+func withRateLimit(n int) option { return func(o *fixtureOptions) { o.rateLimit = n } }
+func withUserLimiter(l ports.RateLimiter) option {
+	return func(o *fixtureOptions) { o.limiter = l }
+}
 func withCORS(origins ...string) option { return func(o *fixtureOptions) { o.cors = origins } }
 func withCursorKey(k []byte) option     { return func(o *fixtureOptions) { o.cursorKey = k } }
 
@@ -105,12 +109,21 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 
 	deps := httpapi.Deps{
 		BuyStock: buy, ListOrders: list, GetPrices: get, GetUser: users,
-		RateLimit: o.rateLimit, CursorKey: o.cursorKey, CORSOrigins: o.cors,
+		CursorKey: o.cursorKey, CORSOrigins: o.cors,
 		Registry: f.reg, Logger: slog.New(slog.NewJSONHandler(f.logs, nil)),
 		Checks: []httpapi.Check{{Name: "prices", Ping: func(context.Context) error { return nil }}},
 	}
 	if o.tokens {
 		deps.Tokens = minter
+	}
+	if o.rateLimit > 0 {
+		deps.AddressLimiter, err = memory.NewRateLimiter(o.rateLimit, time.Second, clock)
+		require.NoError(t, err)
+		deps.UserLimiter, err = memory.NewRateLimiter(o.rateLimit, time.Second, clock)
+		require.NoError(t, err)
+	}
+	if o.limiter != nil {
+		deps.UserLimiter = o.limiter
 	}
 	f.handler = httpapi.NewHandler(deps)
 	return f
