@@ -98,7 +98,7 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 			}
 			log.Warn("redis is unavailable; starting anyway and retrying", "addr", cfg.RedisAddrs, "error", err)
 		}
-		st.prices, st.credits, st.keys = redis.NewPriceStore(client), redis.NewCreditStore(client), redis.NewIdempotencyStore(client)
+		st.prices, st.credits, st.keys = redis.NewPriceStore(client), redis.NewCreditStore(client).WaitForReplicas(cfg.RedisWaitReplicas), redis.NewIdempotencyStore(client)
 		feed := redis.NewPriceFeed(client, log)
 		st.feed, st.runFeed = feed, feed.Run
 		st.tokens = redis.NewTokenStore(client)
