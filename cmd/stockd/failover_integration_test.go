@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,7 +18,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"stockd/adapters/memory"
 	"stockd/adapters/redis"
+	"stockd/app"
+	"stockd/domain"
 	"stockd/internal/testenv"
 )
 
@@ -162,4 +166,47 @@ func failoverRun(t *testing.T, waitReplicas int) int64 {
 	t.Logf("REDIS_WAIT_REPLICAS=%d: %d buys answered, %d outcome-unknown answers, %d keys given up, money created %+d (%+d orders' worth)",
 		waitReplicas, answered.Load(), unknown.Load(), abandoned.Load(), created, created/price)
 	return created
+}
+
+// BenchmarkBuyStockWaitReplicas measures BuyStock (with an Idempotency-Key,
+// Redis price, credit and key stores, orders in memory) on the replicated
+// cluster, with debits acknowledged by the master alone and after one
+// replica confirmed them: what REDIS_WAIT_REPLICAS=1 costs. 64 users; it
+// asserts nothing about speed.
+func BenchmarkBuyStockWaitReplicas(b *testing.B) {
+	cluster := testenv.RedisReplicatedCluster(b)
+	c, err := redis.Open(cluster.Seeds)
+	require.NoError(b, err)
+	b.Cleanup(c.Close)
+	stocks, err := domain.NewStocks([]string{"stock1"})
+	require.NoError(b, err)
+	prices := redis.NewPriceStore(c)
+	batch := domain.NewTickBatch()
+	batch.Add(domain.Tick{Stock: "stock1", At: 9 * 3600, Price: 1})
+	require.NoError(b, prices.Merge(b.Context(), batch.Histories()))
+	const users = 64
+	for _, wait := range []int{0, 1} {
+		b.Run("REDIS_WAIT_REPLICAS="+strconv.Itoa(wait), func(b *testing.B) {
+			credits := redis.NewCreditStore(c).WaitForReplicas(wait)
+			for u := range users {
+				require.NoError(b, credits.SetCredit(b.Context(), "bench"+strconv.Itoa(u), math.MaxInt64/2))
+			}
+			buy, err := app.NewBuyStock(stocks, prices, credits, credits, memory.NewOrderRepository(), redis.NewIdempotencyStore(c), memory.SystemClock{})
+			require.NoError(b, err)
+			var n atomic.Int64
+			b.SetParallelism(8) // 16 requests in flight on 2 CPUs, as HTTP clients would keep
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					_, err := buy.Execute(b.Context(), app.BuyStockCommand{User: "bench" + strconv.FormatInt(i%users, 10),
+						Stock: "stock1", Quantity: 1, IdempotencyKey: fmt.Sprintf("w%d-%d", wait, i)})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }
