@@ -282,8 +282,9 @@ func TestTwoByTwoBehindNginx(t *testing.T) {
 	// until answered and replayed once; meanwhile an API process is
 	// killed and an updater stopped during a rebalance.
 	type outcome struct {
-		user string
-		id   float64
+		user     string
+		id       float64
+		accepted bool
 	}
 	var mu sync.Mutex
 	outcomes := map[string]outcome{} // idempotency key -> the order answered
@@ -321,7 +322,8 @@ func TestTwoByTwoBehindNginx(t *testing.T) {
 			replays++
 		}
 		mu.Lock()
-		outcomes[key] = outcome{user: user, id: first["order"].(map[string]any)["id"].(float64)}
+		order := first["order"].(map[string]any)
+		outcomes[key] = outcome{user: user, id: order["id"].(float64), accepted: order["status"] == "accepted"}
 		mu.Unlock()
 		answered.Add(1)
 	}
@@ -417,12 +419,19 @@ func TestTwoByTwoBehindNginx(t *testing.T) {
 
 	t.Run("paging through either process", func(t *testing.T) {
 		for _, u := range users[:3] {
+			// The listing shows accepted orders, and denied ones of 10
+			// shares or more: the load asks 1 to 5.
 			want := map[float64]bool{}
+			denied := 0
 			for _, o := range outcomes {
-				if o.user == u {
+				if o.user == u && o.accepted {
 					want[o.id] = true
 				}
+				if o.user == u && !o.accepted {
+					denied++
+				}
 			}
+			require.Positive(t, denied, "%s: the credit ran out during the load", u)
 			got := map[float64]bool{}
 			cursor := ""
 			for page := 0; ; page++ {
