@@ -10,7 +10,7 @@ FUZZTIME  ?= 10s
 # in, since the image's build has no .git.
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run build test test-unit test-integration test-e2e check deadcode fuzz lint-openapi generate price-data bench loadtest up down clean
+.PHONY: run build test test-unit test-integration test-multi test-e2e check deadcode fuzz lint-openapi generate price-data bench loadtest up down clean
 
 ## run: the whole service on in-memory adapters, no server needed (:8080).
 ## It runs the built binary, not `go run`: on Ctrl-C stockd drains and
@@ -24,7 +24,7 @@ build:
 
 ## test: everything CI runs (build included: it is the Dockerfile's command);
 ## about 10 minutes on a fresh 2-core machine, most of it compiling for -race
-test: check lint-openapi build test-unit test-integration fuzz test-e2e
+test: check lint-openapi build test-unit test-integration test-multi fuzz test-e2e
 
 ## test-unit: no server needed; the edit-test loop (RACE= to skip -race)
 test-unit:
@@ -35,6 +35,11 @@ test-unit:
 test-e2e: build
 	STOCKD_BIN=$(abspath $(BIN)) e2e/run.sh
 
+## test-multi: two `stockd serve` and two `stockd update` behind nginx on one
+## throwaway Redis, PostgreSQL database and kfake (docs/several-processes.md)
+test-multi:
+	$(GO) test -count=1 -timeout=10m -tags multi -run '^TestTwoByTwoBehindNginx$$' ./cmd/stockd
+
 ## test-integration: throwaway redis-server and PostgreSQL database (see README)
 test-integration:
 	$(GO) test $(RACE) -count=1 -timeout=10m -tags integration $(PKGS)
@@ -44,6 +49,7 @@ check: deadcode
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags integration $(PKGS)
+	$(GO) vet -tags multi ./cmd/stockd
 	$(GO) tool staticcheck $(PKGS)
 	@deps="$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./domain/... | grep -v '^stockd/domain$$')"; \
 	  test -z "$$deps" || { echo "domain imports non-standard packages: $$deps"; exit 1; }

@@ -65,12 +65,16 @@ type fixtureOptions struct {
 	// maxPriceAge is MAX_PRICE_AGE (zero: off); the fixture's latest tick,
 	// 09:02:30 today, is 27.5 minutes old by its clock.
 	maxPriceAge time.Duration
+	limiter   ports.RateLimiter // the shared per-user limiter, in place of a memory one
 }
 
 type option func(*fixtureOptions)
 
-func withTokens() option                { return func(o *fixtureOptions) { o.tokens = true } }
-func withRateLimit(n int) option        { return func(o *fixtureOptions) { o.rateLimit = n } }
+func withTokens() option         { return func(o *fixtureOptions) { o.tokens = true } }
+func withRateLimit(n int) option { return func(o *fixtureOptions) { o.rateLimit = n } }
+func withUserLimiter(l ports.RateLimiter) option {
+	return func(o *fixtureOptions) { o.limiter = l }
+}
 func withCORS(origins ...string) option { return func(o *fixtureOptions) { o.cors = origins } }
 func withCursorKey(k []byte) option     { return func(o *fixtureOptions) { o.cursorKey = k } }
 func withMaxPriceAge(d time.Duration) option {
@@ -123,12 +127,21 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 
 	deps := httpapi.Deps{
 		BuyStock: buy, ListOrders: list, GetPrices: get, GetUser: users, ListDays: days, ListStocks: quotes,
-		RateLimit: o.rateLimit, CursorKey: o.cursorKey, CORSOrigins: o.cors,
+		CursorKey: o.cursorKey, CORSOrigins: o.cors,
 		Registry: f.reg, Logger: slog.New(slog.NewJSONHandler(f.logs, nil)),
 		Checks: []httpapi.Check{{Name: "prices", Ping: func(context.Context) error { return nil }}},
 	}
 	if o.tokens {
 		deps.Tokens = minter
+	}
+	if o.rateLimit > 0 {
+		deps.AddressLimiter, err = memory.NewRateLimiter(o.rateLimit, time.Second, clock)
+		require.NoError(t, err)
+		deps.UserLimiter, err = memory.NewRateLimiter(o.rateLimit, time.Second, clock)
+		require.NoError(t, err)
+	}
+	if o.limiter != nil {
+		deps.UserLimiter = o.limiter
 	}
 	f.handler = httpapi.NewHandler(deps)
 	return f

@@ -4,15 +4,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
-	"golang.org/x/time/rate"
 
 	"stockd/app"
+	"stockd/ports"
 )
 
 // userKey is where the guard leaves the authenticated user in the context.
@@ -29,39 +30,57 @@ const (
 
 // guard authenticates /api/ calls (when tokens are on) and limits their
 // rate. A token it has seen recently is answered from memory and limited
-// per user; anything else is limited per peer address before the token
-// store is asked, so that a flood of bad tokens costs the store nothing
-// beyond the limit.
+// per user by the shared limiter (kept in Redis when the price store is,
+// so that every API process draws on one budget per user); anything else
+// is limited per peer address by this process's own limiter before the
+// token store is asked, so that a flood of bad tokens costs the store
+// nothing beyond the limit.
 type guard struct {
-	tokens  *app.Tokens // nil: AUTH=off
-	limiter *middleware.RateLimiterMemoryStore
-	cache   *tokenCache
+	tokens *app.Tokens       // nil: AUTH=off
+	addrs  ports.RateLimiter // per process; nil: no limit
+	users  ports.RateLimiter // shared; nil: no limit
+	log    *slog.Logger
+	cache  *tokenCache
 }
 
-func newGuard(tokens *app.Tokens, perSecond int, now func() time.Time) *guard {
-	g := &guard{tokens: tokens, cache: newTokenCache(tokenCacheTTL, tokenCacheSize, now)}
-	if perSecond > 0 {
-		g.limiter = middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Limit(perSecond), Burst: perSecond, ExpiresIn: 3 * time.Minute,
-		})
-	}
-	return g
+func newGuard(tokens *app.Tokens, addrs, users ports.RateLimiter, log *slog.Logger, now func() time.Time) *guard {
+	return &guard{tokens: tokens, addrs: addrs, users: users, log: log, cache: newTokenCache(tokenCacheTTL, tokenCacheSize, now)}
 }
 
-func (g *guard) allow(id string) error {
-	if g.limiter == nil {
+// allow counts the request against limiter and says the outcome in the
+// RateLimit-* headers (the IETF draft's names), so that a client can pace
+// itself before it hits 429. A limiter that cannot be asked (its store is
+// down) lets the request pass: the limit protects the service, and the
+// request's own store calls answer 503 if the outage is theirs too.
+func (g *guard) allow(c echo.Context, limiter ports.RateLimiter, subject string) error {
+	if limiter == nil {
 		return nil
 	}
-	if ok, _ := g.limiter.Allow(id); !ok {
+	d, err := limiter.Allow(c.Request().Context(), subject)
+	if err != nil {
+		g.log.WarnContext(c.Request().Context(), "rate limiter unavailable; request let through", "error", err)
+		return nil
+	}
+	h := c.Response().Header()
+	h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
+	h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
+	h.Set("RateLimit-Reset", strconv.FormatInt(ceilSeconds(d.Reset), 10))
+	if !d.Allowed {
 		return fail(probRateLimited, "", nil)
 	}
 	return nil
 }
 
+// ceilSeconds rounds up to whole seconds: a client that waits that long
+// finds the budget back.
+func ceilSeconds(d time.Duration) int64 {
+	return int64((d + time.Second - 1) / time.Second)
+}
+
 func (g *guard) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if g.tokens == nil {
-			if err := g.allow("addr:" + c.RealIP()); err != nil {
+			if err := g.allow(c, g.addrs, c.RealIP()); err != nil {
 				return err
 			}
 			return next(c)
@@ -69,7 +88,7 @@ func (g *guard) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		token, hasScheme := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 		user, cached := g.cache.user(token)
 		if !cached {
-			if err := g.allow("addr:" + c.RealIP()); err != nil {
+			if err := g.allow(c, g.addrs, c.RealIP()); err != nil {
 				return err
 			}
 			var err error
@@ -82,7 +101,7 @@ func (g *guard) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 				return err // the token store is down: 503, not 401
 			}
 		}
-		if err := g.allow("user:" + user); err != nil {
+		if err := g.allow(c, g.users, user); err != nil {
 			return err
 		}
 		c.Set(userKey, user)

@@ -21,6 +21,7 @@ import (
 
 	"stockd/api"
 	"stockd/app"
+	"stockd/ports"
 )
 
 // Check is one dependency /readyz asks about.
@@ -36,7 +37,11 @@ type Deps struct {
 	GetPrices  *app.GetPrices
 	GetUser    *app.GetUser
 	Tokens     *app.Tokens // nil when AUTH=off
-	RateLimit  int         // requests per second per user (or address); 0 is off
+	// AddressLimiter limits requests per peer address in this process,
+	// before any token lookup; UserLimiter limits them per token user and
+	// is shared by every API process. Nil is no limit.
+	AddressLimiter ports.RateLimiter
+	UserLimiter    ports.RateLimiter
 	// CursorKey authenticates paging cursors. Every process serving the
 	// API must have the same one, or a cursor from one is refused by
 	// another. When it is empty, CursorSecret fetches the shared one (kept
@@ -72,7 +77,7 @@ func NewHandler(d Deps) *echo.Echo {
 	p := newPriceHandlers(d)
 	// The guard is set per route: a group-wide middleware would make Echo
 	// answer 404 where the contract wants 405 (another method on a route).
-	guard := newGuard(d.Tokens, d.RateLimit, time.Now).middleware
+	guard := newGuard(d.Tokens, d.AddressLimiter, d.UserLimiter, d.Logger, time.Now).middleware
 	e.POST("/api/buy-stock", h.buyStock, guard)
 	e.GET("/api/orders", h.listOrders, guard)
 	e.GET("/api/users/:user", h.getUser, guard)
@@ -116,7 +121,7 @@ func newRouter(checks []Check, reg *prometheus.Registry, log *slog.Logger, corsO
 			AllowOrigins:  corsOrigins,
 			AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost},
 			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "Idempotency-Key", echo.HeaderXRequestID},
-			ExposeHeaders: []string{echo.HeaderXRequestID, "Retry-After"},
+			ExposeHeaders: []string{echo.HeaderXRequestID, "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
 			MaxAge:        600,
 		}))
 	}

@@ -23,7 +23,8 @@ var _ ports.CreditStore = (*CreditStore)(nil)
 // name, other fields kept, and each user's pending orders in a hash of the
 // user's slot.
 type CreditStore struct {
-	client rueidis.Client
+	client       rueidis.Client
+	waitReplicas int // see WaitForReplicas
 }
 
 // NewCreditStore returns a store on client.
@@ -49,9 +50,9 @@ func (s *CreditStore) Debit(ctx context.Context, req ports.DebitRequest) (ports.
 		keys = append(keys, idemKeyOf(user, req.IdempotencyKey))
 	}
 	args := []string{strconv.FormatInt(o.Price(), 10), strconv.FormatInt(o.Quantity(), 10), o.Key(), prefix}
-	reply, err := debitScript.Exec(ctx, s.client, keys, args).AsStrSlice()
+	reply, err := s.debit(ctx, keys, args)
 	if err != nil {
-		return ports.DebitResult{}, fmt.Errorf("debit: %w", writeFailed(err))
+		return ports.DebitResult{}, fmt.Errorf("debit: %w", err)
 	}
 	return debitResult(o, reply)
 }

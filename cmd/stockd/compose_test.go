@@ -33,7 +33,7 @@ func TestComposeFile(t *testing.T) {
 	project, err := opts.LoadProject(t.Context())
 	require.NoError(t, err)
 
-	want := []string{"redis", "postgres", "kafka", "kafka-init", "migrate", "seed-users", "produce", "updater", "api"}
+	want := []string{"redis", "postgres", "kafka", "kafka-init", "migrate", "seed-users", "produce", "updater", "api", "nginx"}
 	got := project.ServiceNames()
 	slices.Sort(got)
 	slices.Sort(want)
@@ -50,7 +50,13 @@ func TestComposeFile(t *testing.T) {
 	// (see the README), not what `make up` does on a shared host.
 	assert.Equal(t, []string{"127.0.0.1:6379:6379"}, published("redis"))
 	assert.Equal(t, []string{"127.0.0.1:9092:9092"}, published("kafka"))
-	assert.Equal(t, []string{"127.0.0.1:8080:8080"}, published("api"))
+	assert.Equal(t, []string{"127.0.0.1:8080:8080"}, published("nginx"), "the API, through the balancer")
+	assert.Empty(t, published("api"))
+	for _, name := range []string{"api", "updater"} {
+		require.NotNil(t, project.Services[name].Deploy, name)
+		assert.Equal(t, 2, *project.Services[name].Deploy.Replicas, "%s: two processes", name)
+	}
+	assert.Contains(t, project.Services["nginx"].Volumes[0].Source, "deploy/nginx.conf")
 	for name, svc := range project.Services {
 		for _, p := range svc.Ports {
 			assert.Equal(t, "127.0.0.1", p.HostIP, "%s publishes %s on every interface", name, p.Published)
@@ -105,7 +111,7 @@ func TestComposeFile(t *testing.T) {
 	assert.Equal(t, types.HealthCheckTest{"CMD", "/app/stockd", "health"}, project.Services["api"].HealthCheck.Test)
 	require.NotNil(t, project.Services["updater"].HealthCheck)
 	assert.Equal(t, types.HealthCheckTest{"CMD", "/app/stockd", "health", ":8081"}, project.Services["updater"].HealthCheck.Test)
-	assert.Equal(t, []string{"127.0.0.1:8081:8081"}, published("updater"), "the updater's metrics")
+	assert.Equal(t, []string{"127.0.0.1:8081-8082:8081"}, published("updater"), "the updaters' metrics, a host port each")
 
 	// The image is built by the target CI runs.
 	dockerfile, err := os.ReadFile(filepath.Join(root, "Dockerfile"))

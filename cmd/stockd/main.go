@@ -24,6 +24,7 @@ import (
 	"stockd/adapters/csv"
 	httpapi "stockd/adapters/http"
 	"stockd/adapters/kafka"
+	"stockd/adapters/memory"
 	"stockd/adapters/postgres"
 	"stockd/app"
 	"stockd/internal/build"
@@ -242,10 +243,20 @@ func newHandler(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus
 		return nil, err
 	}
 	deps := httpapi.Deps{
-		BuyStock: buy, ListOrders: list, GetPrices: prices, GetUser: users, RateLimit: cfg.RateLimit,
+		BuyStock: buy, ListOrders: list, GetPrices: prices, GetUser: users,
 		CursorKey: []byte(cfg.CursorSecret), CursorSecret: st.cursorSecret, CORSOrigins: cfg.CORSOrigins,
 		ListStocks: stocks, ListDays: days, WatchPrices: watch, Zone: cfg.Location,
 		Checks: slices.Concat(st.checks, []httpapi.Check{draining.Check()}), Registry: reg, Logger: log,
+	}
+	if cfg.RateLimit > 0 {
+		// Addresses are limited in this process (the limit guards it
+		// before a token is known); users across every process.
+		addrs, err1 := memory.NewRateLimiter(cfg.RateLimit, time.Second, st.clock)
+		users, err2 := st.newRateLimiter(cfg.RateLimit)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("RATE_LIMIT: %w", err)
+		}
+		deps.AddressLimiter, deps.UserLimiter = addrs, users
 	}
 	if cfg.Auth == config.AuthTokens {
 		var err error

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -32,8 +33,11 @@ type stores struct {
 	keys    ports.IdempotencyStore
 	tokens  ports.TokenStore
 	clock   ports.Clock
-	checks  []httpapi.Check
-	closers []func()
+	// newRateLimiter builds the per-user rate limit every API process on
+	// the store shares (in this process alone on memory).
+	newRateLimiter func(limit int) (ports.RateLimiter, error)
+	checks         []httpapi.Check
+	closers        []func()
 	// cursorSecret fetches the secret that authenticates paging cursors
 	// from the order store, which every API process on it shares.
 	cursorSecret func(context.Context) ([]byte, error)
@@ -75,6 +79,9 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 		}
 		st.prices, st.feed, st.credits, st.keys = prices, prices.Feed(), credits, memory.NewIdempotencyStore(st.clock)
 		st.tokens = memory.NewTokenStore()
+		st.newRateLimiter = func(limit int) (ports.RateLimiter, error) {
+			return memory.NewRateLimiter(limit, time.Second, st.clock)
+		}
 		seed, err := app.NewSeedUsers(credits)
 		if err == nil {
 			err = seed.Execute(ctx, cfg.SeedUsers)
@@ -94,10 +101,13 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 			}
 			log.Warn("redis is unavailable; starting anyway and retrying", "addr", cfg.RedisAddrs, "error", err)
 		}
-		st.prices, st.credits, st.keys = redis.NewPriceStore(client, redis.WithTimezone(cfg.Location), redis.WithHistoryDays(cfg.HistoryDays)), redis.NewCreditStore(client), redis.NewIdempotencyStore(client)
+		st.prices, st.credits, st.keys = redis.NewPriceStore(client, redis.WithTimezone(cfg.Location), redis.WithHistoryDays(cfg.HistoryDays)), redis.NewCreditStore(client).WaitForReplicas(cfg.RedisWaitReplicas), redis.NewIdempotencyStore(client)
 		feed := redis.NewPriceFeed(client, log)
 		st.feed, st.runFeed = feed, feed.Run
 		st.tokens = redis.NewTokenStore(client)
+		st.newRateLimiter = func(limit int) (ports.RateLimiter, error) {
+			return redis.NewRateLimiter(client, limit, time.Second)
+		}
 		st.checks = append(st.checks, httpapi.Check{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, client) }})
 	}
 	switch cfg.OrderStore {

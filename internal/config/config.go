@@ -34,6 +34,7 @@ var Settings = []Setting{
 	{"PRICE_SOURCE", "csv", "csv or kafka: what the price updater reads"},
 	{"PRICE_CSV", "price_data.csv", "the CSV file of the csv source and of produce"},
 	{"REDIS_ADDR", "localhost:6379", "comma-separated Redis seed addresses (host:port); a cluster is detected"},
+	{"REDIS_WAIT_REPLICAS", "0", "replicas that must confirm a debit (Redis WAIT) before it is acknowledged; 0 acknowledges once the master has it"},
 	{"DATABASE_URL", "postgres://postgres@localhost:5432/stocks?sslmode=disable", "PostgreSQL URL"},
 	{"KAFKA_BROKERS", "localhost:9092", "comma-separated Kafka seed brokers"},
 	{"KAFKA_TOPIC", "main_topic", "the price topic"},
@@ -94,30 +95,33 @@ const minCursorSecret = 16
 
 // Config is the whole configuration, parsed once at start.
 type Config struct {
-	HTTPAddr      string
-	UpdaterAddr   string
-	DebugAddr     string // "" is off
-	PriceStore    PriceStoreKind
-	OrderStore    OrderStoreKind
-	PriceSource   PriceSourceKind
-	PriceCSV      string
-	RedisAddrs    []string
-	DatabaseURL   string
-	KafkaBrokers  []string
-	KafkaTopic    string
-	KafkaGroup    string
-	Location      *time.Location
-	PriceDate     domain.Day // zero: today in Location (see DefaultDay)
-	HistoryDays   int        // PRICE_HISTORY_DAYS, at least 1
-	MaxPriceAge   time.Duration
-	SeedUsers     []app.UserCredit
-	Stocks        domain.Stocks
-	Auth          AuthMode
-	RateLimit     int
-	CORSOrigins   []string
-	CursorSecret  string // "" keeps the secret in the order store
-	ShutdownDelay time.Duration
-	LogLevel      slog.Level
+	HTTPAddr    string
+	UpdaterAddr string
+	DebugAddr   string // "" is off
+	PriceStore  PriceStoreKind
+	OrderStore  OrderStoreKind
+	PriceSource PriceSourceKind
+	PriceCSV    string
+	RedisAddrs  []string
+	// RedisWaitReplicas is how many replicas must have a debit before the
+	// service acknowledges it, so that a failover cannot lose it.
+	RedisWaitReplicas int
+	DatabaseURL       string
+	KafkaBrokers      []string
+	KafkaTopic        string
+	KafkaGroup        string
+	Location          *time.Location
+	PriceDate         domain.Day // zero: today in Location (see DefaultDay)
+	HistoryDays       int        // PRICE_HISTORY_DAYS, at least 1
+	MaxPriceAge       time.Duration
+	SeedUsers         []app.UserCredit
+	Stocks            domain.Stocks
+	Auth              AuthMode
+	RateLimit         int
+	CORSOrigins       []string
+	CursorSecret      string // "" keeps the secret in the order store
+	ShutdownDelay     time.Duration
+	LogLevel          slog.Level
 }
 
 // oneOf returns the value of a closed set that v names, case-insensitively.
@@ -237,6 +241,9 @@ func Parse(getenv func(string) string) (Config, error) {
 	}
 	if c.SeedUsers, err = parseSeedUsers(get("SEED_USERS"), c.Stocks); err != nil {
 		return c, fmt.Errorf("SEED_USERS: %v", err)
+	}
+	if c.RedisWaitReplicas, err = strconv.Atoi(get("REDIS_WAIT_REPLICAS")); err != nil || c.RedisWaitReplicas < 0 {
+		return c, fmt.Errorf("REDIS_WAIT_REPLICAS: %q is not a non-negative whole number", get("REDIS_WAIT_REPLICAS"))
 	}
 	rate := get("RATE_LIMIT")
 	if rate == "" {
