@@ -39,10 +39,10 @@ type BuyStockResult struct {
 // accepted order, and records every judged order.
 type BuyStock struct {
 	stocks  domain.Stocks
-	prices  ports.PriceStore
+	prices  ports.QuoteReader
 	debits  ports.Debiter
-	pending ports.PendingOrders
-	orders  ports.OrderRepository
+	pending ports.PendingSettler
+	orders  ports.OrderSaver
 	keys    ports.IdempotencyKeys
 	clock   ports.Clock
 	// maxPriceAge is MAX_PRICE_AGE (zero: off), judged in zone.
@@ -52,7 +52,7 @@ type BuyStock struct {
 
 // NewBuyStock wires the use case. debits and pending are usually one
 // credit store.
-func NewBuyStock(stocks domain.Stocks, prices ports.PriceStore, debits ports.Debiter, pending ports.PendingOrders, orders ports.OrderRepository, keys ports.IdempotencyKeys, clock ports.Clock) (*BuyStock, error) {
+func NewBuyStock(stocks domain.Stocks, prices ports.QuoteReader, debits ports.Debiter, pending ports.PendingSettler, orders ports.OrderSaver, keys ports.IdempotencyKeys, clock ports.Clock) (*BuyStock, error) {
 	if err := requireAll(map[string]any{"price store": prices, "debiter": debits, "pending orders": pending, "order repository": orders, "idempotency store": keys, "clock": clock}); err != nil {
 		return nil, err
 	}

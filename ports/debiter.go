@@ -24,11 +24,12 @@ type DebitResult struct {
 	Credit int64
 }
 
-// Debiter judges and debits in one atomic step.
+// Debiter is what a buy asks of a credit store: to judge and debit in one
+// atomic step.
 type Debiter interface {
 	// Debit judges req.Order by domain.Account.Buy against the stored
 	// credit. An accepted order's debit and its pending order (see
-	// PendingOrders) are written together in one atomic step; a denied
+	// PendingLedger) are written together in one atomic step; a denied
 	// order writes nothing. Concurrent debits of a user never interleave.
 	// A store that also holds the idempotency records (Redis) debits a
 	// request with a key only while the key is still reserved for this

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"stockd/app"
 	"stockd/domain"
 )
 
@@ -110,7 +109,7 @@ type Config struct {
 	PriceDate     domain.Day // zero: today in Location (see DefaultDay)
 	HistoryDays   int        // PRICE_HISTORY_DAYS, at least 1
 	MaxPriceAge   time.Duration
-	SeedUsers     []app.UserCredit
+	SeedUsers     []domain.UserCredit
 	Stocks        domain.Stocks
 	Auth          AuthMode
 	RateLimit     int
@@ -265,8 +264,8 @@ func checkOrigin(o string) error {
 	return nil
 }
 
-func parseSeedUsers(s string) ([]app.UserCredit, error) {
-	var users []app.UserCredit
+func parseSeedUsers(s string) ([]domain.UserCredit, error) {
+	var users []domain.UserCredit
 	seen := map[string]bool{}
 	for _, pair := range list(s) {
 		name, credit, ok := strings.Cut(pair, ":")
@@ -282,7 +281,7 @@ func parseSeedUsers(s string) ([]app.UserCredit, error) {
 			return nil, fmt.Errorf("user %q is listed twice", name)
 		}
 		seen[name] = true
-		users = append(users, app.UserCredit{User: name, Credit: n})
+		users = append(users, domain.UserCredit{User: name, Credit: n})
 	}
 	return users, nil
 }
