@@ -137,7 +137,7 @@ func TestSlowRequestNeverOverwritesTheRetrysKey(t *testing.T) {
 	orders := &lateOrders{flakyOrders: w.orders}
 	slow := w.newBuyOn(t, orders)
 	cmd := app.BuyStockCommand{User: "user1", Stock: "stock1", Quantity: 100, IdempotencyKey: "K"}
-	var retry app.BuyStockResult
+	var retry ports.Outcome
 	orders.before = func() {
 		w.clock.Advance(time.Minute)
 		freed, err := w.settle.FreeStuckKeys(t.Context())

@@ -18,12 +18,6 @@ type DebitRequest struct {
 	Fingerprint    string
 }
 
-// DebitResult is the judged order and the credit left after it.
-type DebitResult struct {
-	Order  domain.Order
-	Credit int64
-}
-
 // Debiter is what a buy asks of a credit store: to judge and debit in one
 // atomic step.
 type Debiter interface {
@@ -35,5 +29,6 @@ type Debiter interface {
 	// request with a key only while the key is still reserved for this
 	// order (ErrKeyInFlight otherwise, nothing written), so that a key the
 	// settler freed can never be paid twice; see storetest.DebitFence.
-	Debit(ctx context.Context, req DebitRequest) (DebitResult, error)
+	// It returns the judged order and the credit left after it.
+	Debit(ctx context.Context, req DebitRequest) (Outcome, error)
 }
