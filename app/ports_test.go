@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/types"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,20 +18,35 @@ import (
 // case) calls. A parameter with a method it never calls is listed, so that
 // a use case cannot quietly depend on a whole store.
 func TestUseCasesTakeOnlyWhatTheyCall(t *testing.T) {
+	if unused := portMethodsNotCalled(loadPackage(t, ".")); len(unused) > 0 {
+		t.Errorf("use cases take interfaces with methods they never call:\n%s", strings.Join(unused, "\n"))
+	}
+}
+
+// TestPortCheckFindsAWidePort runs the check on a use case given a method
+// it never calls, so that the check above cannot pass by seeing nothing.
+func TestPortCheckFindsAWidePort(t *testing.T) {
+	got := portMethodsNotCalled(loadPackage(t, "./testdata/wideport"))
+	want := []string{"  wideport.go: NewUseCase(store wideport.Store) never calls Put"}
+	if !slices.Equal(got, want) {
+		t.Errorf("check on testdata/wideport = %q, want %q", got, want)
+	}
+}
+
+// loadPackage type-checks the package in dir from source.
+func loadPackage(t *testing.T, dir string) *packages.Package {
+	t.Helper()
 	pkgs, err := packages.Load(&packages.Config{
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo,
-		Dir:  ".",
+		Dir:  dir,
 	}, ".")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(pkgs) != 1 || len(pkgs[0].Errors) > 0 {
-		t.Fatalf("loading app: %v", pkgs)
+		t.Fatalf("loading %s: %v", dir, pkgs)
 	}
-	unused := portMethodsNotCalled(pkgs[0])
-	if len(unused) > 0 {
-		t.Errorf("use cases take interfaces with methods they never call:\n%s", strings.Join(unused, "\n"))
-	}
+	return pkgs[0]
 }
 
 // portMethodsNotCalled lists, one line per constructor parameter, the
