@@ -21,6 +21,7 @@ require (
 	go.uber.org/mock v0.6.0
 	golang.org/x/sync v0.25.0
 	golang.org/x/time v0.15.0
+	golang.org/x/tools v0.52.0
 )
 
 require (
@@ -72,7 +73,6 @@ require (
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/telemetry v0.0.0-20261009151841-97e8ea77aa2a // indirect
 	golang.org/x/text v0.44.0 // indirect
-	golang.org/x/tools v0.52.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	honnef.co/go/tools v0.8.2 // indirect
 )

@@ -193,10 +193,10 @@ type lossyCredits struct {
 	lose atomic.Bool
 }
 
-func (l *lossyCredits) Debit(ctx context.Context, req ports.DebitRequest) (ports.DebitResult, error) {
+func (l *lossyCredits) Debit(ctx context.Context, req ports.DebitRequest) (ports.Outcome, error) {
 	res, err := l.CreditStore.Debit(ctx, req)
 	if err == nil && l.lose.Load() {
-		return ports.DebitResult{}, fmt.Errorf("%w: connection reset", ports.ErrOutcomeUnknown)
+		return ports.Outcome{}, fmt.Errorf("%w: connection reset", ports.ErrOutcomeUnknown)
 	}
 	return res, err
 }

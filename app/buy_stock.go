@@ -29,12 +29,11 @@ type BuyStockCommand struct {
 	IdempotencyKey string // optional: makes a retry return the first outcome
 }
 
-// BuyStockResult is the judged and stored order and the credit left.
-// Replayed says that the order was judged by an earlier request with the
-// same idempotency key, whose outcome this is.
+// BuyStockResult is what a buy answers: the judged and stored order and the
+// credit left, and whether it is the replay of an earlier request with the
+// same idempotency key (so that it is not counted as a new order).
 type BuyStockResult struct {
-	Order    domain.Order
-	Credit   int64
+	ports.Outcome
 	Replayed bool
 }
 
@@ -42,10 +41,10 @@ type BuyStockResult struct {
 // accepted order, and records every judged order.
 type BuyStock struct {
 	stocks  domain.Stocks
-	prices  ports.PriceStore
+	prices  ports.QuoteReader
 	debits  ports.Debiter
-	pending ports.PendingOrders
-	orders  ports.OrderRepository
+	pending ports.PendingSettler
+	orders  ports.OrderSaver
 	keys    ports.IdempotencyKeys
 	clock   ports.Clock
 	// maxPriceAge is MAX_PRICE_AGE (zero: off), judged in zone.
@@ -55,7 +54,7 @@ type BuyStock struct {
 
 // NewBuyStock wires the use case. debits and pending are usually one
 // credit store.
-func NewBuyStock(stocks domain.Stocks, prices ports.PriceStore, debits ports.Debiter, pending ports.PendingOrders, orders ports.OrderRepository, keys ports.IdempotencyKeys, clock ports.Clock) (*BuyStock, error) {
+func NewBuyStock(stocks domain.Stocks, prices ports.QuoteReader, debits ports.Debiter, pending ports.PendingSettler, orders ports.OrderSaver, keys ports.IdempotencyKeys, clock ports.Clock) (*BuyStock, error) {
 	if err := requireAll(map[string]any{"price store": prices, "debiter": debits, "pending orders": pending, "order repository": orders, "idempotency store": keys, "clock": clock}); err != nil {
 		return nil, err
 	}
@@ -95,28 +94,39 @@ func (b *BuyStock) Execute(ctx context.Context, cmd BuyStockCommand) (BuyStockRe
 		return BuyStockResult{}, err
 	}
 	now := b.clock.Now()
-	fingerprint := fingerprintOf(buy.User(), buy.Stock(), buy.Quantity())
-	if cmd.IdempotencyKey != "" {
-		r := ports.Reservation{User: buy.User(), Key: cmd.IdempotencyKey, Fingerprint: fingerprint, OrderKey: key, ReservedAt: now}
+	r := ports.Reservation{User: buy.User(), Key: cmd.IdempotencyKey, Fingerprint: fingerprintOf(buy.User(), buy.Stock(), buy.Quantity()), OrderKey: key, ReservedAt: now}
+	if r.Key != "" {
 		replay, err := b.keys.Reserve(ctx, r, idempotencyTTL)
 		if err != nil {
 			return BuyStockResult{}, err
 		}
 		if replay != nil {
-			return BuyStockResult{Order: replay.Order, Credit: replay.Credit, Replayed: true}, nil
+			return BuyStockResult{Outcome: *replay, Replayed: true}, nil
 		}
 	}
-	res, changed, err := b.judge(ctx, buy, key, now, cmd.IdempotencyKey, fingerprint)
+	order, err := b.price(ctx, buy, key, now)
 	if err != nil {
-		if cmd.IdempotencyKey != "" && !changed {
-			// Nothing happened: free the key so that a retry can run.
-			if rerr := b.keys.Release(context.WithoutCancel(ctx), buy.User(), cmd.IdempotencyKey, key); rerr != nil {
-				err = errors.Join(err, fmt.Errorf("release idempotency key: %w", rerr))
-			}
-		}
-		return BuyStockResult{}, err
+		return BuyStockResult{}, b.release(ctx, r, err)
 	}
-	return res, nil
+	req := ports.DebitRequest{Order: order, IdempotencyKey: r.Key, Fingerprint: r.Fingerprint}
+	debited, err := b.debits.Debit(ctx, req)
+	if err != nil {
+		err = fmt.Errorf("debit %s: %w", buy.User(), err)
+		if errors.Is(err, ports.ErrOutcomeUnknown) {
+			// A debit that may have happened keeps the idempotency key
+			// reserved: if it did, the settler records its pending order
+			// and completes the key; if not, the settler frees the key.
+			return BuyStockResult{}, err
+		}
+		return BuyStockResult{}, b.release(ctx, r, err)
+	}
+	saved, err := b.record(ctx, debited.Order)
+	if err != nil {
+		return BuyStockResult{}, err // the key stays reserved: see record
+	}
+	res := ports.Outcome{Order: saved, Credit: debited.Credit}
+	b.finish(context.WithoutCancel(ctx), req, res)
+	return BuyStockResult{Outcome: res}, nil
 }
 
 // validate checks the command before anything is read: the rules of a buy
@@ -137,65 +147,78 @@ func (b *BuyStock) validate(cmd BuyStockCommand) (domain.Buy, error) {
 	return buy, nil
 }
 
-// judge runs the order; changed reports whether any state was written
-// before a failure.
-func (b *BuyStock) judge(ctx context.Context, buy domain.Buy, key string, now time.Time, idemKey, fingerprint string) (res BuyStockResult, changed bool, err error) {
+// price reads the stock's latest quote and prices the buy at it: the order
+// to judge, identified by key. It writes nothing.
+func (b *BuyStock) price(ctx context.Context, buy domain.Buy, key string, now time.Time) (domain.BuyOrder, error) {
 	quote, ok, err := b.prices.Latest(ctx, buy.Stock())
 	if err != nil {
-		return res, false, fmt.Errorf("read price of %s: %w", buy.Stock(), err)
+		return domain.BuyOrder{}, fmt.Errorf("read price of %s: %w", buy.Stock(), err)
 	}
 	if !ok {
-		return res, false, fmt.Errorf("%w: %s", ErrNoPrice, buy.Stock())
+		return domain.BuyOrder{}, fmt.Errorf("%w: %s", ErrNoPrice, buy.Stock())
 	}
 	if err := quote.CheckFresh(now, b.zone, b.maxPriceAge); err != nil {
-		return res, false, fmt.Errorf("price of %s: %w", buy.Stock(), err)
+		return domain.BuyOrder{}, fmt.Errorf("price of %s: %w", buy.Stock(), err)
 	}
-	order, err := buy.At(key, quote.Price, now)
-	if err != nil {
-		return res, false, err
+	return buy.AtPrice(key, quote.Price, now)
+}
+
+// release frees the idempotency key that r reserved for a request that
+// failed with cause before it wrote anything, so that a retry can run, and
+// returns cause (joined with the release's own failure, if any). A request
+// without a key has nothing to free.
+func (b *BuyStock) release(ctx context.Context, r ports.Reservation, cause error) error {
+	if r.Key == "" {
+		return cause
 	}
-	debit, err := b.debits.Debit(ctx, ports.DebitRequest{Order: order, IdempotencyKey: idemKey, Fingerprint: fingerprint})
-	if err != nil {
-		// A debit that may have happened keeps the idempotency key
-		// reserved: if it did, the settler records its pending order and
-		// completes the key; if not, the settler frees the key.
-		return res, errors.Is(err, ports.ErrOutcomeUnknown), fmt.Errorf("debit %s: %w", buy.User(), err)
+	if err := b.keys.Release(context.WithoutCancel(ctx), r.User, r.Key, r.OrderKey); err != nil {
+		return errors.Join(cause, fmt.Errorf("release idempotency key: %w", err))
 	}
-	accepted := debit.Order.Status() == domain.Accepted
-	saved, err := b.orders.Save(ctx, debit.Order)
-	if err != nil {
-		if accepted {
-			return res, true, fmt.Errorf("%w: %w", ErrOrderPending, err)
+	return cause
+}
+
+// record saves the judged order. Its errors say what a failed save leaves
+// behind: an accepted order is pending (ErrOrderPending), and a denied one
+// may have been stored after all (ports.ErrOutcomeUnknown).
+func (b *BuyStock) record(ctx context.Context, judged domain.Order) (domain.Order, error) {
+	saved, err := b.orders.Save(ctx, judged)
+	if err == nil {
+		return saved, nil
+	}
+	if judged.Status() == domain.Accepted {
+		return domain.Order{}, fmt.Errorf("%w: %w", ErrOrderPending, err)
+	}
+	// No Save error proves that nothing was stored: the PostgreSQL group
+	// commit goes on with an order its caller gave up on
+	// (context.Canceled), and a connection lost during a commit leaves the
+	// commit unknown (ErrUnavailable). Releasing the key would let a retry
+	// record a second order, so it stays reserved: the settler completes
+	// it with the order if it was stored, or frees it once the repository
+	// says it was not.
+	return domain.Order{}, fmt.Errorf("save order: %w: %w", ports.ErrOutcomeUnknown, err)
+}
+
+// finish tidies up after a recorded order: it completes the idempotency key
+// with res, then forgets the accepted order's pending record. Either step
+// that fails is left to the settler, and the client gets res regardless.
+func (b *BuyStock) finish(ctx context.Context, req ports.DebitRequest, res ports.Outcome) {
+	if req.IdempotencyKey != "" {
+		// Should this write fail, only the replay record is missing: the
+		// settler completes the key from the pending record, which must
+		// therefore stay, or from the recorded order; the reservation
+		// blocks a second debit meanwhile. The client gets its result now
+		// and a 409 on retry.
+		if err := b.keys.Complete(ctx, res.Order.User(), req.IdempotencyKey, req.Fingerprint, res, idempotencyTTL); err != nil {
+			return
 		}
-		// No Save error proves that nothing was stored: the PostgreSQL
-		// group commit goes on with an order its caller gave up on
-		// (context.Canceled), and a connection lost during a commit
-		// leaves the commit unknown (ErrUnavailable). Releasing the key
-		// would let a retry record a second order, so it stays reserved:
-		// the settler completes it with the order if it was stored, or
-		// frees it once the repository says it was not.
-		return res, true, fmt.Errorf("save order: %w: %w", ports.ErrOutcomeUnknown, err)
 	}
-	res = BuyStockResult{Order: saved, Credit: debit.Credit}
-	bg := context.WithoutCancel(ctx)
-	if idemKey != "" {
-		// The order is recorded. Should this write fail, only the replay
-		// record is missing: the settler completes the key from the
-		// pending record (which stays) or from the recorded order, and the
-		// reservation blocks a second debit meanwhile. The client gets its
-		// result now and a 409 on retry.
-		if err := b.keys.Complete(bg, buy.User(), idemKey, fingerprint, ports.Outcome{Order: res.Order, Credit: res.Credit}, idempotencyTTL); err != nil {
-			return res, false, nil
-		}
-	}
-	if accepted {
+	if res.Order.Status() == domain.Accepted {
 		// The order is safe in the repository; forgetting the outbox
 		// record can wait for the settler if this fails. It is one HDEL
 		// that rueidis pipelines with the concurrent requests' commands on
 		// the same connection, which is the batch the settler would make.
-		_ = b.pending.SettlePending(bg, buy.User(), key)
+		_ = b.pending.SettlePending(ctx, res.Order.User(), res.Order.Key())
 	}
-	return res, false, nil
 }
 
 func fingerprintOf(user, stock string, quantity int64) string {

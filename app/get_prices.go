@@ -11,11 +11,11 @@ import (
 // GetPrices reads the minute-wise series of a stock on a trading day.
 type GetPrices struct {
 	stocks domain.Stocks
-	prices ports.PriceStore
+	prices ports.SeriesReader
 }
 
 // NewGetPrices wires the use case.
-func NewGetPrices(stocks domain.Stocks, prices ports.PriceStore) (*GetPrices, error) {
+func NewGetPrices(stocks domain.Stocks, prices ports.SeriesReader) (*GetPrices, error) {
 	if err := requireAll(map[string]any{"price store": prices}); err != nil {
 		return nil, err
 	}

@@ -8,13 +8,6 @@ import (
 	"stockd/ports"
 )
 
-// CreditReader reads one user's credit: all GetUser needs of a credit
-// store (the memory and Redis credit stores have it).
-type CreditReader interface {
-	// Credit returns user's credit, or ports.ErrUserNotFound.
-	Credit(ctx context.Context, user string) (int64, error)
-}
-
 // User is what GetUser tells of a user.
 type User struct {
 	Name   string
@@ -24,12 +17,12 @@ type User struct {
 // GetUser reads a user's credit.
 type GetUser struct {
 	stocks  domain.Stocks
-	credits CreditReader
+	credits ports.CreditReader
 }
 
 // NewGetUser wires the use case; stocks are the names that are never user
 // names.
-func NewGetUser(stocks domain.Stocks, credits CreditReader) (*GetUser, error) {
+func NewGetUser(stocks domain.Stocks, credits ports.CreditReader) (*GetUser, error) {
 	if err := requireAll(map[string]any{"credit reader": credits}); err != nil {
 		return nil, err
 	}

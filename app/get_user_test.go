@@ -16,7 +16,7 @@ import (
 
 // countingCredits counts the lookups that reach the store.
 type countingCredits struct {
-	app.CreditReader
+	ports.CreditReader
 	calls int
 }
 

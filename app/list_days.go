@@ -11,11 +11,11 @@ import (
 // ListDays tells the trading days of which a stock has a series.
 type ListDays struct {
 	stocks domain.Stocks
-	prices ports.PriceStore
+	prices ports.DayLister
 }
 
 // NewListDays wires the use case.
-func NewListDays(stocks domain.Stocks, prices ports.PriceStore) (*ListDays, error) {
+func NewListDays(stocks domain.Stocks, prices ports.DayLister) (*ListDays, error) {
 	if err := requireAll(map[string]any{"price store": prices}); err != nil {
 		return nil, err
 	}

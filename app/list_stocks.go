@@ -11,11 +11,11 @@ import (
 // ListStocks tells every traded stock's latest day, minute and price.
 type ListStocks struct {
 	stocks domain.Stocks
-	prices ports.PriceStore
+	prices ports.SeriesReader
 }
 
 // NewListStocks wires the use case.
-func NewListStocks(stocks domain.Stocks, prices ports.PriceStore) (*ListStocks, error) {
+func NewListStocks(stocks domain.Stocks, prices ports.SeriesReader) (*ListStocks, error) {
 	if err := requireAll(map[string]any{"price store": prices}); err != nil {
 		return nil, err
 	}

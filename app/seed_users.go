@@ -4,14 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"stockd/domain"
 	"stockd/ports"
 )
-
-// UserCredit is a user and the credit to give it.
-type UserCredit struct {
-	User   string
-	Credit int64
-}
 
 // SeedUsers writes users' credit, creating the users or overwriting only
 // their credit.
@@ -28,7 +23,7 @@ func NewSeedUsers(credits ports.CreditSetter) (*SeedUsers, error) {
 }
 
 // Execute writes every user.
-func (s *SeedUsers) Execute(ctx context.Context, users []UserCredit) error {
+func (s *SeedUsers) Execute(ctx context.Context, users []domain.UserCredit) error {
 	for _, u := range users {
 		if err := s.credits.SetCredit(ctx, u.User, u.Credit); err != nil {
 			return fmt.Errorf("seed %s: %w", u.User, err)

@@ -18,9 +18,9 @@ import (
 // It also finishes the idempotency keys that no request will finish
 // (FreeStuckKeys).
 type SettlePendingOrders struct {
-	credits ports.CreditStore
-	orders  ports.OrderRepository
-	keys    ports.IdempotencyStore
+	credits ports.PendingLedger
+	orders  ports.OrderRecorder
+	keys    ports.KeySettler
 	clock   ports.Clock
 	grace   time.Duration
 	log     *slog.Logger
@@ -31,7 +31,7 @@ type SettlePendingOrders struct {
 // credits it reads the pending orders and, to complete a key whose request
 // lost its outcome, a user's credit. log hears of each round's work and
 // failures (nil: silent).
-func NewSettlePendingOrders(credits ports.CreditStore, orders ports.OrderRepository, keys ports.IdempotencyStore, clock ports.Clock, grace time.Duration, log *slog.Logger) (*SettlePendingOrders, error) {
+func NewSettlePendingOrders(credits ports.PendingLedger, orders ports.OrderRecorder, keys ports.KeySettler, clock ports.Clock, grace time.Duration, log *slog.Logger) (*SettlePendingOrders, error) {
 	if err := requireAll(map[string]any{"credit store": credits, "order repository": orders, "idempotency store": keys, "clock": clock}); err != nil {
 		return nil, err
 	}

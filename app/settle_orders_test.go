@@ -66,7 +66,7 @@ func TestSettlerFreesAKeyThatPaidNothing(t *testing.T) {
 	w := newWorld(t)
 	ctrl := gomock.NewController(t)
 	lost := portsmock.NewMockDebiter(ctrl)
-	lost.EXPECT().Debit(gomock.Any(), gomock.Any()).Return(ports.DebitResult{}, fmt.Errorf("%w: connection reset", ports.ErrOutcomeUnknown))
+	lost.EXPECT().Debit(gomock.Any(), gomock.Any()).Return(ports.Outcome{}, fmt.Errorf("%w: connection reset", ports.ErrOutcomeUnknown))
 	stocks, err := domain.NewStocks([]string{"stock1"})
 	require.NoError(t, err)
 	buy, err := app.NewBuyStock(stocks, w.prices, lost, w.credits, w.orders, w.keys, w.clock)

@@ -14,12 +14,12 @@ import (
 // day started: its minutes replace the series).
 type WatchPrices struct {
 	stocks domain.Stocks
-	prices ports.PriceStore
+	prices ports.SeriesReader
 	feed   ports.PriceFeed
 }
 
 // NewWatchPrices wires the use case.
-func NewWatchPrices(stocks domain.Stocks, prices ports.PriceStore, feed ports.PriceFeed) (*WatchPrices, error) {
+func NewWatchPrices(stocks domain.Stocks, prices ports.SeriesReader, feed ports.PriceFeed) (*WatchPrices, error) {
 	if err := requireAll(map[string]any{"price store": prices, "price feed": feed}); err != nil {
 		return nil, err
 	}

@@ -51,11 +51,11 @@ func TestNewBuy(t *testing.T) {
 		price int64
 		at    time.Time
 	}{{"", 1, t0}, {"k", 0, t0}, {"k", -1, t0}, {"k", 1, time.Time{}}} {
-		if _, err := b.At(bad.key, bad.price, bad.at); err == nil {
+		if _, err := b.AtPrice(bad.key, bad.price, bad.at); err == nil {
 			t.Errorf("At(%q, %d, %v) accepted", bad.key, bad.price, bad.at)
 		}
 	}
-	if _, err := (domain.Buy{}).At("k", 1, t0); !errors.Is(err, domain.ErrBadUser) {
+	if _, err := (domain.Buy{}).AtPrice("k", 1, t0); !errors.Is(err, domain.ErrBadUser) {
 		t.Errorf("the zero Buy priced: %v", err)
 	}
 }
@@ -82,7 +82,7 @@ func TestAccountBuyKeepsExactBooks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o, err := b.At("k", price, t0)
+			o, err := b.AtPrice("k", price, t0)
 			if err != nil {
 				t.Fatal(err)
 			}

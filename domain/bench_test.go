@@ -64,3 +64,24 @@ func BenchmarkStockDaysMerge(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHistoryFromSeries reads back a stored day: 1440 minutes with
+// their candles, a third of them carried (no tick of their own).
+func BenchmarkHistoryFromSeries(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	h := domain.NewPriceHistory()
+	for m := range 1440 {
+		if m%3 == 1 {
+			continue
+		}
+		for range 4 {
+			h.Record(domain.TimeOfDay(m*60+r.IntN(60)), 1+r.Int64N(3000))
+		}
+	}
+	s := h.Series()
+	for b.Loop() {
+		if _, err := domain.HistoryFromSeries(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

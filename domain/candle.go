@@ -29,10 +29,13 @@ type candle struct {
 
 func (c *candle) empty() bool { return c.close.price == 0 }
 
-// add records one tick.
-func (c *candle) add(t pricedTick) {
-	c.join(candle{open: t, close: t, high: t.price, low: t.price})
+// tickCandle is the candle of one tick.
+func tickCandle(t pricedTick) candle {
+	return candle{open: t, close: t, high: t.price, low: t.price}
 }
+
+// add records one tick.
+func (c *candle) add(t pricedTick) { c.join(tickCandle(t)) }
 
 // join records every tick of o.
 func (c *candle) join(o candle) {

@@ -160,38 +160,84 @@ func HistoryFromSeries(s MinuteSeries) (*PriceHistory, error) {
 	if len(s.Minutes) != len(s.Prices) {
 		return nil, fmt.Errorf("%w: %d times but %d prices", ErrMalformedSeries, len(s.Minutes), len(s.Prices))
 	}
-	n := len(s.Minutes)
-	ours := len(s.CloseAt) == n
-	withCandles := ours && len(s.Open) == n && len(s.High) == n && len(s.Low) == n && len(s.OpenAt) == n
+	cols := s.columns()
 	h := NewPriceHistory()
 	for i, m := range s.Minutes {
-		p := s.Prices[i]
-		if m < 0 || m >= SecondsPerDay {
-			return nil, fmt.Errorf("%w: entry %d has time %d", ErrMalformedSeries, i, m)
+		if !tickable(m, s.Prices[i]) {
+			return nil, badEntry(i, m, s.Prices[i])
 		}
-		if p <= 0 {
-			return nil, fmt.Errorf("%w: entry %d has price %d", ErrMalformedSeries, i, p)
+		if c, ok := s.entryCandle(i, cols); ok {
+			h.slot(int(m) / 60).join(c)
 		}
-		if ours && m%60 == 0 {
-			at := s.CloseAt[i]
-			if at != NoTick && at >= m && at < m+60 {
-				closing := pricedTick{at: at, price: p}
-				c := candle{open: closing, close: closing, high: p, low: p}
-				if withCandles {
-					if full, ok := storedCandle(m, closing, s.OpenAt[i], s.Open[i], s.High[i], s.Low[i]); ok {
-						c = full
-					}
-				}
-				h.slot(int(m) / 60).join(c)
-				continue
-			}
-			if at == NoTick && i > 0 && s.Minutes[i-1] == m-60 && s.Prices[i-1] == p {
-				continue // a carried minute: no tick of its own
-			}
-		}
-		h.Record(m, p)
 	}
 	return h, nil
+}
+
+// storedColumns says which optional columns of a series are whole, as this
+// service writes them: CloseAt, and with it the rest of each candle (Open,
+// High, Low, OpenAt). A column of another length is someone else's, and
+// ignored.
+type storedColumns struct{ closeAt, candles bool }
+
+func (s *MinuteSeries) columns() storedColumns {
+	n := len(s.Minutes)
+	closeAt := len(s.CloseAt) == n
+	return storedColumns{
+		closeAt: closeAt,
+		candles: closeAt && len(s.Open) == n && len(s.High) == n && len(s.Low) == n && len(s.OpenAt) == n,
+	}
+}
+
+// tickable reports whether a tick can stand for an entry at time m and
+// price p: a time within the day, a positive price.
+func tickable(m TimeOfDay, p int64) bool { return m >= 0 && m < SecondsPerDay && p > 0 }
+
+// badEntry says why entry i, at time m and price p, is not tickable.
+func badEntry(i int, m TimeOfDay, p int64) error {
+	if m < 0 || m >= SecondsPerDay {
+		return fmt.Errorf("%w: entry %d has time %d", ErrMalformedSeries, i, m)
+	}
+	return fmt.Errorf("%w: entry %d has price %d", ErrMalformedSeries, i, p)
+}
+
+// entryCandle returns the candle that entry i of s stands for; ok is false
+// for a carried minute, which stands for no tick. Only an entry on a whole
+// minute, in a series with a whole CloseAt, can be one this service wrote:
+// with a close time inside its minute it is read exactly (closedCandle),
+// and NoTick marks it carried if its price is the minute before's. Any
+// other entry is one tick at the entry's own time.
+func (s *MinuteSeries) entryCandle(i int, cols storedColumns) (c candle, ok bool) {
+	m, p := s.Minutes[i], s.Prices[i]
+	if cols.closeAt && m%60 == 0 {
+		switch at := s.CloseAt[i]; {
+		case at != NoTick && at >= m && at < m+60:
+			return s.closedCandle(i, at, cols.candles), true
+		case at == NoTick && s.carried(i):
+			return candle{}, false
+		}
+	}
+	return tickCandle(pricedTick{at: m, price: p}), true
+}
+
+// closedCandle rebuilds the candle of entry i, closed at at: the stored
+// candle when the series has the columns and they hold one this service
+// could have written, else one tick at the close time (an older version's
+// entry, or an edited one).
+func (s *MinuteSeries) closedCandle(i int, at TimeOfDay, withCandles bool) candle {
+	closing := pricedTick{at: at, price: s.Prices[i]}
+	if withCandles {
+		if full, ok := storedCandle(s.Minutes[i], closing, s.OpenAt[i], s.Open[i], s.High[i], s.Low[i]); ok {
+			return full
+		}
+	}
+	return tickCandle(closing)
+}
+
+// carried reports whether entry i repeats the price of the entry just
+// before it, one minute earlier: what a minute without a tick of its own
+// holds.
+func (s *MinuteSeries) carried(i int) bool {
+	return i > 0 && s.Minutes[i-1] == s.Minutes[i]-60 && s.Prices[i-1] == s.Prices[i]
 }
 
 // Equal reports whether two series hold the same minutes, candles and tick

@@ -118,9 +118,9 @@ func (b Buy) Stock() string { return b.stock }
 // Quantity is how many shares.
 func (b Buy) Quantity() int64 { return b.quantity }
 
-// At prices the buy: the order to judge, identified by key, at the unit
-// price, created at createdAt (cut to CreatedAtPrecision).
-func (b Buy) At(key string, price int64, createdAt time.Time) (BuyOrder, error) {
+// AtPrice prices the buy: the order to judge, identified by key, at the
+// unit price, created at createdAt (cut to CreatedAtPrecision).
+func (b Buy) AtPrice(key string, price int64, createdAt time.Time) (BuyOrder, error) {
 	if _, err := NewBuy(b.user, b.stock, b.quantity); err != nil {
 		return BuyOrder{}, err // the zero Buy
 	}

@@ -31,3 +31,10 @@ func ValidateUserName(name string) error {
 	}
 	return nil
 }
+
+// UserCredit is a user and the credit to give it: a line of SEED_USERS,
+// read by the configuration and written by seeding.
+type UserCredit struct {
+	User   string
+	Credit int64
+}

@@ -1,9 +1,6 @@
 package ports
 
-import (
-	"context"
-	"errors"
-)
+import "errors"
 
 // ErrUserNotFound reports a user the credit store does not know: no key, a
 // key that does not hold a user record, or a name that is not a user's.
@@ -14,16 +11,13 @@ var ErrUserNotFound = errors.New("user not found")
 // write may have been applied. Callers must not assume it was not.
 var ErrOutcomeUnknown = errors.New("the write may or may not have been applied")
 
-// CreditStore is a credit adapter whole: what the buy and settle paths
-// call (Debiter, PendingOrders), the credit read of the user page, and
-// SetCredit for seed-users. The contract suite tests adapters through it;
-// use cases take the small ports.
+// CreditStore is a credit adapter whole, the union of the small ports its
+// callers take (the buy's Debiter and PendingSettler, the settler's
+// PendingLedger, the user page's CreditReader, seeding's CreditSetter),
+// for the contract suites (storetest.CreditStore, storetest.DebitFence)
+// and the adapters' compile-time checks.
 type CreditStore interface {
 	Debiter
-	PendingOrders
-	// Credit returns user's credit.
-	Credit(ctx context.Context, user string) (int64, error)
-	// SetCredit creates user or overwrites its credit, keeping whatever
-	// else the store holds for the user.
-	SetCredit(ctx context.Context, user string, credit int64) error
+	PendingLedger
+	CreditSetter
 }

@@ -18,21 +18,17 @@ type DebitRequest struct {
 	Fingerprint    string
 }
 
-// DebitResult is the judged order and the credit left after it.
-type DebitResult struct {
-	Order  domain.Order
-	Credit int64
-}
-
-// Debiter judges and debits in one atomic step.
+// Debiter is what a buy asks of a credit store: to judge and debit in one
+// atomic step.
 type Debiter interface {
 	// Debit judges req.Order by domain.Account.Buy against the stored
 	// credit. An accepted order's debit and its pending order (see
-	// PendingOrders) are written together in one atomic step; a denied
+	// PendingLedger) are written together in one atomic step; a denied
 	// order writes nothing. Concurrent debits of a user never interleave.
 	// A store that also holds the idempotency records (Redis) debits a
 	// request with a key only while the key is still reserved for this
 	// order (ErrKeyInFlight otherwise, nothing written), so that a key the
 	// settler freed can never be paid twice; see storetest.DebitFence.
-	Debit(ctx context.Context, req DebitRequest) (DebitResult, error)
+	// It returns the judged order and the credit left after it.
+	Debit(ctx context.Context, req DebitRequest) (Outcome, error)
 }

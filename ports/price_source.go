@@ -21,21 +21,3 @@ type PriceSource interface {
 	// again to the next run.
 	Run(ctx context.Context, apply ApplyBatch) error
 }
-
-// TickScanner reads a finite source of ticks (a file) one tick at a time,
-// in source order, as often as asked: what the Kafka producer sends, after
-// a first pass has checked every tick.
-type TickScanner interface {
-	// ScanTicks hands every tick to each, in source order, and stops at the
-	// first bad tick (an error saying where it is) or the first error of
-	// each.
-	ScanTicks(ctx context.Context, each func(domain.Tick) error) error
-}
-
-// PriceMerger is where the price updater writes: the one call of
-// PriceStore that ingesting needs.
-type PriceMerger interface {
-	// Merge folds each stock's histories, day by day, into its stored
-	// series, atomically per stock (see PriceStore).
-	Merge(ctx context.Context, histories map[string]domain.DayHistories) error
-}

@@ -232,10 +232,7 @@ func ReadFile(path string, stocks domain.Stocks, cal Calendar) (*domain.TickBatc
 	return Read(f, path, stocks, cal)
 }
 
-var (
-	_ ports.PriceSource = (*Source)(nil)
-	_ ports.TickScanner = (*Source)(nil)
-)
+var _ ports.PriceSource = (*Source)(nil)
 
 // Source is one file: a price source that applies it whole, as one batch,
 // and a tick scanner that streams it.

@@ -287,9 +287,9 @@ type flakyCredits struct {
 	err failure
 }
 
-func (c *flakyCredits) Debit(ctx context.Context, req ports.DebitRequest) (ports.DebitResult, error) {
+func (c *flakyCredits) Debit(ctx context.Context, req ports.DebitRequest) (ports.Outcome, error) {
 	if err := c.err.get(); err != nil {
-		return ports.DebitResult{}, err
+		return ports.Outcome{}, err
 	}
 	return c.CreditStore.Debit(ctx, req)
 }

@@ -9,8 +9,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"stockd/domain"
-	"stockd/ports"
 )
+
+// TickScanner reads a finite source of ticks (a file) one tick at a time,
+// in source order, as often as asked: what the producer sends, after a
+// first pass has checked every tick. The producer declares what it needs;
+// csv.Source has it without knowing of this package.
+type TickScanner interface {
+	// ScanTicks hands every tick to each, in source order, and stops at the
+	// first bad tick (an error saying where it is) or the first error of
+	// each.
+	ScanTicks(ctx context.Context, each func(domain.Tick) error) error
+}
 
 // ProducerConfig says where to send ticks.
 type ProducerConfig struct {
@@ -25,7 +35,7 @@ type ProducerConfig struct {
 // source order, keyed by stock, with idempotent, all-replica-acknowledged
 // writes, and waits until every record is acknowledged. A source with a
 // bad tick sends nothing. It returns the number of records sent.
-func Produce(ctx context.Context, cfg ProducerConfig, ticks ports.TickScanner) (int, error) {
+func Produce(ctx context.Context, cfg ProducerConfig, ticks TickScanner) (int, error) {
 	if err := ticks.ScanTicks(ctx, func(domain.Tick) error { return nil }); err != nil {
 		return 0, err
 	}

@@ -29,13 +29,13 @@ func NewCreditStore() *CreditStore {
 // idempotency reservation lives in another store here: one process holds
 // both, and a request outlives the settler's grace period only if it
 // stalls, so the fence of Debiter is the Redis adapter's (see there).
-func (s *CreditStore) Debit(_ context.Context, req ports.DebitRequest) (ports.DebitResult, error) {
+func (s *CreditStore) Debit(_ context.Context, req ports.DebitRequest) (ports.Outcome, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	user := req.Order.User()
 	acc, ok := s.accounts[user]
 	if !ok {
-		return ports.DebitResult{}, ports.ErrUserNotFound
+		return ports.Outcome{}, ports.ErrUserNotFound
 	}
 	order, j := acc.Buy(req.Order)
 	s.accounts[user] = acc
@@ -44,7 +44,7 @@ func (s *CreditStore) Debit(_ context.Context, req ports.DebitRequest) (ports.De
 			Order: order, CreditLeft: acc.Credit(), IdempotencyKey: req.IdempotencyKey, Fingerprint: req.Fingerprint,
 		}
 	}
-	return ports.DebitResult{Order: order, Credit: acc.Credit()}, nil
+	return ports.Outcome{Order: order, Credit: acc.Credit()}, nil
 }
 
 // Credit returns user's credit.

@@ -33,7 +33,7 @@ func NewCreditStore(client rueidis.Client) *CreditStore { return &CreditStore{cl
 // Debit is one script (lua/debit.lua): it reads the user record, judges
 // exactly as domain.Judge does, and writes the new credit with the pending
 // order. No read-then-compare-and-set, so a hot user costs no retries.
-func (s *CreditStore) Debit(ctx context.Context, req ports.DebitRequest) (ports.DebitResult, error) {
+func (s *CreditStore) Debit(ctx context.Context, req ports.DebitRequest) (ports.Outcome, error) {
 	o := req.Order
 	user := o.User()
 	pending, err := json.Marshal(pendingJSON{
@@ -41,7 +41,7 @@ func (s *CreditStore) Debit(ctx context.Context, req ports.DebitRequest) (ports.
 		IdempotencyKey: req.IdempotencyKey, Fingerprint: req.Fingerprint,
 	})
 	if err != nil {
-		return ports.DebitResult{}, err
+		return ports.Outcome{}, err
 	}
 	// The script appends the credit left and the closing brace.
 	prefix := string(pending[:len(pending)-1]) + `,"credit_left":`
@@ -52,29 +52,29 @@ func (s *CreditStore) Debit(ctx context.Context, req ports.DebitRequest) (ports.
 	args := []string{strconv.FormatInt(o.Price(), 10), strconv.FormatInt(o.Quantity(), 10), o.Key(), prefix}
 	reply, err := s.debit(ctx, keys, args)
 	if err != nil {
-		return ports.DebitResult{}, fmt.Errorf("debit: %w", err)
+		return ports.Outcome{}, fmt.Errorf("debit: %w", err)
 	}
 	return debitResult(o, reply)
 }
 
-func debitResult(o domain.BuyOrder, reply []string) (ports.DebitResult, error) {
+func debitResult(o domain.BuyOrder, reply []string) (ports.Outcome, error) {
 	switch {
 	case len(reply) == 1 && reply[0] == "nouser":
-		return ports.DebitResult{}, fmt.Errorf("%w: %s holds no user record", ports.ErrUserNotFound, o.User())
+		return ports.Outcome{}, fmt.Errorf("%w: %s holds no user record", ports.ErrUserNotFound, o.User())
 	case len(reply) == 1 && reply[0] == "lost":
-		return ports.DebitResult{}, fmt.Errorf("%w: the key was freed meanwhile", ports.ErrKeyInFlight)
+		return ports.Outcome{}, fmt.Errorf("%w: the key was freed meanwhile", ports.ErrKeyInFlight)
 	case len(reply) != 2:
-		return ports.DebitResult{}, fmt.Errorf("debit: unexpected reply %q", reply)
+		return ports.Outcome{}, fmt.Errorf("debit: unexpected reply %q", reply)
 	}
 	status, err := domain.ParseStatus(reply[0])
 	if err != nil {
-		return ports.DebitResult{}, fmt.Errorf("debit: %w", err)
+		return ports.Outcome{}, fmt.Errorf("debit: %w", err)
 	}
 	credit, err := strconv.ParseInt(reply[1], 10, 64)
 	if err != nil {
-		return ports.DebitResult{}, fmt.Errorf("debit: credit %q: %w", reply[1], err)
+		return ports.Outcome{}, fmt.Errorf("debit: credit %q: %w", reply[1], err)
 	}
-	return ports.DebitResult{Order: o.Judged(status), Credit: credit}, nil
+	return ports.Outcome{Order: o.Judged(status), Credit: credit}, nil
 }
 
 // Credit reads user's credit.

@@ -45,7 +45,7 @@ func BenchmarkDebit(b *testing.B) {
 					for pb.Next() {
 						i := n.Add(1)
 						buy, _ := domain.NewBuy("bench"+strconv.Itoa(int(i)%users), "stock1", 1+i%5)
-						o, _ := buy.At("bench-"+strconv.FormatInt(i, 10), 1054, time.Now())
+						o, _ := buy.AtPrice("bench-"+strconv.FormatInt(i, 10), 1054, time.Now())
 						if _, err := target.store.Debit(b.Context(), ports.DebitRequest{Order: o}); err != nil {
 							b.Error(err)
 							return

@@ -91,7 +91,7 @@ func TestDebitScriptAgreesWithJudge(t *testing.T) {
 					errs <- err
 					continue
 				}
-				o, err := b.At("k"+strconv.Itoa(i), tc.price, time.Now())
+				o, err := b.AtPrice("k"+strconv.Itoa(i), tc.price, time.Now())
 				if err != nil {
 					errs <- err
 					continue

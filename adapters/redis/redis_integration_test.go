@@ -69,7 +69,7 @@ func buyOrder(t *testing.T, user string, price, qty int64) domain.BuyOrder {
 	t.Helper()
 	b, err := domain.NewBuy(user, "stock1", qty)
 	require.NoError(t, err)
-	o, err := b.At(testenv.UniqueName("order"), price, time.Now())
+	o, err := b.AtPrice(testenv.UniqueName("order"), price, time.Now())
 	require.NoError(t, err)
 	return o
 }

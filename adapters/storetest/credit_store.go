@@ -18,14 +18,14 @@ func buyOrder(t *testing.T, user string, price, qty int64) domain.BuyOrder {
 	t.Helper()
 	b, err := domain.NewBuy(user, "stock1", qty)
 	require.NoError(t, err)
-	o, err := b.At(uniqueKey("order"), price, time.Now())
+	o, err := b.AtPrice(uniqueKey("order"), price, time.Now())
 	require.NoError(t, err)
 	return o
 }
 
 // CreditStore runs the contract of ports.CreditStore.
 func CreditStore(t *testing.T, newStore func(t *testing.T) ports.CreditStore) {
-	debit := func(t *testing.T, s ports.CreditStore, o domain.BuyOrder) (ports.DebitResult, error) {
+	debit := func(t *testing.T, s ports.CreditStore, o domain.BuyOrder) (ports.Outcome, error) {
 		return s.Debit(t.Context(), ports.DebitRequest{Order: o})
 	}
 

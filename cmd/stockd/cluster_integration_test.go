@@ -168,7 +168,7 @@ func TestCrashOnTheCluster(t *testing.T) {
 		require.NoError(t, credits.SetCredit(t.Context(), user, 1000))
 		b, err := domain.NewBuy(user, "stock1", 3)
 		require.NoError(t, err)
-		o, err := b.At("crash-"+user, 100, created)
+		o, err := b.AtPrice("crash-"+user, 100, created)
 		require.NoError(t, err)
 		_, err = credits.Debit(t.Context(), ports.DebitRequest{Order: o})
 		require.NoError(t, err)

@@ -147,7 +147,7 @@ func TestCrashBetweenDebitAndInsert(t *testing.T) {
 	created := time.Now().Add(-time.Minute)
 	buy, err := domain.NewBuy("user1", "stock1", 3)
 	require.NoError(t, err)
-	o, err := buy.At("crash-1", 100, created)
+	o, err := buy.AtPrice("crash-1", 100, created)
 	require.NoError(t, err)
 	_, err = credits.Debit(t.Context(), ports.DebitRequest{Order: o})
 	require.NoError(t, err)

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"stockd/app"
 	"stockd/domain"
 )
 
@@ -114,7 +113,7 @@ type Config struct {
 	PriceDate         domain.Day // zero: today in Location (see DefaultDay)
 	HistoryDays       int        // PRICE_HISTORY_DAYS, at least 1
 	MaxPriceAge       time.Duration
-	SeedUsers         []app.UserCredit
+	SeedUsers         []domain.UserCredit
 	Stocks            domain.Stocks
 	Auth              AuthMode
 	RateLimit         int
@@ -281,8 +280,8 @@ func checkOrigin(o string) error {
 // of user names and is no stock's (compared as a request compares it:
 // case-insensitively), so seed-users can never write into a price series
 // or create a user that no request could name.
-func parseSeedUsers(s string, stocks domain.Stocks) ([]app.UserCredit, error) {
-	var users []app.UserCredit
+func parseSeedUsers(s string, stocks domain.Stocks) ([]domain.UserCredit, error) {
+	var users []domain.UserCredit
 	seen := map[string]bool{}
 	for _, pair := range list(s) {
 		name, credit, ok := strings.Cut(pair, ":")
@@ -304,7 +303,7 @@ func parseSeedUsers(s string, stocks domain.Stocks) ([]app.UserCredit, error) {
 			return nil, fmt.Errorf("user %q is listed twice", name)
 		}
 		seen[name] = true
-		users = append(users, app.UserCredit{User: name, Credit: n})
+		users = append(users, domain.UserCredit{User: name, Credit: n})
 	}
 	return users, nil
 }

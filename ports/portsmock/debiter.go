@@ -42,10 +42,10 @@ func (m *MockDebiter) EXPECT() *MockDebiterMockRecorder {
 }
 
 // Debit mocks base method.
-func (m *MockDebiter) Debit(ctx context.Context, req ports.DebitRequest) (ports.DebitResult, error) {
+func (m *MockDebiter) Debit(ctx context.Context, req ports.DebitRequest) (ports.Outcome, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "Debit", ctx, req)
-	ret0, _ := ret[0].(ports.DebitResult)
+	ret0, _ := ret[0].(ports.Outcome)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }

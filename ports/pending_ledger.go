@@ -17,12 +17,13 @@ type PendingOrder struct {
 	Fingerprint    string
 }
 
-// PendingOrders lists and forgets the pending orders that Debit wrote.
-type PendingOrders interface {
+// PendingLedger is what the settler reads and writes of a credit store:
+// the pending orders that Debit wrote, which it records and then forgets,
+// and a user's credit, which stands in for the credit left of an order
+// whose request lost it.
+type PendingLedger interface {
+	PendingSettler
+	CreditReader
 	// PendingOrders lists every pending order, oldest first.
 	PendingOrders(ctx context.Context) ([]PendingOrder, error)
-	// SettlePending forgets user's pending orders with these order keys,
-	// once they are in the order repository, in one step. Settling an
-	// unknown key is not an error.
-	SettlePending(ctx context.Context, user string, orderKeys ...string) error
 }
