@@ -278,6 +278,10 @@ func (w *priceWriter) merged(stock string, before *storedSeries, batch domain.Da
 			digest := digestOf(raw)
 			q, _ := series.Quote()
 			args[1], args[2], args[3] = value, encodeQuote(q), digest
+			// Listed on every write that changes the latest series, watched
+			// or not: the writer cannot tell whether any process watches
+			// (see PriceFeed), and a listing costs one pass over a series
+			// that encodeSeries has just made anyway.
 			if change := domain.LatestChange(before.series, series); len(change.Minutes) > 0 {
 				args[4] = string(encodeChange(stock, change))
 			}
