@@ -31,14 +31,19 @@ var _ ports.PriceFeed = (*PriceFeed)(nil)
 // cheaply and exactly, and a guess would lose a new watcher's first
 // changes.
 type PriceFeed struct {
-	client rueidis.Client
-	log    *slog.Logger
-	hub    *pricefeed.Hub
+	clients clientSource
+	log     *slog.Logger
+	hub     *pricefeed.Hub
 }
 
-// NewPriceFeed returns a feed on client; nothing is received until Run.
+// NewPriceFeed returns a feed on client (see also Connector); nothing is
+// received until Run.
 func NewPriceFeed(client rueidis.Client, log *slog.Logger) *PriceFeed {
-	return &PriceFeed{client: client, log: log, hub: pricefeed.NewHub()}
+	return newPriceFeed(connected{client}, log)
+}
+
+func newPriceFeed(clients clientSource, log *slog.Logger) *PriceFeed {
+	return &PriceFeed{clients: clients, log: log, hub: pricefeed.NewHub()}
 }
 
 // Watch registers a watcher of stock until ctx ends (see ports.PriceFeed).
@@ -55,7 +60,12 @@ var errUnsubscribed = errors.New("redis: prices subscription ended")
 // reconnect and read the series afresh.
 func (f *PriceFeed) Run(ctx context.Context) error {
 	_, err := retry.Do(ctx, retry.Outage, func() (struct{}, error) {
-		err := f.client.Receive(ctx, f.client.B().Subscribe().Channel(pricesChannel).Build(), func(msg rueidis.PubSubMessage) {
+		client, err := f.clients.Client(ctx)
+		if err != nil { // a watcher of the meantime could miss what is written before the subscription
+			f.hub.DropAll()
+			return struct{}{}, err
+		}
+		err = client.Receive(ctx, client.B().Subscribe().Channel(pricesChannel).Build(), func(msg rueidis.PubSubMessage) {
 			stock, change, err := decodeChange(msg.Message)
 			if err != nil {
 				f.log.Warn("ignoring a malformed price change", "channel", msg.Channel, "error", err)

@@ -113,16 +113,20 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
-// NewPriceStore returns a store on client.
+// NewPriceStore returns a store on client (see also Connector).
 func NewPriceStore(client rueidis.Client, opts ...PriceStoreOption) *PriceStore {
+	return newPriceStore(connected{client}, opts)
+}
+
+func newPriceStore(clients clientSource, opts []PriceStoreOption) *PriceStore {
 	cfg := priceConfig{zone: time.UTC, keepDays: DefaultHistoryDays, clock: systemClock{}}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	cache := newSeriesCache()
 	return &PriceStore{
-		priceWriter: &priceWriter{client: client, cfg: cfg, cache: cache, known: map[string]*storedSeries{}},
-		priceReader: &priceReader{client: client, cfg: cfg, cache: cache},
+		priceWriter: &priceWriter{clients: clients, cfg: cfg, cache: cache, known: map[string]*storedSeries{}},
+		priceReader: &priceReader{clients: clients, cfg: cfg, cache: cache},
 	}
 }
 
