@@ -6,7 +6,11 @@
 // key starts with "stockd:" and carries its user's name as a cluster hash
 // tag (keys.go), so that every script touches one slot. A debit is one
 // script (lua/debit.lua) that translates domain.Judge exactly on decimal
-// text: Lua numbers are doubles, credit is int64.
+// text: Lua numbers are doubles, credit is int64. Every script is a file
+// of lua/, loaded in lua.go.
+//
+// A long-running command starts before Redis answers through a Connector,
+// which builds the client once a seed does.
 package redis
 
 import (

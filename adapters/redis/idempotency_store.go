@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	_ "embed"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -26,19 +25,6 @@ type IdempotencyStore struct {
 func NewIdempotencyStore(client rueidis.Client) *IdempotencyStore {
 	return &IdempotencyStore{clients: connected{client}}
 }
-
-var (
-	//go:embed lua/reserve.lua
-	reserveLua string
-	//go:embed lua/finish.lua
-	finishLua string
-	//go:embed lua/free.lua
-	freeLua string
-
-	reserveScript = rueidis.NewLuaScript(reserveLua)
-	finishScript  = rueidis.NewLuaScript(finishLua)
-	freeScript    = rueidis.NewLuaScript(freeLua)
-)
 
 // idempotencyJSON is a record: a reservation (OrderKey set, no Order) or
 // an outcome (Order set, no OrderKey). The scripts look for the exact text

@@ -2,7 +2,6 @@ package redis
 
 import (
 	"crypto/sha1"
-	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -67,11 +66,6 @@ const pricesChannel = "stockd:prices"
 // matters if an invalidation were lost without the connection dropping
 // (a dropped connection empties the cache).
 const cacheTTL = time.Minute
-
-//go:embed lua/price_merge.lua
-var priceMergeLua string
-
-var mergeScript = rueidis.NewLuaScript(priceMergeLua)
 
 // PriceStoreOption configures a PriceStore.
 type PriceStoreOption func(*priceConfig)
