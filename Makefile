@@ -44,7 +44,7 @@ test-multi:
 test-integration:
 	$(GO) test $(RACE) -count=1 -timeout=10m -tags integration $(PKGS)
 
-## check: formatting, vet, staticcheck, dead code, the domain's imports, generated files
+## check: formatting, vet, staticcheck, dead code, the domain's imports, no adapter importing another, generated files
 check: deadcode
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet $(PKGS)
@@ -53,6 +53,10 @@ check: deadcode
 	$(GO) tool staticcheck $(PKGS)
 	@deps="$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./domain/... | grep -v '^stockd/domain$$')"; \
 	  test -z "$$deps" || { echo "domain imports non-standard packages: $$deps"; exit 1; }
+	@imports="$$($(GO) list -f '{{.ImportPath}} {{join .Deps " "}}' ./adapters/... | \
+	  awk '{ split($$1, p, "/"); own = p[1] "/" p[2] "/" p[3] "/"; \
+	    for (i = 2; i <= NF; i++) if ($$i ~ /^stockd\/adapters\// && index($$i "/", own) != 1) print $$1 " imports " $$i }')"; \
+	  test -z "$$imports" || { echo "adapters import each other (share through a package of their own):"; echo "$$imports"; exit 1; }
 	$(GO) generate ./...
 	@test -z "$$(git status --porcelain -- ports/portsmock)" || { git status --short -- ports/portsmock; echo "generated mocks are stale or new: run make generate and commit"; exit 1; }
 

@@ -65,7 +65,7 @@ type fixtureOptions struct {
 	// maxPriceAge is MAX_PRICE_AGE (zero: off); the fixture's latest tick,
 	// 09:02:30 today, is 27.5 minutes old by its clock.
 	maxPriceAge time.Duration
-	limiter   ports.RateLimiter // the shared per-user limiter, in place of a memory one
+	limiter     ports.RateLimiter // the shared per-user limiter, in place of a memory one
 }
 
 type option func(*fixtureOptions)

@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"stockd/domain"
+	"stockd/internal/pricefeed"
 )
 
 // streamWriteWait bounds one write to a stream's client: a client that
@@ -87,21 +87,10 @@ func (p *priceHandlers) stream(c echo.Context) error {
 	}
 }
 
-// appendMinuteEvent writes one minute event of day, by hand: it is
-// written for every watcher of every change. The day is in every event, so
-// that a client sees a new day start in the first minute of it.
+// appendMinuteEvent writes one minute event of day: the day is in every
+// event, so that a client sees a new day start in the first minute of it.
 func appendMinuteEvent(b []byte, day domain.Day, m domain.MinuteCandle) []byte {
-	b = append(b, "event: minute\ndata: {\"date\":\""...)
-	b = day.AppendTo(b)
-	b = append(b, "\",\"time\":\""...)
-	b = m.Minute.AppendDigits(b)
-	b = append(b, "\",\"price\":"...)
-	b = strconv.AppendInt(b, m.Close, 10)
-	b = append(b, ",\"open\":"...)
-	b = strconv.AppendInt(b, m.Open, 10)
-	b = append(b, ",\"high\":"...)
-	b = strconv.AppendInt(b, m.High, 10)
-	b = append(b, ",\"low\":"...)
-	b = strconv.AppendInt(b, m.Low, 10)
-	return append(b, "}\n\n"...)
+	b = append(b, "event: minute\ndata: "...)
+	b = pricefeed.AppendMinute(b, day, m)
+	return append(b, "\n\n"...)
 }

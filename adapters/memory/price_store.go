@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"stockd/domain"
+	"stockd/internal/pricefeed"
 	"stockd/ports"
 )
 
@@ -18,7 +19,7 @@ var _ ports.PriceStore = (*PriceStore)(nil)
 type PriceStore struct {
 	mu        sync.RWMutex
 	stocks    map[string]*domain.StockDays
-	feed      *PriceFeed
+	feed      *pricefeed.Hub
 	retention Retention
 }
 
@@ -34,7 +35,7 @@ type Retention struct {
 // NewPriceStore returns an empty store that keeps every day, with its own
 // feed (see Feed).
 func NewPriceStore() *PriceStore {
-	return &PriceStore{stocks: make(map[string]*domain.StockDays), feed: NewPriceFeed()}
+	return &PriceStore{stocks: make(map[string]*domain.StockDays), feed: pricefeed.NewHub()}
 }
 
 // NewPriceStoreKeeping returns an empty store that forgets an earlier day
@@ -54,7 +55,7 @@ func NewPriceStoreKeeping(r Retention) (*PriceStore, error) {
 }
 
 // Feed is where the store publishes the minutes each merge changes.
-func (s *PriceStore) Feed() *PriceFeed { return s.feed }
+func (s *PriceStore) Feed() *pricefeed.Hub { return s.feed }
 
 // oldest is the earliest earlier day kept now (zero: every day).
 func (s *PriceStore) oldest() domain.Day {

@@ -6,7 +6,11 @@
 // key starts with "stockd:" and carries its user's name as a cluster hash
 // tag (keys.go), so that every script touches one slot. A debit is one
 // script (lua/debit.lua) that translates domain.Judge exactly on decimal
-// text: Lua numbers are doubles, credit is int64.
+// text: Lua numbers are doubles, credit is int64. Every script is a file
+// of lua/, loaded in lua.go.
+//
+// A long-running command starts before Redis answers through a Connector,
+// which builds the client once a seed does.
 package redis
 
 import (
@@ -23,26 +27,33 @@ import (
 )
 
 // Open returns a client of the Redis server or cluster at the seed
-// addresses; rueidis tells a cluster from a single server. Client-side
-// caching is on (RESP3, Redis 6 or newer), for DoCache reads.
-//
-// The client is returned even when no seed can be reached (with an
-// ErrUnavailable error), so that a long-running command can start anyway
-// and report the outage through readiness. rueidis cannot build a cluster
-// client without reaching a node, and a single-server client of a cluster
-// node would answer MOVED forever, so in that case Open returns a client
-// that builds the real one at its first use once a seed answers (see
-// lazyClient).
+// addresses, dialled now; rueidis tells a cluster from a single server.
+// Client-side caching is on (RESP3, Redis 6 or newer), for DoCache reads.
+// When no seed answers, the error is ErrUnavailable; a command that must
+// start anyway uses a Connector.
 func Open(seeds []string) (rueidis.Client, error) {
+	opt, err := clientOption(seeds)
+	if err != nil {
+		return nil, err
+	}
+	client, err := rueidis.NewClient(opt)
+	if err != nil {
+		return nil, fmt.Errorf("redis %s: %w", strings.Join(seeds, ","), translate(err))
+	}
+	return client, nil
+}
+
+// clientOption is how every client of the seeds is built.
+func clientOption(seeds []string) (rueidis.ClientOption, error) {
 	if len(seeds) == 0 {
-		return nil, errors.New("redis: no address")
+		return rueidis.ClientOption{}, errors.New("redis: no address")
 	}
 	for _, s := range seeds {
 		if _, _, err := net.SplitHostPort(s); err != nil {
-			return nil, fmt.Errorf("redis address %q: %w", s, err)
+			return rueidis.ClientOption{}, fmt.Errorf("redis address %q: %w", s, err)
 		}
 	}
-	opt := rueidis.ClientOption{
+	return rueidis.ClientOption{
 		InitAddress: seeds,
 		// An outage must fail requests fast (503), not retry them until
 		// the client gives up; callers that want retries (the updater) do
@@ -61,15 +72,7 @@ func Open(seeds []string) (rueidis.Client, error) {
 		// process reads its own write on its next call. rueidis already
 		// uses one per node on a cluster.
 		PipelineMultiplex: -1,
-	}
-	client, err := rueidis.NewClient(opt)
-	if err == nil {
-		return client, nil
-	}
-	if !errors.Is(translate(err), ports.ErrUnavailable) {
-		return nil, fmt.Errorf("redis %s: %w", strings.Join(seeds, ","), err)
-	}
-	return newLazyClient(opt), fmt.Errorf("%w: redis %s: %v", ports.ErrUnavailable, strings.Join(seeds, ","), err)
+	}, nil
 }
 
 // Ping reports whether the server (every known node of a cluster) answers.
@@ -84,6 +87,16 @@ func Ping(ctx context.Context, c rueidis.Client) error {
 		}
 	}
 	return nil
+}
+
+// nodesOf returns the nodes of c to scan or ping, each once: the server,
+// or every node of a cluster.
+func nodesOf(c rueidis.Client) (map[string]rueidis.Client, error) {
+	nodes := c.Nodes()
+	if len(nodes) == 0 {
+		return nil, fmt.Errorf("%w: redis: no node known", ports.ErrUnavailable)
+	}
+	return nodes, nil
 }
 
 // notReady are the first words of the replies of a server that answers but

@@ -23,12 +23,14 @@ var _ ports.CreditStore = (*CreditStore)(nil)
 // name, other fields kept, and each user's pending orders in a hash of the
 // user's slot.
 type CreditStore struct {
-	client       rueidis.Client
+	clients      clientSource
 	waitReplicas int // see WaitForReplicas
 }
 
-// NewCreditStore returns a store on client.
-func NewCreditStore(client rueidis.Client) *CreditStore { return &CreditStore{client: client} }
+// NewCreditStore returns a store on client (see also Connector).
+func NewCreditStore(client rueidis.Client) *CreditStore {
+	return &CreditStore{clients: connected{client}}
+}
 
 // Debit is one script (lua/debit.lua): it reads the user record, judges
 // exactly as domain.Judge does, and writes the new credit with the pending
@@ -79,7 +81,11 @@ func debitResult(o domain.BuyOrder, reply []string) (ports.Outcome, error) {
 
 // Credit reads user's credit.
 func (s *CreditStore) Credit(ctx context.Context, user string) (int64, error) {
-	raw, err := s.client.Do(ctx, s.client.B().Get().Key(user).Build()).AsBytes()
+	client, err := s.clients.Client(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read user %s: %w", user, err)
+	}
+	raw, err := client.Do(ctx, client.B().Get().Key(user).Build()).AsBytes()
 	if rueidis.IsRedisNil(err) {
 		return 0, ports.ErrUserNotFound
 	}
@@ -164,7 +170,11 @@ func (s *CreditStore) SetCredit(ctx context.Context, user string, credit int64) 
 	if _, err := domain.NewAccount(credit); err != nil {
 		return err
 	}
-	reply, err := setCreditScript.Exec(ctx, s.client, []string{user}, []string{strconv.FormatInt(credit, 10)}).ToAny()
+	client, err := s.clients.Client(ctx)
+	if err != nil {
+		return fmt.Errorf("write credit of %s: %w", user, err)
+	}
+	reply, err := setCreditScript.Exec(ctx, client, []string{user}, []string{strconv.FormatInt(credit, 10)}).ToAny()
 	if err != nil {
 		return fmt.Errorf("write credit of %s: %w", user, translate(err))
 	}
@@ -178,16 +188,20 @@ func (s *CreditStore) SetCredit(ctx context.Context, user string, credit int64) 
 // scans every node for the pending hashes, then reads them in one
 // pipelined round.
 func (s *CreditStore) PendingOrders(ctx context.Context) ([]ports.PendingOrder, error) {
-	keys, err := scanKeys(ctx, s.client, pendingPrefix+"*", "hash")
+	client, err := s.clients.Client(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find pending orders: %w", err)
+	}
+	keys, err := scanKeys(ctx, client, pendingPrefix+"*", "hash")
 	if err != nil {
 		return nil, fmt.Errorf("find pending orders: %w", err)
 	}
 	cmds := make(rueidis.Commands, len(keys))
 	for i, k := range keys {
-		cmds[i] = s.client.B().Hgetall().Key(k).Build()
+		cmds[i] = client.B().Hgetall().Key(k).Build()
 	}
 	var out []ports.PendingOrder
-	for i, r := range s.client.DoMulti(ctx, cmds...) {
+	for i, r := range client.DoMulti(ctx, cmds...) {
 		all, err := r.AsStrMap()
 		if err != nil && !rueidis.IsRedisNil(err) {
 			return nil, fmt.Errorf("read pending orders: %w", translate(err))
@@ -211,7 +225,10 @@ func (s *CreditStore) SettlePending(ctx context.Context, user string, orderKeys 
 	if len(orderKeys) == 0 {
 		return nil
 	}
-	err := s.client.Do(ctx, s.client.B().Hdel().Key(pendingKeyOf(user)).Field(orderKeys...).Build()).Error()
+	client, err := s.clients.Client(ctx)
+	if err == nil {
+		err = client.Do(ctx, client.B().Hdel().Key(pendingKeyOf(user)).Field(orderKeys...).Build()).Error()
+	}
 	if err != nil {
 		return fmt.Errorf("settle pending orders of %s: %w", user, translate(err))
 	}

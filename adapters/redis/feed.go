@@ -6,13 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/redis/rueidis"
 
-	"stockd/adapters/memory"
 	"stockd/domain"
+	"stockd/internal/pricefeed"
 	"stockd/internal/retry"
 	"stockd/ports"
 )
@@ -32,14 +31,19 @@ var _ ports.PriceFeed = (*PriceFeed)(nil)
 // cheaply and exactly, and a guess would lose a new watcher's first
 // changes.
 type PriceFeed struct {
-	client rueidis.Client
-	log    *slog.Logger
-	hub    *memory.PriceFeed
+	clients clientSource
+	log     *slog.Logger
+	hub     *pricefeed.Hub
 }
 
-// NewPriceFeed returns a feed on client; nothing is received until Run.
+// NewPriceFeed returns a feed on client (see also Connector); nothing is
+// received until Run.
 func NewPriceFeed(client rueidis.Client, log *slog.Logger) *PriceFeed {
-	return &PriceFeed{client: client, log: log, hub: memory.NewPriceFeed()}
+	return newPriceFeed(connected{client}, log)
+}
+
+func newPriceFeed(clients clientSource, log *slog.Logger) *PriceFeed {
+	return &PriceFeed{clients: clients, log: log, hub: pricefeed.NewHub()}
 }
 
 // Watch registers a watcher of stock until ctx ends (see ports.PriceFeed).
@@ -56,7 +60,12 @@ var errUnsubscribed = errors.New("redis: prices subscription ended")
 // reconnect and read the series afresh.
 func (f *PriceFeed) Run(ctx context.Context) error {
 	_, err := retry.Do(ctx, retry.Outage, func() (struct{}, error) {
-		err := f.client.Receive(ctx, f.client.B().Subscribe().Channel(pricesChannel).Build(), func(msg rueidis.PubSubMessage) {
+		client, err := f.clients.Client(ctx)
+		if err != nil { // a watcher of the meantime could miss what is written before the subscription
+			f.hub.DropAll()
+			return struct{}{}, err
+		}
+		err = client.Receive(ctx, client.B().Subscribe().Channel(pricesChannel).Build(), func(msg rueidis.PubSubMessage) {
 			stock, change, err := decodeChange(msg.Message)
 			if err != nil {
 				f.log.Warn("ignoring a malformed price change", "channel", msg.Channel, "error", err)
@@ -79,20 +88,13 @@ func (f *PriceFeed) Run(ctx context.Context) error {
 }
 
 // changeJSON is the message of one write of a stock's latest day: the
-// stock, the day, and the minutes it changed, each as the stream sends it.
-// Writes of earlier days publish nothing.
+// stock, the day, and the minutes it changed, each as the stream sends it
+// (pricefeed.Minute, with its day again). Writes of earlier days publish
+// nothing.
 type changeJSON struct {
-	Stock   string       `json:"stock"`
-	Date    string       `json:"date"`
-	Minutes []minuteJSON `json:"minutes"`
-}
-
-type minuteJSON struct {
-	Time  string `json:"time"`
-	Price int64  `json:"price"`
-	Open  int64  `json:"open"`
-	High  int64  `json:"high"`
-	Low   int64  `json:"low"`
+	Stock   string             `json:"stock"`
+	Date    string             `json:"date"`
+	Minutes []pricefeed.Minute `json:"minutes"`
 }
 
 // encodeChange writes the message by hand: it is built once per stock per
@@ -100,7 +102,7 @@ type minuteJSON struct {
 // minutes.
 func encodeChange(stock string, change domain.DayChange) []byte {
 	name, _ := json.Marshal(stock) // a string always marshals
-	b := make([]byte, 0, 48+len(name)+len(change.Minutes)*72)
+	b := make([]byte, 0, 48+len(name)+len(change.Minutes)*90)
 	b = append(b, `{"stock":`...)
 	b = append(b, name...)
 	b = append(b, `,"date":"`...)
@@ -110,17 +112,7 @@ func encodeChange(stock string, change domain.DayChange) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"time":"`...)
-		b = m.Minute.AppendDigits(b)
-		b = append(b, `","price":`...)
-		b = strconv.AppendInt(b, m.Close, 10)
-		b = append(b, `,"open":`...)
-		b = strconv.AppendInt(b, m.Open, 10)
-		b = append(b, `,"high":`...)
-		b = strconv.AppendInt(b, m.High, 10)
-		b = append(b, `,"low":`...)
-		b = strconv.AppendInt(b, m.Low, 10)
-		b = append(b, '}')
+		b = pricefeed.AppendMinute(b, change.Day, m)
 	}
 	return append(b, "]}"...)
 }
@@ -136,11 +128,9 @@ func decodeChange(msg string) (string, domain.DayChange, error) {
 	}
 	out := domain.DayChange{Day: day, Minutes: make([]domain.MinuteCandle, len(c.Minutes))}
 	for i, m := range c.Minutes {
-		at, err := domain.ParseTimeOfDay(m.Time)
-		if err != nil {
+		if out.Minutes[i], err = m.Candle(); err != nil {
 			return "", domain.DayChange{}, err
 		}
-		out.Minutes[i] = domain.MinuteCandle{Minute: at, Open: m.Open, High: m.High, Low: m.Low, Close: m.Price}
 	}
 	return c.Stock, out, nil
 }

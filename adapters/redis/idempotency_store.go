@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	_ "embed"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -19,26 +18,13 @@ var _ ports.IdempotencyStore = (*IdempotencyStore)(nil)
 // (stockd:idem:{user}:key), and an index of the user's reservations in
 // flight (stockd:inflight:{user}, by reservation time) for the settler.
 type IdempotencyStore struct {
-	client rueidis.Client
+	clients clientSource
 }
 
-// NewIdempotencyStore returns a store on client.
+// NewIdempotencyStore returns a store on client (see also Connector).
 func NewIdempotencyStore(client rueidis.Client) *IdempotencyStore {
-	return &IdempotencyStore{client: client}
+	return &IdempotencyStore{clients: connected{client}}
 }
-
-var (
-	//go:embed lua/reserve.lua
-	reserveLua string
-	//go:embed lua/finish.lua
-	finishLua string
-	//go:embed lua/free.lua
-	freeLua string
-
-	reserveScript = rueidis.NewLuaScript(reserveLua)
-	finishScript  = rueidis.NewLuaScript(finishLua)
-	freeScript    = rueidis.NewLuaScript(freeLua)
-)
 
 // idempotencyJSON is a record: a reservation (OrderKey set, no Order) or
 // an outcome (Order set, no OrderKey). The scripts decode it (cjson) to
@@ -61,7 +47,11 @@ func (s *IdempotencyStore) Reserve(ctx context.Context, r ports.Reservation, ttl
 	}
 	keys := []string{idemKeyOf(r.User, r.Key), inflightKeyOf(r.User)}
 	args := []string{string(mine), strconv.FormatInt(ttl.Milliseconds(), 10), strconv.FormatInt(r.ReservedAt.UnixMilli(), 10), r.Key}
-	prev, err := reserveScript.Exec(ctx, s.client, keys, args).AsBytes()
+	client, err := s.clients.Client(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reserve idempotency key: %w", err)
+	}
+	prev, err := reserveScript.Exec(ctx, client, keys, args).AsBytes()
 	if rueidis.IsRedisNil(err) {
 		return nil, nil // reserved
 	}
@@ -104,7 +94,11 @@ func (s *IdempotencyStore) Release(ctx context.Context, user, key, orderKey stri
 func (s *IdempotencyStore) finish(ctx context.Context, user, key, orderKey, record string, ttl time.Duration) error {
 	keys := []string{idemKeyOf(user, key), inflightKeyOf(user)}
 	args := []string{record, strconv.FormatInt(ttl.Milliseconds(), 10), key, orderKey}
-	if err := finishScript.Exec(ctx, s.client, keys, args).Error(); err != nil {
+	client, err := s.clients.Client(ctx)
+	if err != nil {
+		return fmt.Errorf("finish idempotency key: %w", err)
+	}
+	if err := finishScript.Exec(ctx, client, keys, args).Error(); err != nil {
 		return fmt.Errorf("finish idempotency key: %w", translate(err))
 	}
 	return nil
@@ -113,7 +107,11 @@ func (s *IdempotencyStore) finish(ctx context.Context, user, key, orderKey, reco
 // InFlight scans every node for the in-flight indexes and reads the
 // reservations made before reservedBefore.
 func (s *IdempotencyStore) InFlight(ctx context.Context, reservedBefore time.Time) ([]ports.Reservation, error) {
-	indexes, err := scanKeys(ctx, s.client, inflightPrefix+"*", "zset")
+	client, err := s.clients.Client(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find reserved idempotency keys: %w", err)
+	}
+	indexes, err := scanKeys(ctx, client, inflightPrefix+"*", "zset")
 	if err != nil {
 		return nil, fmt.Errorf("find reserved idempotency keys: %w", err)
 	}
@@ -124,7 +122,7 @@ func (s *IdempotencyStore) InFlight(ctx context.Context, reservedBefore time.Tim
 		if !ok {
 			continue
 		}
-		keys, err := s.client.Do(ctx, s.client.B().Zrangebyscore().Key(index).Min("-inf").Max(before).Build()).AsStrSlice()
+		keys, err := client.Do(ctx, client.B().Zrangebyscore().Key(index).Min("-inf").Max(before).Build()).AsStrSlice()
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", index, translate(err))
 		}
@@ -133,9 +131,9 @@ func (s *IdempotencyStore) InFlight(ctx context.Context, reservedBefore time.Tim
 		}
 		cmds := make(rueidis.Commands, len(keys))
 		for i, k := range keys {
-			cmds[i] = s.client.B().Get().Key(idemKeyOf(user, k)).Build()
+			cmds[i] = client.B().Get().Key(idemKeyOf(user, k)).Build()
 		}
-		for i, res := range s.client.DoMulti(ctx, cmds...) {
+		for i, res := range client.DoMulti(ctx, cmds...) {
 			raw, err := res.AsBytes()
 			if rueidis.IsRedisNil(err) {
 				continue // expired
@@ -162,7 +160,11 @@ func (s *IdempotencyStore) InFlight(ctx context.Context, reservedBefore time.Tim
 // Free is one script in the user's slot (lua/free.lua).
 func (s *IdempotencyStore) Free(ctx context.Context, r ports.Reservation) (bool, error) {
 	keys := []string{idemKeyOf(r.User, r.Key), inflightKeyOf(r.User), pendingKeyOf(r.User)}
-	n, err := freeScript.Exec(ctx, s.client, keys, []string{r.Key, r.OrderKey}).AsInt64()
+	client, err := s.clients.Client(ctx)
+	if err != nil {
+		return false, fmt.Errorf("free idempotency key: %w", err)
+	}
+	n, err := freeScript.Exec(ctx, client, keys, []string{r.Key, r.OrderKey}).AsInt64()
 	if err != nil {
 		return false, fmt.Errorf("free idempotency key: %w", translate(err))
 	}

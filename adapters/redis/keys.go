@@ -1,10 +1,7 @@
 package redis
 
 import (
-	_ "embed"
 	"strings"
-
-	"github.com/redis/rueidis"
 )
 
 // The service's own keys. Each carries its user's name as a hash tag, so
@@ -33,18 +30,3 @@ func userOf(k, prefix string) (string, bool) {
 	}
 	return strings.CutSuffix(rest, "}")
 }
-
-var (
-	//go:embed lua/user.lua
-	userLua string
-	//go:embed lua/debit.lua
-	debitLua string
-	//go:embed lua/set_credit.lua
-	setCreditLua string
-)
-
-// The credit scripts, each with the user-record helpers in front.
-var (
-	debitScript     = rueidis.NewLuaScript(userLua + debitLua)
-	setCreditScript = rueidis.NewLuaScript(userLua + setCreditLua)
-)

@@ -2,7 +2,6 @@ package redis
 
 import (
 	"crypto/sha1"
-	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -68,11 +67,6 @@ const pricesChannel = "stockd:prices"
 // (a dropped connection empties the cache).
 const cacheTTL = time.Minute
 
-//go:embed lua/price_merge.lua
-var priceMergeLua string
-
-var mergeScript = rueidis.NewLuaScript(priceMergeLua)
-
 // PriceStoreOption configures a PriceStore.
 type PriceStoreOption func(*priceConfig)
 
@@ -113,16 +107,20 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
-// NewPriceStore returns a store on client.
+// NewPriceStore returns a store on client (see also Connector).
 func NewPriceStore(client rueidis.Client, opts ...PriceStoreOption) *PriceStore {
+	return newPriceStore(connected{client}, opts)
+}
+
+func newPriceStore(clients clientSource, opts []PriceStoreOption) *PriceStore {
 	cfg := priceConfig{zone: time.UTC, keepDays: DefaultHistoryDays, clock: systemClock{}}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	cache := newSeriesCache()
 	return &PriceStore{
-		priceWriter: &priceWriter{client: client, cfg: cfg, cache: cache, known: map[string]*storedSeries{}},
-		priceReader: &priceReader{client: client, cfg: cfg, cache: cache},
+		priceWriter: &priceWriter{clients: clients, cfg: cfg, cache: cache, known: map[string]*storedSeries{}},
+		priceReader: &priceReader{clients: clients, cfg: cfg, cache: cache},
 	}
 }
 

@@ -20,24 +20,24 @@ import (
 // written by another process what a call returns once the invalidation
 // arrives.
 type priceReader struct {
-	client rueidis.Client
-	cfg    priceConfig
-	cache  *seriesCache
+	clients clientSource
+	cfg     priceConfig
+	cache   *seriesCache
 }
 
 // readLatest reads stock's latest series, stockd:last and stockd:last-of
 // through the client-side cache, with any more cached reads of the same
-// stock's keys; raw is nil when the stock has no series.
-func (r *priceReader) readLatest(ctx context.Context, stock string, more ...rueidis.Cacheable) (raw *string, last, lastOf string, rest []rueidis.RedisResult, err error) {
+// stock's keys (built by client); raw is nil when the stock has no series.
+func (r *priceReader) readLatest(ctx context.Context, client rueidis.Client, stock string, more ...rueidis.Cacheable) (raw *string, last, lastOf string, rest []rueidis.RedisResult, err error) {
 	cmds := make([]rueidis.CacheableTTL, 0, 3+len(more))
 	cmds = append(cmds,
-		rueidis.CT(r.client.B().Get().Key(stock).Cache(), cacheTTL),
-		rueidis.CT(r.client.B().Get().Key(latestKey(stock)).Cache(), cacheTTL),
-		rueidis.CT(r.client.B().Get().Key(latestOfKey(stock)).Cache(), cacheTTL))
+		rueidis.CT(client.B().Get().Key(stock).Cache(), cacheTTL),
+		rueidis.CT(client.B().Get().Key(latestKey(stock)).Cache(), cacheTTL),
+		rueidis.CT(client.B().Get().Key(latestOfKey(stock)).Cache(), cacheTTL))
 	for _, c := range more {
 		cmds = append(cmds, rueidis.CT(c, cacheTTL))
 	}
-	rs := r.client.DoMultiCache(ctx, cmds...)
+	rs := client.DoMultiCache(ctx, cmds...)
 	var vals [3]string
 	for i, res := range rs[:3] {
 		v, err := res.ToString()
@@ -78,7 +78,11 @@ func (r *priceReader) parse(stock, raw string) (seriesEntry, error) {
 // deleted has no quote, whatever stockd:last still says; one someone else
 // wrote is judged by its own last minute.
 func (r *priceReader) Latest(ctx context.Context, stock string) (domain.Quote, bool, error) {
-	raw, last, lastOf, _, err := r.readLatest(ctx, stock)
+	client, err := r.clients.Client(ctx)
+	if err != nil {
+		return domain.Quote{}, false, fmt.Errorf("read prices of %s: %w", stock, err)
+	}
+	raw, last, lastOf, _, err := r.readLatest(ctx, client, stock)
 	if err != nil || raw == nil {
 		return domain.Quote{}, false, err
 	}
@@ -91,8 +95,12 @@ func (r *priceReader) Latest(ctx context.Context, stock string) (domain.Quote, b
 
 // Series returns the series of stock on day (the latest day for zero).
 func (r *priceReader) Series(ctx context.Context, stock string, day domain.Day) (domain.MinuteSeries, error) {
+	client, err := r.clients.Client(ctx)
+	if err != nil {
+		return domain.MinuteSeries{}, fmt.Errorf("read prices of %s: %w", stock, err)
+	}
 	if day.IsZero() {
-		raw, err := r.client.DoCache(ctx, r.client.B().Get().Key(stock).Cache(), cacheTTL).ToString()
+		raw, err := client.DoCache(ctx, client.B().Get().Key(stock).Cache(), cacheTTL).ToString()
 		if rueidis.IsRedisNil(err) {
 			return domain.NewPriceHistory().Series(), nil
 		}
@@ -101,9 +109,9 @@ func (r *priceReader) Series(ctx context.Context, stock string, day domain.Day) 
 		}
 		return r.latestSeries(stock, raw)
 	}
-	rs := r.client.DoMultiCache(ctx,
-		rueidis.CT(r.client.B().Get().Key(stock).Cache(), cacheTTL),
-		rueidis.CT(r.client.B().Get().Key(dayKey(stock, day)).Cache(), cacheTTL))
+	rs := client.DoMultiCache(ctx,
+		rueidis.CT(client.B().Get().Key(stock).Cache(), cacheTTL),
+		rueidis.CT(client.B().Get().Key(dayKey(stock, day)).Cache(), cacheTTL))
 	var vals [2]*string
 	for i, res := range rs {
 		v, err := res.ToString()
@@ -154,8 +162,12 @@ func (r *priceReader) latestSeries(stock, raw string) (domain.MinuteSeries, erro
 // listed until its key expires; an earlier day's key that someone else
 // deleted is listed until then too.
 func (r *priceReader) Days(ctx context.Context, stock string) ([]domain.Day, error) {
-	raw, last, lastOf, rest, err := r.readLatest(ctx, stock,
-		r.client.B().Zrange().Key(daysKey(stock)).Min("0").Max("-1").Withscores().Cache())
+	client, err := r.clients.Client(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read days of %s: %w", stock, err)
+	}
+	raw, last, lastOf, rest, err := r.readLatest(ctx, client, stock,
+		client.B().Zrange().Key(daysKey(stock)).Min("0").Max("-1").Withscores().Cache())
 	if err != nil {
 		return nil, err
 	}

@@ -22,9 +22,9 @@ import (
 // Earlier days are read when a batch touches them (a late tick, a day
 // rollover): rarely, and not worth their memory.
 type priceWriter struct {
-	client rueidis.Client
-	cfg    priceConfig
-	cache  *seriesCache // the reader's, told of every latest series written
+	clients clientSource
+	cfg     priceConfig
+	cache   *seriesCache // the reader's, told of every latest series written
 
 	mu    sync.Mutex
 	known map[string]*storedSeries
@@ -116,12 +116,16 @@ func (w *priceWriter) refresh(ctx context.Context, stocks []string) error {
 
 // read GETs keys in one pipelined round and parses them.
 func (w *priceWriter) read(ctx context.Context, keys []string) ([]*storedSeries, error) {
+	client, err := w.clients.Client(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read prices: %w", err)
+	}
 	cmds := make(rueidis.Commands, len(keys))
 	for i, k := range keys {
-		cmds[i] = w.client.B().Get().Key(k).Build()
+		cmds[i] = client.B().Get().Key(k).Build()
 	}
 	out := make([]*storedSeries, len(keys))
-	for i, r := range w.client.DoMulti(ctx, cmds...) {
+	for i, r := range client.DoMulti(ctx, cmds...) {
 		raw, err := r.AsBytes()
 		if err != nil && !rueidis.IsRedisNil(err) {
 			return nil, fmt.Errorf("read prices %s: %w", keys[i], translate(err))
@@ -222,12 +226,16 @@ func (w *priceWriter) write(ctx context.Context, stocks []string, histories map[
 	if len(writes) == 0 {
 		return stale, nil
 	}
+	client, err := w.clients.Client(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("write prices: %w", err)
+	}
 	execs := make([]rueidis.LuaExec, len(writes))
 	for i, wr := range writes {
 		execs[i] = wr.exec
 	}
 	var written []string
-	for i, r := range mergeScript.ExecMulti(ctx, w.client, execs...) {
+	for i, r := range mergeScript.ExecMulti(ctx, client, execs...) {
 		ok, err := r.AsInt64()
 		if err != nil {
 			for _, wr := range writes { // their writes may or may not have happened
@@ -249,7 +257,7 @@ func (w *priceWriter) write(ctx context.Context, stocks []string, histories map[
 			written = append(written, wr.stock)
 		}
 	}
-	w.syncCache(ctx, written)
+	w.syncCache(ctx, client, written)
 	return stale, nil
 }
 
@@ -278,6 +286,10 @@ func (w *priceWriter) merged(stock string, before *storedSeries, batch domain.Da
 			digest := digestOf(raw)
 			q, _ := series.Quote()
 			args[1], args[2], args[3] = value, encodeQuote(q), digest
+			// Listed on every write that changes the latest series, watched
+			// or not: the writer cannot tell whether any process watches
+			// (see PriceFeed), and a listing costs one pass over a series
+			// that encodeSeries has just made anyway.
 			if change := domain.LatestChange(before.series, series); len(change.Minutes) > 0 {
 				args[4] = string(encodeChange(stock, change))
 			}
@@ -313,18 +325,18 @@ func (w *priceWriter) merged(stock string, before *storedSeries, batch domain.Da
 // wrote (a latest series, its quote, an earlier day, the index of days),
 // so that its next read sees its own write. Redis sends the invalidation
 // of a client's own write after the write's reply, on the connection that
-// wrote, which is the one its cache reads through (Open keeps one
+// wrote, which is the one its cache reads through (clientOption keeps one
 // connection per node); one more command to that node, answered after the
 // invalidation, means the client has processed it. Without this, a buy in the process that
 // just ingested could still be judged at the previous price. An error here
 // leaves the cache to the invalidation in flight, and is not the write's.
-func (w *priceWriter) syncCache(ctx context.Context, stocks []string) {
+func (w *priceWriter) syncCache(ctx context.Context, client rueidis.Client, stocks []string) {
 	if len(stocks) == 0 {
 		return
 	}
 	cmds := make(rueidis.Commands, len(stocks))
 	for i, stock := range stocks {
-		cmds[i] = w.client.B().Exists().Key(latestKey(stock)).Build()
+		cmds[i] = client.B().Exists().Key(latestKey(stock)).Build()
 	}
-	w.client.DoMulti(ctx, cmds...)
+	client.DoMulti(ctx, cmds...)
 }

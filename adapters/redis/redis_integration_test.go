@@ -229,38 +229,62 @@ func TestOutageFailsFastAndRecovers(t *testing.T) {
 	require.NoError(t, s.SetCredit(t.Context(), "user1", 10))
 }
 
-// TestOpenWhileDown: a client is returned when no seed answers, fails fast
-// while they do not, and works once one does, as a single server or as a
-// cluster.
+// TestOpenWhileDown: Open fails when no seed answers; a Connector is
+// made anyway, fails fast while no seed answers (dialling again only when
+// the retry policy says), and works once one does, without a restart.
 func TestOpenWhileDown(t *testing.T) {
-	addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
-	c, err := redis.Open([]string{addr})
+	srv := testenv.StartRedis(t)
+	srv.Stop()
+	_, err := redis.Open([]string{srv.Addr})
 	require.ErrorIs(t, err, ports.ErrUnavailable)
-	require.NotNil(t, c, "a client is returned so that a long-running command can start")
-	_, err = redis.NewCreditStore(c).Credit(t.Context(), "user1")
-	require.ErrorIs(t, err, ports.ErrUnavailable)
-	_, err = redis.NewCreditStore(c).PendingOrders(t.Context())
-	require.ErrorIs(t, err, ports.ErrUnavailable)
-	c.Close()
 
-	_, err = redis.Open([]string{"no-port"})
+	conn, err := redis.NewConnector([]string{srv.Addr})
+	require.NoError(t, err, "a connector is made so that a long-running command can start")
+	t.Cleanup(conn.Close)
+	credits := conn.CreditStore()
+	_, err = credits.Credit(t.Context(), "user1")
+	require.ErrorIs(t, err, ports.ErrUnavailable)
+	_, err = credits.PendingOrders(t.Context())
+	require.ErrorIs(t, err, ports.ErrUnavailable)
+	require.ErrorIs(t, conn.Ping(t.Context()), ports.ErrUnavailable)
+	_, err = conn.Client(t.Context())
+	require.ErrorIs(t, err, ports.ErrUnavailable)
+
+	srv.Restart(t)
+	require.Eventually(t, func() bool { return conn.Ping(t.Context()) == nil }, 10*time.Second, 20*time.Millisecond)
+	require.NoError(t, credits.SetCredit(t.Context(), "user1", 10))
+	credit, err := credits.Credit(t.Context(), "user1")
+	require.NoError(t, err)
+	assert.Equal(t, int64(10), credit)
+	first, err := conn.Client(t.Context())
+	require.NoError(t, err)
+	again, err := conn.Client(t.Context())
+	require.NoError(t, err)
+	assert.Same(t, first, again, "one client, built once")
+
+	conn.Close()
+	_, err = redis.NewConnector([]string{"no-port"})
 	require.Error(t, err)
-	_, err = redis.Open(nil)
+	_, err = redis.NewConnector(nil)
+	require.Error(t, err)
+	_, err = redis.Open([]string{"no-port"})
 	require.Error(t, err)
 }
 
-// TestOpenWhileDownThenCluster: the lazy client finds a cluster when one
+// TestOpenWhileDownThenCluster: a connector finds a cluster when one
 // comes up behind the seed it was given, and then routes by slot.
 func TestOpenWhileDownThenCluster(t *testing.T) {
 	seeds := testenv.RedisCluster(t)
 	p := testenv.StartProxy(t, seeds[0])
 	p.SetDown(true)
-	c, err := redis.Open([]string{p.Addr})
+	conn, err := redis.NewConnector([]string{p.Addr})
+	require.NoError(t, err)
+	t.Cleanup(conn.Close)
+	s := conn.CreditStore()
+	_, err = s.Credit(t.Context(), "user0")
 	require.ErrorIs(t, err, ports.ErrUnavailable)
-	t.Cleanup(c.Close)
 	p.SetDown(false)
-	s := redis.NewCreditStore(c)
-	require.Eventually(t, func() bool { return redis.Ping(t.Context(), c) == nil }, 10*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return conn.Ping(t.Context()) == nil }, 10*time.Second, 50*time.Millisecond)
 	for i := range 20 { // users on every master
 		user := "user" + strconv.Itoa(i)
 		require.NoError(t, s.SetCredit(t.Context(), user, 100))
@@ -271,6 +295,8 @@ func TestOpenWhileDownThenCluster(t *testing.T) {
 	pending, err := s.PendingOrders(t.Context())
 	require.NoError(t, err)
 	assert.Len(t, pending, 20, "pending orders are found on every master")
+	c, err := conn.Client(t.Context())
+	require.NoError(t, err)
 	assert.Equal(t, rueidis.ClientModeCluster, c.Mode())
 }
 

@@ -83,6 +83,13 @@ func TestChangeRoundTrip(t *testing.T) {
 	require.Error(t, err)
 	_, _, err = decodeChange(`{"stock":"a","minutes":[]}`)
 	require.Error(t, err, "a change says its day")
+
+	// A message of a writer from before the minutes carried their day too
+	// (a rolling deploy) still reads.
+	stock, got, err = decodeChange(`{"stock":"a","date":"2026-11-29","minutes":[{"time":"090000","price":5,"open":1,"high":9,"low":1}]}`)
+	require.NoError(t, err)
+	assert.Equal(t, "a", stock)
+	assert.Equal(t, domain.DayChange{Day: 20261129, Minutes: change.Minutes[:1]}, got)
 }
 
 // TestQuoteRoundTrip: stockd:last holds the day, the time of the closing

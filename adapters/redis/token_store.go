@@ -15,15 +15,19 @@ const tokenPref = "stockd:token:"
 
 // TokenStore keeps each token hash as a key whose value is the user.
 type TokenStore struct {
-	client rueidis.Client
+	clients clientSource
 }
 
-// NewTokenStore returns a store on client.
-func NewTokenStore(client rueidis.Client) *TokenStore { return &TokenStore{client: client} }
+// NewTokenStore returns a store on client (see also Connector).
+func NewTokenStore(client rueidis.Client) *TokenStore { return &TokenStore{clients: connected{client}} }
 
 // SaveToken records hash as user's.
 func (s *TokenStore) SaveToken(ctx context.Context, hash, user string) error {
-	if err := s.client.Do(ctx, s.client.B().Set().Key(tokenPref+hash).Value(user).Build()).Error(); err != nil {
+	client, err := s.clients.Client(ctx)
+	if err != nil {
+		return fmt.Errorf("save token: %w", err)
+	}
+	if err := client.Do(ctx, client.B().Set().Key(tokenPref+hash).Value(user).Build()).Error(); err != nil {
 		return fmt.Errorf("save token: %w", translate(err))
 	}
 	return nil
@@ -31,7 +35,11 @@ func (s *TokenStore) SaveToken(ctx context.Context, hash, user string) error {
 
 // TokenUser returns the owner of hash.
 func (s *TokenStore) TokenUser(ctx context.Context, hash string) (string, error) {
-	user, err := s.client.Do(ctx, s.client.B().Get().Key(tokenPref+hash).Build()).ToString()
+	client, err := s.clients.Client(ctx)
+	if err != nil {
+		return "", fmt.Errorf("read token: %w", err)
+	}
+	user, err := client.Do(ctx, client.B().Get().Key(tokenPref+hash).Build()).ToString()
 	if rueidis.IsRedisNil(err) {
 		return "", ports.ErrUnknownToken
 	}

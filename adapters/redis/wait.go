@@ -20,7 +20,7 @@ const WaitTimeout = time.Second
 // debitSHA is the SHA-1 of the debit script, for EVALSHA on a dedicated
 // connection (rueidis.Lua runs only on a whole client).
 var debitSHA = func() string {
-	sum := sha1.Sum([]byte(userLua + debitLua))
+	sum := sha1.Sum([]byte(debitLua))
 	return hex.EncodeToString(sum[:])
 }()
 
@@ -42,21 +42,25 @@ func (s *CreditStore) WaitForReplicas(n int) *CreditStore {
 // the same connection: WAIT counts the replicas that have every write of
 // its connection, so script and WAIT must share one.
 func (s *CreditStore) debit(ctx context.Context, keys, args []string) ([]string, error) {
+	client, err := s.clients.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if s.waitReplicas == 0 {
-		reply, err := debitScript.Exec(ctx, s.client, keys, args).AsStrSlice()
+		reply, err := debitScript.Exec(ctx, client, keys, args).AsStrSlice()
 		if err != nil {
 			return nil, writeFailed(err)
 		}
 		return reply, nil
 	}
 	var reply []string
-	err := s.client.Dedicated(func(c rueidis.DedicatedClient) error {
+	err = client.Dedicated(func(c rueidis.DedicatedClient) error {
 		wait := c.B().Wait().Numreplicas(int64(s.waitReplicas)).Timeout(WaitTimeout.Milliseconds()).Build()
 		res := c.DoMulti(ctx, c.B().Evalsha().Sha1(debitSHA).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build(), wait)
 		if err := res[0].Error(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
 			// First use on this server: send the script itself.
 			wait = c.B().Wait().Numreplicas(int64(s.waitReplicas)).Timeout(WaitTimeout.Milliseconds()).Build()
-			res = c.DoMulti(ctx, c.B().Eval().Script(userLua+debitLua).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build(), wait)
+			res = c.DoMulti(ctx, c.B().Eval().Script(debitLua).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build(), wait)
 		}
 		var err error
 		if reply, err = res[0].AsStrSlice(); err != nil {

@@ -90,25 +90,25 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 			return fail(fmt.Errorf("SEED_USERS: %w", err))
 		}
 	case config.PriceStoreRedis:
-		client, err := redis.Open(cfg.RedisAddrs)
-		if client == nil {
+		conn, err := redis.NewConnector(cfg.RedisAddrs)
+		if err != nil {
 			return fail(fmt.Errorf("REDIS_ADDR: %w", err))
 		}
-		st.closers = append(st.closers, client.Close)
-		if err != nil {
+		st.closers = append(st.closers, conn.Close)
+		if _, err := conn.Client(ctx); err != nil {
 			if !longRunning {
 				return fail(err)
 			}
 			log.Warn("redis is unavailable; starting anyway and retrying", "addr", cfg.RedisAddrs, "error", err)
 		}
-		st.prices, st.credits, st.keys = redis.NewPriceStore(client, redis.WithTimezone(cfg.Location), redis.WithHistoryDays(cfg.HistoryDays)), redis.NewCreditStore(client).WaitForReplicas(cfg.RedisWaitReplicas), redis.NewIdempotencyStore(client)
-		feed := redis.NewPriceFeed(client, log)
+		st.prices, st.credits, st.keys = conn.PriceStore(redis.WithTimezone(cfg.Location), redis.WithHistoryDays(cfg.HistoryDays)), conn.CreditStore().WaitForReplicas(cfg.RedisWaitReplicas), conn.IdempotencyStore()
+		feed := conn.PriceFeed(log)
 		st.feed, st.runFeed = feed, feed.Run
-		st.tokens = redis.NewTokenStore(client)
+		st.tokens = conn.TokenStore()
 		st.newRateLimiter = func(limit int) (ports.RateLimiter, error) {
-			return redis.NewRateLimiter(client, limit, time.Second)
+			return conn.RateLimiter(limit, time.Second)
 		}
-		st.checks = append(st.checks, httpapi.Check{Name: "redis", Ping: func(ctx context.Context) error { return redis.Ping(ctx, client) }})
+		st.checks = append(st.checks, httpapi.Check{Name: "redis", Ping: conn.Ping})
 	}
 	switch cfg.OrderStore {
 	case config.OrderStoreMemory:

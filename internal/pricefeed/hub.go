@@ -1,4 +1,10 @@
-package memory
+// Package pricefeed holds what every price feed of the service shares: the
+// hub that fans the changes of stocks out to the watchers in one process
+// (the memory price store publishes into it directly, the Redis feed what
+// its one subscription receives), and the JSON of a changed minute, which
+// the Redis feed sends between processes and the HTTP stream to browsers.
+// It is a package of its own so that no adapter imports another.
+package pricefeed
 
 import (
 	"context"
@@ -8,7 +14,7 @@ import (
 	"stockd/ports"
 )
 
-var _ ports.PriceFeed = (*PriceFeed)(nil)
+var _ ports.PriceFeed = (*Hub)(nil)
 
 // WatchBuffer is how many writes a watcher may fall behind before it is
 // dropped: enough for a burst of batches, small enough that ten thousand
@@ -16,10 +22,9 @@ var _ ports.PriceFeed = (*PriceFeed)(nil)
 // copied per watcher).
 const WatchBuffer = 16
 
-// PriceFeed fans the changes of every stock out to the watchers in this
-// process. The memory price store publishes into it directly; the Redis
-// feed publishes what its one subscription receives.
-type PriceFeed struct {
+// Hub fans the changes of every stock out to the watchers in this
+// process.
+type Hub struct {
 	mu       sync.Mutex
 	watchers map[string]map[*watcher]struct{}
 }
@@ -29,14 +34,14 @@ type watcher struct {
 	stop    func() bool // unregisters the context hook
 }
 
-// NewPriceFeed returns a feed with no watchers.
-func NewPriceFeed() *PriceFeed {
-	return &PriceFeed{watchers: map[string]map[*watcher]struct{}{}}
+// NewHub returns a hub with no watchers.
+func NewHub() *Hub {
+	return &Hub{watchers: map[string]map[*watcher]struct{}{}}
 }
 
 // Watch registers a watcher of stock until ctx ends. It starts no
 // goroutine: the end of ctx unregisters the watcher through a context hook.
-func (f *PriceFeed) Watch(ctx context.Context, stock string) <-chan domain.DayChange {
+func (f *Hub) Watch(ctx context.Context, stock string) <-chan domain.DayChange {
 	w := &watcher{updates: make(chan domain.DayChange, WatchBuffer)}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -57,7 +62,7 @@ func (f *PriceFeed) Watch(ctx context.Context, stock string) <-chan domain.DayCh
 }
 
 // dropLocked closes w's channel and forgets it, if it is still watching.
-func (f *PriceFeed) dropLocked(stock string, w *watcher) {
+func (f *Hub) dropLocked(stock string, w *watcher) {
 	set := f.watchers[stock]
 	if _, ok := set[w]; !ok {
 		return
@@ -73,7 +78,7 @@ func (f *PriceFeed) dropLocked(stock string, w *watcher) {
 // watcher of it, without waiting: a watcher whose buffer is full is
 // dropped. A change without minutes is not sent. change.Minutes is shared
 // by every watcher and must not be changed afterwards.
-func (f *PriceFeed) Publish(stock string, change domain.DayChange) {
+func (f *Hub) Publish(stock string, change domain.DayChange) {
 	if len(change.Minutes) == 0 {
 		return
 	}
@@ -91,7 +96,7 @@ func (f *PriceFeed) Publish(stock string, change domain.DayChange) {
 
 // DropAll ends every watch: the feed may have missed changes, and each
 // watcher must read the series again.
-func (f *PriceFeed) DropAll() {
+func (f *Hub) DropAll() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for stock, set := range f.watchers {
@@ -104,7 +109,7 @@ func (f *PriceFeed) DropAll() {
 
 // Watching reports whether anyone watches stock, so that a publisher can
 // skip computing changes nobody reads.
-func (f *PriceFeed) Watching(stock string) bool {
+func (f *Hub) Watching(stock string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.watchers[stock]) > 0
@@ -112,7 +117,7 @@ func (f *PriceFeed) Watching(stock string) bool {
 
 // Watchers is the number of watchers of every stock, for metrics and
 // tests.
-func (f *PriceFeed) Watchers() int {
+func (f *Hub) Watchers() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0

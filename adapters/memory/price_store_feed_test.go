@@ -1,0 +1,40 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"stockd/adapters/memory"
+	"stockd/domain"
+)
+
+// TestStorePublishesChanges: the memory store tells its feed the minutes a
+// merge changed in the latest day, with the day; nothing when a merge
+// changes nothing or only an earlier day; a new day's every minute.
+func TestStorePublishesChanges(t *testing.T) {
+	const d1, d2 domain.Day = 20260302, 20260303
+	s := memory.NewPriceStore()
+	ch := s.Feed().Watch(t.Context(), "stock1")
+	b := domain.NewTickBatch()
+	b.Add(domain.Tick{Stock: "stock1", Day: d1, At: 9 * 3600, Price: 10})
+	b.Add(domain.Tick{Stock: "stock1", Day: d1, At: 9*3600 + 125, Price: 12})
+	require.NoError(t, s.Merge(t.Context(), b.Histories()))
+	got := <-ch
+	assert.Equal(t, d1, got.Day)
+	require.Len(t, got.Minutes, 3)
+	assert.Equal(t, domain.MinuteCandle{Minute: 9*3600 + 60, Open: 10, High: 10, Low: 10, Close: 10}, got.Minutes[1])
+	require.NoError(t, s.Merge(t.Context(), b.Histories()))
+	assert.Empty(t, ch, "re-applying a batch changes nothing")
+
+	next := domain.NewTickBatch()
+	next.Add(domain.Tick{Stock: "stock1", Day: d2, At: 9 * 3600, Price: 10}) // equal to day 1's first minute, yet new
+	require.NoError(t, s.Merge(t.Context(), next.Histories()))
+	assert.Equal(t, domain.DayChange{Day: d2, Minutes: []domain.MinuteCandle{{Minute: 9 * 3600, Open: 10, High: 10, Low: 10, Close: 10}}}, <-ch)
+
+	late := domain.NewTickBatch()
+	late.Add(domain.Tick{Stock: "stock1", Day: d1, At: 10 * 3600, Price: 99})
+	require.NoError(t, s.Merge(t.Context(), late.Histories()))
+	assert.Empty(t, ch, "a late tick of an earlier day is not the latest day's change")
+}
