@@ -37,6 +37,6 @@ func registerDashboard(e *echo.Echo) {
 	}
 	e.GET("/", func(c echo.Context) error {
 		return c.HTMLBlob(http.StatusOK, index)
-	}, headers)
-	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(web.Files))), headers)
+	}, headers, etagged)
+	e.GET("/static/*", staticFiles("/static/", web.Files), headers, etagged)
 }

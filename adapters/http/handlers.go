@@ -1,9 +1,11 @@
 package http
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -54,6 +56,12 @@ func (h *handlers) buyStock(c echo.Context) error {
 	if err := authorizeUser(c, req.User); err != nil {
 		return err
 	}
+	keys := c.Request().Header.Values("Idempotency-Key")
+	if len(keys) > 1 {
+		// Taking the first would let a proxy that kept another one see a
+		// different request than the service did.
+		return fail(probBadKey, "send one Idempotency-Key header, not several", nil)
+	}
 	key := c.Request().Header.Get("Idempotency-Key")
 	if len(key) > maxIdempotencyKey {
 		return fail(probBadKey, "", nil)
@@ -91,7 +99,7 @@ func (h *handlers) listOrders(c echo.Context) error {
 		q.User = user
 	}
 	if s := c.QueryParam("limit"); s != "" {
-		n, err := strconv.Atoi(s)
+		n, err := pageSize(s)
 		if err != nil {
 			return fail(probBadLimit, "", err)
 		}
@@ -121,6 +129,19 @@ func (h *handlers) listOrders(c echo.Context) error {
 		resp.Next = &s
 	}
 	return c.JSON(http.StatusOK, resp)
+}
+
+// errNotDigits is a number written other than as plain decimal digits.
+var errNotDigits = errors.New("not plain decimal digits")
+
+// pageSize reads limit as plain decimal digits only: strconv.Atoi also
+// takes "+5", and a value one parser takes and another refuses is how a
+// cache or proxy and the service come to disagree.
+func pageSize(s string) (int, error) {
+	if len(s) > 7 || strings.Trim(s, "0123456789") != "" {
+		return 0, errNotDigits
+	}
+	return strconv.Atoi(s)
 }
 
 type userResponse struct {

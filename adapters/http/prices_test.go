@@ -29,7 +29,7 @@ type priceServer struct {
 	handler http.Handler
 }
 
-func newPriceServer(t *testing.T, ping time.Duration) *priceServer {
+func newPriceServer(t *testing.T, ping time.Duration, opts ...func(*httpapi.Deps)) *priceServer {
 	t.Helper()
 	stocks, err := domain.NewStocks([]string{"stock1", "stock2"})
 	require.NoError(t, err)
@@ -48,10 +48,14 @@ func newPriceServer(t *testing.T, ping time.Duration) *priceServer {
 	require.NoError(t, err)
 	watch, err := app.NewWatchPrices(stocks, prices, prices.Feed())
 	require.NoError(t, err)
-	return &priceServer{prices: prices, handler: httpapi.NewHandler(httpapi.Deps{
+	deps := httpapi.Deps{
 		GetPrices: get, ListStocks: list, WatchPrices: watch, StreamPing: ping,
 		Registry: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})}
+	}
+	for _, o := range opts {
+		o(&deps)
+	}
+	return &priceServer{prices: prices, handler: httpapi.NewHandler(deps)}
 }
 
 func (s *priceServer) get(t *testing.T, target string) *httptest.ResponseRecorder {
@@ -103,8 +107,8 @@ func TestPricesWithCandlesAndWindow(t *testing.T) {
 }
 
 // sseEvent is one Server-Sent Event: its name (empty for a comment) and
-// its data.
-type sseEvent struct{ name, data string }
+// its data, or the reconnection delay of a retry field.
+type sseEvent struct{ name, data, retry string }
 
 // readEvents reads a stream's events into a channel until the body ends.
 func readEvents(body io.Reader) <-chan sseEvent {
@@ -126,6 +130,8 @@ func readEvents(body io.Reader) <-chan sseEvent {
 				ev.name = strings.TrimPrefix(line, "event: ")
 			case strings.HasPrefix(line, "data: "):
 				ev.data = strings.TrimPrefix(line, "data: ")
+			case strings.HasPrefix(line, "retry: "):
+				ev.retry = strings.TrimPrefix(line, "retry: ")
 			}
 		}
 	}()

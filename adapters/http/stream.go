@@ -47,6 +47,9 @@ func (p *priceHandlers) stream(c echo.Context) error {
 	h.Set(echo.HeaderCacheControl, "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx would buffer the events
 	res.WriteHeader(http.StatusOK)
+	if c.Request().Method == http.MethodHead {
+		return nil // the headers a GET would get, and no stream
+	}
 
 	send := func(b []byte) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteWait))
@@ -66,6 +69,9 @@ func (p *priceHandlers) stream(c echo.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
+			if streamEnded(ctx) {
+				send(reconnectHint())
+			}
 			return nil
 		case <-ping.C:
 			if !send([]byte(": ping\n\n")) {

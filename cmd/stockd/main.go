@@ -227,7 +227,8 @@ func newHandler(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus
 	deps := httpapi.Deps{
 		BuyStock: buy, ListOrders: list, GetPrices: prices, GetUser: users, RateLimit: cfg.RateLimit,
 		CursorKey: []byte(cfg.CursorSecret), CursorSecret: st.cursorSecret, CORSOrigins: cfg.CORSOrigins,
-		ListStocks: stocks, WatchPrices: watch,
+		ListStocks: stocks, WatchPrices: watch, Draining: draining,
+		StreamLimitPerClient: cfg.StreamLimitPerClient, StreamLimit: httpapi.StreamCapacity(cfg.StreamLimit, log),
 		Checks: slices.Concat(st.checks, []httpapi.Check{draining.Check()}), Registry: reg, Logger: log,
 	}
 	if cfg.Auth == config.AuthTokens {
