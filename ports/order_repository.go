@@ -9,7 +9,7 @@ import (
 
 //go:generate go tool mockgen -destination=portsmock/order_repository.go -package=portsmock stockd/ports OrderRepository
 
-// ErrOrderNotFound reports an order key the repository does not hold.
+// ErrOrderNotFound reports an order key or id the repository does not hold.
 var ErrOrderNotFound = errors.New("order not found")
 
 // OrderRepository keeps judged orders.
@@ -22,4 +22,7 @@ type OrderRepository interface {
 	List(ctx context.Context, q domain.OrderQuery) ([]domain.Order, error)
 	// ByKey returns the order saved under key, or ErrOrderNotFound.
 	ByKey(ctx context.Context, key string) (domain.Order, error)
+	// ByID returns the order with id, or ErrOrderNotFound (see
+	// OrderFinder).
+	ByID(ctx context.Context, id int64) (domain.Order, error)
 }

@@ -91,6 +91,8 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 	require.NoError(t, err)
 	list, err := app.NewListOrders(f.orders, clock, time.UTC)
 	require.NoError(t, err)
+	getOrder, err := app.NewGetOrder(f.orders, clock, time.UTC)
+	require.NoError(t, err)
 	get, err := app.NewGetPrices(stocks, f.prices)
 	require.NoError(t, err)
 	users, err := app.NewGetUser(stocks, f.credits)
@@ -104,7 +106,7 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 	f.tokens.lookups.Store(0)
 
 	deps := httpapi.Deps{
-		BuyStock: buy, ListOrders: list, GetPrices: get, GetUser: users,
+		BuyStock: buy, ListOrders: list, GetOrder: getOrder, GetPrices: get, GetUser: users,
 		RateLimit: o.rateLimit, CursorKey: o.cursorKey, CORSOrigins: o.cors,
 		Registry: f.reg, Logger: slog.New(slog.NewJSONHandler(f.logs, nil)),
 		Checks: []httpapi.Check{{Name: "prices", Ping: func(context.Context) error { return nil }}},

@@ -32,6 +32,7 @@ type Check struct {
 type Deps struct {
 	BuyStock   *app.BuyStock
 	ListOrders *app.ListOrders
+	GetOrder   *app.GetOrder
 	GetPrices  *app.GetPrices
 	GetUser    *app.GetUser
 	Tokens     *app.Tokens // nil when AUTH=off
@@ -72,7 +73,7 @@ type Deps struct {
 // operations routes.
 func NewHandler(d Deps) *echo.Echo {
 	e, m := newRouter(d.Checks, d.Registry, d.Logger, d.CORSOrigins)
-	h := &handlers{buy: d.BuyStock, list: d.ListOrders, users: d.GetUser,
+	h := &handlers{buy: d.BuyStock, list: d.ListOrders, get: d.GetOrder, users: d.GetUser,
 		cursors: cursorCodecsOf(d), orders: newOrdersCounter(d.Registry)}
 	p := newPriceHandlers(d)
 	// The guard is set per route: a group-wide middleware would make Echo
@@ -80,6 +81,7 @@ func NewHandler(d Deps) *echo.Echo {
 	guard := newGuard(d.Tokens, d.RateLimit, time.Now).middleware
 	e.POST("/api/buy-stock", h.buyStock, guard)
 	e.GET("/api/orders", h.listOrders, guard)
+	e.GET("/api/orders/:id", h.getOrder, guard)
 	e.GET("/api/users/:user", h.getUser, guard)
 	e.GET("/api/stocks", p.listStocks, guard)
 	e.GET("/api/stocks/:stock/prices", p.stockPrices, guard, etagged)
@@ -122,7 +124,7 @@ func newRouter(checks []Check, reg *prometheus.Registry, log *slog.Logger, corsO
 			AllowOrigins:  corsOrigins,
 			AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost},
 			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "Idempotency-Key", echo.HeaderXRequestID},
-			ExposeHeaders: []string{echo.HeaderXRequestID, "Retry-After"},
+			ExposeHeaders: []string{echo.HeaderXRequestID, "Retry-After", echo.HeaderLocation, "Link", "ETag"},
 			MaxAge:        600,
 		}))
 	}

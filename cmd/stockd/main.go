@@ -221,11 +221,12 @@ func newHandler(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus
 	users, err4 := app.NewGetUser(cfg.Stocks, st.credits)
 	stocks, err5 := app.NewListStocks(cfg.Stocks, st.prices)
 	watch, err6 := app.NewWatchPrices(cfg.Stocks, st.prices, st.feed)
-	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
+	get, err7 := app.NewGetOrder(st.orders, st.clock, cfg.Location)
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil {
 		return nil, err
 	}
 	deps := httpapi.Deps{
-		BuyStock: buy, ListOrders: list, GetPrices: prices, GetUser: users, RateLimit: cfg.RateLimit,
+		BuyStock: buy, ListOrders: list, GetOrder: get, GetPrices: prices, GetUser: users, RateLimit: cfg.RateLimit,
 		CursorKey: []byte(cfg.CursorSecret), CursorSecret: st.cursorSecret, CORSOrigins: cfg.CORSOrigins,
 		ListStocks: stocks, WatchPrices: watch, Draining: draining,
 		StreamLimitPerClient: cfg.StreamLimitPerClient, StreamLimit: httpapi.StreamCapacity(cfg.StreamLimit, log),
