@@ -40,6 +40,8 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Empty(t, cfg.CursorSecret, "kept in the order store unless configured")
 	assert.Empty(t, cfg.DebugAddr, "pprof is off unless configured")
 	assert.Equal(t, 5*time.Second, cfg.ShutdownDelay)
+	assert.Equal(t, 32, cfg.StreamLimitPerClient)
+	assert.Equal(t, 10000, cfg.StreamLimit)
 
 	cfg, err = config.Parse(envOf(map[string]string{"AUTH": "tokens"}))
 	require.NoError(t, err)
@@ -50,12 +52,14 @@ func TestConfigParsesEveryValue(t *testing.T) {
 	t.Parallel()
 	cfg, err := config.Parse(envOf(map[string]string{
 		"PRICE_STORE": "Redis", "ORDER_STORE": "postgres", "PRICE_SOURCE": "KAFKA", "AUTH": "tokens", "LOG_LEVEL": "warn",
-		"REDIS_ADDR":     "10.0.0.1:7000, 10.0.0.2:7001,,10.0.0.3:7002",
-		"CORS_ORIGINS":   "https://app.example.com, http://localhost:5173",
-		"CURSOR_SECRET":  "0123456789abcdef0123",
-		"DEBUG_ADDR":     "127.0.0.1:6060",
-		"SHUTDOWN_DELAY": "0",
-		"RATE_LIMIT":     "7",
+		"REDIS_ADDR":              "10.0.0.1:7000, 10.0.0.2:7001,,10.0.0.3:7002",
+		"CORS_ORIGINS":            "https://app.example.com, http://localhost:5173",
+		"CURSOR_SECRET":           "0123456789abcdef0123",
+		"DEBUG_ADDR":              "127.0.0.1:6060",
+		"SHUTDOWN_DELAY":          "0",
+		"RATE_LIMIT":              "7",
+		"STREAM_LIMIT_PER_CLIENT": "4",
+		"STREAM_LIMIT":            "500",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, config.PriceStoreRedis, cfg.PriceStore)
@@ -69,6 +73,8 @@ func TestConfigParsesEveryValue(t *testing.T) {
 	assert.Equal(t, "127.0.0.1:6060", cfg.DebugAddr)
 	assert.Equal(t, time.Duration(0), cfg.ShutdownDelay, "0 stops at once")
 	assert.Equal(t, 7, cfg.RateLimit)
+	assert.Equal(t, 4, cfg.StreamLimitPerClient)
+	assert.Equal(t, 500, cfg.StreamLimit)
 
 	cfg, err = config.Parse(envOf(map[string]string{"SHUTDOWN_DELAY": "1m30s"}))
 	require.NoError(t, err)
@@ -102,6 +108,10 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"STOCKS", "a,a"},
 		{"SEED_USERS", "user1:-5"},
 		{"RATE_LIMIT", "fast"},
+		{"STREAM_LIMIT_PER_CLIENT", "0"},
+		{"STREAM_LIMIT_PER_CLIENT", "many"},
+		{"STREAM_LIMIT", "-1"},
+		{"STREAM_LIMIT", "1e4"},
 	} {
 		_, err := config.Parse(envOf(map[string]string{tc.name: tc.value}))
 		require.Error(t, err, "%s=%s", tc.name, tc.value)
