@@ -108,7 +108,7 @@ func TestPricesWithCandlesAndWindow(t *testing.T) {
 
 // sseEvent is one Server-Sent Event: its name (empty for a comment) and
 // its data, or the reconnection delay of a retry field.
-type sseEvent struct{ name, data, retry string }
+type sseEvent struct{ name, data, retry, id string }
 
 // readEvents reads a stream's events into a channel until the body ends.
 func readEvents(body io.Reader) <-chan sseEvent {
@@ -130,6 +130,8 @@ func readEvents(body io.Reader) <-chan sseEvent {
 				ev.name = strings.TrimPrefix(line, "event: ")
 			case strings.HasPrefix(line, "data: "):
 				ev.data = strings.TrimPrefix(line, "data: ")
+			case strings.HasPrefix(line, "id: "):
+				ev.id = strings.TrimPrefix(line, "id: ")
 			case strings.HasPrefix(line, "retry: "):
 				ev.retry = strings.TrimPrefix(line, "retry: ")
 			}

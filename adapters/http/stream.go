@@ -59,11 +59,21 @@ func (p *priceHandlers) stream(c echo.Context) error {
 		return rc.Flush() == nil
 	}
 	// The series is sent and not kept: a stream held for hours holds only
-	// what its minute events need.
-	if !send(append(append([]byte("event: series\ndata: "), series...), "\n\n"...)) {
+	// what its minute events need. A client that resumes (Last-Event-ID)
+	// gets the minutes it missed instead, when they are few.
+	var ids eventIDs
+	var buf []byte
+	if missed, ok := resumeCandles(c.Request().Header.Get("Last-Event-ID"), w.Series); ok {
+		buf = ids.appendMinutes(buf, missed)
+	} else {
+		if n := w.Series.Len(); n > 0 {
+			buf = ids.appendID(buf, w.Series.Minutes[n-1])
+		}
+		buf = append(append(append(buf, "event: series\ndata: "...), series...), "\n\n"...)
+	}
+	if !send(buf) {
 		return nil
 	}
-	var buf []byte
 	ping := time.NewTicker(p.ping)
 	defer ping.Stop()
 	for {
@@ -79,12 +89,13 @@ func (p *priceHandlers) stream(c echo.Context) error {
 			}
 		case minutes, ok := <-w.Changes:
 			if !ok {
+				// The watch ends with ctx too, and may be seen first.
+				if streamEnded(ctx) {
+					send(reconnectHint())
+				}
 				return nil
 			}
-			buf = buf[:0]
-			for _, m := range minutes {
-				buf = appendMinuteEvent(buf, m)
-			}
+			buf = ids.appendMinutes(buf[:0], minutes)
 			if !send(buf) {
 				return nil
 			}
