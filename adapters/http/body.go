@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -31,6 +32,9 @@ func decodeBuyRequest(r *http.Request) (buyRequest, error) {
 	if err := requireJSON(r.Header.Get(echo.HeaderContentType)); err != nil {
 		return buyRequest{}, err
 	}
+	if err := requireIdentity(r.Header.Values(echo.HeaderContentEncoding)); err != nil {
+		return buyRequest{}, err
+	}
 	body := &recordingReader{r: http.MaxBytesReader(nil, r.Body, MaxBodyBytes)}
 	req, err := parseBuyRequest(body)
 	if body.err != nil {
@@ -43,6 +47,20 @@ func requireJSON(contentType string) error {
 	media, _, err := mime.ParseMediaType(contentType)
 	if err != nil || media != "application/json" {
 		return fail(probMediaType, "", nil)
+	}
+	return nil
+}
+
+// requireIdentity refuses a compressed body: the service decodes none, and
+// read as JSON a gzip body would be a misleading bad-body. 415 is what RFC
+// 9110 (15.5.16) names for an unsupported Content-Encoding.
+func requireIdentity(encodings []string) error {
+	for _, v := range encodings {
+		for _, e := range strings.Split(v, ",") {
+			if e = strings.TrimSpace(e); e != "" && !strings.EqualFold(e, "identity") {
+				return fail(probEncoding, "", nil)
+			}
+		}
 	}
 	return nil
 }

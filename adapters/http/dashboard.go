@@ -34,11 +34,11 @@ func registerDashboard(e *echo.Echo) {
 	}
 	e.GET("/", func(c echo.Context) error {
 		return c.HTMLBlob(http.StatusOK, index)
-	}, headers)
+	}, headers, etagged)
 	e.GET("/docs", func(c echo.Context) error {
 		return c.HTMLBlob(http.StatusOK, docs)
-	}, headers)
-	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(web.Files))), headers)
+	}, headers, etagged)
+	e.GET("/static/*", staticFiles("/static/", web.Files), headers, etagged)
 }
 
 func mustRead(name string) []byte {

@@ -34,34 +34,38 @@ const problemBase = "/problems/"
 // The kinds of problems. The detail texts never repeat error chains,
 // addresses or unbounded input.
 var (
-	probUnknownUser   = &problemType{"unknown-user", http.StatusUnprocessableEntity, "the user does not exist"}
-	probUnknownStock  = &problemType{"unknown-stock", http.StatusUnprocessableEntity, "the stock is not traded here"}
-	probBadQuantity   = &problemType{"bad-quantity", http.StatusUnprocessableEntity, "quantity must be an integer of at least 1"}
-	probBadBody       = &problemType{"bad-body", http.StatusBadRequest, "the body must be a JSON object with the fields user, stockname and quantity"}
-	probMediaType     = &problemType{"unsupported-media-type", http.StatusUnsupportedMediaType, "the body must be sent as Content-Type: application/json"}
-	probTooLarge      = &problemType{"body-too-large", http.StatusRequestEntityTooLarge, "the body is larger than 1 MiB"}
-	probBadKey        = &problemType{"bad-idempotency-key", http.StatusBadRequest, "Idempotency-Key must be at most 255 bytes"}
-	probKeyReused     = &problemType{"idempotency-key-reused", http.StatusUnprocessableEntity, "this Idempotency-Key was first used with another request; use a new key for a new request"}
-	probKeyInFlight   = &problemType{"idempotency-key-in-flight", http.StatusConflict, "the first request with this Idempotency-Key has not finished; retry with the same key and body after the Retry-After delay to get its outcome, and do not send the order under a new key unless you mean a second order"}
-	probNoPrice       = &problemType{"no-price", http.StatusConflict, "the stock has no price yet; retry once prices have been ingested"}
-	probStalePrice    = &problemType{"stale-price", http.StatusConflict, "the stock's latest price is older than the service accepts to buy at (MAX_PRICE_AGE); nothing was changed, retry once newer prices have been ingested"}
-	probDayNotFound   = &problemType{"day-not-found", http.StatusNotFound, "the stock has no prices of that trading day; GET /api/stocks/{stock}/days lists the days kept"}
-	probBadDate       = &problemType{"bad-date", http.StatusBadRequest, "date must be a real date written YYYY-MM-DD"}
-	probUnavailable   = &problemType{"store-unavailable", http.StatusServiceUnavailable, "a backing store is unavailable; nothing was changed, retry later"}
-	probOutcome       = &problemType{"outcome-unknown", http.StatusServiceUnavailable, "a backing store did not confirm the write, so the order may or may not have been taken; retry with the same Idempotency-Key to learn its outcome"}
-	probOrderPending  = &problemType{"order-pending", http.StatusServiceUnavailable, "the order was accepted and the credit debited; the order store is unavailable and the order will be recorded when it is back (retry with the same Idempotency-Key to get it)"}
-	probUnauthentic   = &problemType{"unauthenticated", http.StatusUnauthorized, "a valid bearer token is required: Authorization: Bearer <token>"}
-	probForbidden     = &problemType{"forbidden", http.StatusForbidden, "the token's user may act only for itself"}
-	probRateLimited   = &problemType{"rate-limited", http.StatusTooManyRequests, "too many requests: slow down and retry after the Retry-After delay"}
-	probBadCursor     = &problemType{"bad-cursor", http.StatusBadRequest, "cursor is not one this service gave out; pass the next of the previous page unchanged, or none for the first page"}
-	probBadLimit      = &problemType{"bad-limit", http.StatusBadRequest, "limit must be an integer from 1 to 1000"}
-	probBadQuery      = &problemType{"bad-query", http.StatusBadRequest, "the query string is malformed"}
-	probNotFound      = &problemType{"not-found", http.StatusNotFound, "no such resource"}
-	probMethod        = &problemType{"method-not-allowed", http.StatusMethodNotAllowed, "this method is not allowed here; the Allow header lists those that are"}
-	probTimeout       = &problemType{"timeout", http.StatusRequestTimeout, "the request body did not arrive in time"}
-	probInternal      = &problemType{"internal", http.StatusInternalServerError, "an internal error occurred; quote the request id when reporting it"}
-	problemTypes      = []*problemType{probUnknownUser, probUnknownStock, probBadQuantity, probBadBody, probMediaType, probTooLarge, probBadKey, probKeyReused, probKeyInFlight, probNoPrice, probStalePrice, probDayNotFound, probBadDate, probUnavailable, probOutcome, probOrderPending, probUnauthentic, probForbidden, probRateLimited, probBadCursor, probBadLimit, probBadQuery, probNotFound, probMethod, probTimeout, probInternal}
-	errMalformedQuery = errors.New("malformed query string")
+	probUnknownUser    = &problemType{"unknown-user", http.StatusUnprocessableEntity, "the user does not exist"}
+	probUnknownStock   = &problemType{"unknown-stock", http.StatusUnprocessableEntity, "the stock is not traded here"}
+	probBadQuantity    = &problemType{"bad-quantity", http.StatusUnprocessableEntity, "quantity must be an integer of at least 1"}
+	probBadBody        = &problemType{"bad-body", http.StatusBadRequest, "the body must be a JSON object with the fields user, stockname and quantity"}
+	probMediaType      = &problemType{"unsupported-media-type", http.StatusUnsupportedMediaType, "the body must be sent as Content-Type: application/json"}
+	probTooLarge       = &problemType{"body-too-large", http.StatusRequestEntityTooLarge, "the body is larger than 1 MiB"}
+	probBadKey         = &problemType{"bad-idempotency-key", http.StatusBadRequest, "Idempotency-Key must be at most 255 bytes"}
+	probKeyReused      = &problemType{"idempotency-key-reused", http.StatusUnprocessableEntity, "this Idempotency-Key was first used with another request; use a new key for a new request"}
+	probKeyInFlight    = &problemType{"idempotency-key-in-flight", http.StatusConflict, "the first request with this Idempotency-Key has not finished; retry with the same key and body after the Retry-After delay to get its outcome, and do not send the order under a new key unless you mean a second order"}
+	probNoPrice        = &problemType{"no-price", http.StatusConflict, "the stock has no price yet; retry once prices have been ingested"}
+	probStalePrice     = &problemType{"stale-price", http.StatusConflict, "the stock's latest price is older than the service accepts to buy at (MAX_PRICE_AGE); nothing was changed, retry once newer prices have been ingested"}
+	probDayNotFound    = &problemType{"day-not-found", http.StatusNotFound, "the stock has no prices of that trading day; GET /api/stocks/{stock}/days lists the days kept"}
+	probBadDate        = &problemType{"bad-date", http.StatusBadRequest, "date must be a real date written YYYY-MM-DD"}
+	probUnavailable    = &problemType{"store-unavailable", http.StatusServiceUnavailable, "a backing store is unavailable; nothing was changed, retry later"}
+	probOutcome        = &problemType{"outcome-unknown", http.StatusServiceUnavailable, "a backing store did not confirm the write, so the order may or may not have been taken; retry with the same Idempotency-Key to learn its outcome"}
+	probOrderPending   = &problemType{"order-pending", http.StatusServiceUnavailable, "the order was accepted and the credit debited; the order store is unavailable and the order will be recorded when it is back (retry with the same Idempotency-Key to get it)"}
+	probUnauthentic    = &problemType{"unauthenticated", http.StatusUnauthorized, "a valid bearer token is required: Authorization: Bearer <token>"}
+	probForbidden      = &problemType{"forbidden", http.StatusForbidden, "the token's user may act only for itself"}
+	probRateLimited    = &problemType{"rate-limited", http.StatusTooManyRequests, "too many requests: slow down and retry after the Retry-After delay"}
+	probBadCursor      = &problemType{"bad-cursor", http.StatusBadRequest, "cursor is not one this service gave out; pass the next of the previous page unchanged, or none for the first page"}
+	probBadLimit       = &problemType{"bad-limit", http.StatusBadRequest, "limit must be an integer from 1 to 1000"}
+	probBadQuery       = &problemType{"bad-query", http.StatusBadRequest, "the query string is malformed"}
+	probNotFound       = &problemType{"not-found", http.StatusNotFound, "no such resource"}
+	probMethod         = &problemType{"method-not-allowed", http.StatusMethodNotAllowed, "this method is not allowed here; the Allow header lists those that are"}
+	probTimeout        = &problemType{"timeout", http.StatusRequestTimeout, "the request body did not arrive in time"}
+	probInternal       = &problemType{"internal", http.StatusInternalServerError, "an internal error occurred; quote the request id when reporting it"}
+	probEncoding       = &problemType{"unsupported-content-encoding", http.StatusUnsupportedMediaType, "the body must be sent uncompressed, without Content-Encoding"}
+	probTooManyStreams = &problemType{"too-many-streams", http.StatusTooManyRequests, "this client has as many price streams open as it may (STREAM_LIMIT_PER_CLIENT); close one, or retry after the Retry-After delay"}
+	probStreamsFull    = &problemType{"streams-full", http.StatusServiceUnavailable, "the server has as many price streams open as it may (STREAM_LIMIT); retry after the Retry-After delay"}
+	probUnknownOrder   = &problemType{"unknown-order", http.StatusNotFound, "no order with this id is visible to the caller"}
+	problemTypes       = []*problemType{probUnknownUser, probUnknownStock, probBadQuantity, probBadBody, probMediaType, probTooLarge, probBadKey, probKeyReused, probKeyInFlight, probNoPrice, probStalePrice, probDayNotFound, probBadDate, probUnavailable, probOutcome, probOrderPending, probUnauthentic, probForbidden, probRateLimited, probBadCursor, probBadLimit, probBadQuery, probNotFound, probMethod, probTimeout, probInternal, probEncoding, probTooManyStreams, probStreamsFull, probUnknownOrder}
+	errMalformedQuery  = errors.New("malformed query string")
 )
 
 // sentinelProblems maps the errors of the inner layers to their kinds, in
@@ -209,7 +213,7 @@ func errorHandler(m *metrics) echo.HTTPErrorHandler {
 			return
 		}
 		kind, status, detail := problemOf(err)
-		if status == http.StatusServiceUnavailable {
+		if status == http.StatusServiceUnavailable && kind != probStreamsFull {
 			m.storeErrors.WithLabelValues(c.Path()).Inc()
 		}
 		if status == http.StatusServiceUnavailable || status == http.StatusConflict || status == http.StatusTooManyRequests {

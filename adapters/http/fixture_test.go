@@ -109,6 +109,8 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 	buy = buy.WithMaxPriceAge(o.maxPriceAge, time.UTC)
 	list, err := app.NewListOrders(f.orders, clock, time.UTC)
 	require.NoError(t, err)
+	getOrder, err := app.NewGetOrder(f.orders, clock, time.UTC)
+	require.NoError(t, err)
 	get, err := app.NewGetPrices(stocks, f.prices)
 	require.NoError(t, err)
 	days, err := app.NewListDays(stocks, f.prices)
@@ -126,7 +128,7 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 	f.tokens.lookups.Store(0)
 
 	deps := httpapi.Deps{
-		BuyStock: buy, ListOrders: list, GetPrices: get, GetUser: users, ListDays: days, ListStocks: quotes,
+		BuyStock: buy, ListOrders: list, GetOrder: getOrder, GetPrices: get, GetUser: users, ListDays: days, ListStocks: quotes,
 		CursorKey: o.cursorKey, CORSOrigins: o.cors,
 		Registry: f.reg, Logger: slog.New(slog.NewJSONHandler(f.logs, nil)),
 		Checks: []httpapi.Check{{Name: "prices", Ping: func(context.Context) error { return nil }}},

@@ -1,20 +1,24 @@
 package http
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"stockd/app"
 	"stockd/domain"
+	"stockd/ports"
 )
 
 type handlers struct {
 	buy     *app.BuyStock
 	list    *app.ListOrders
+	get     *app.GetOrder
 	users   *app.GetUser
 	cursors *cursorCodecs
 	orders  *orderMetrics
@@ -53,6 +57,12 @@ func (h *handlers) buyStock(c echo.Context) error {
 	if err := authorizeUser(c, req.User); err != nil {
 		return err
 	}
+	keys := c.Request().Header.Values("Idempotency-Key")
+	if len(keys) > 1 {
+		// Taking the first would let a proxy that kept another one see a
+		// different request than the service did.
+		return fail(probBadKey, "send one Idempotency-Key header, not several", nil)
+	}
 	key := c.Request().Header.Get("Idempotency-Key")
 	if len(key) > maxIdempotencyKey {
 		return fail(probBadKey, "", nil)
@@ -68,6 +78,8 @@ func (h *handlers) buyStock(c echo.Context) error {
 	if res.Order.Status() == domain.Accepted {
 		result = "Accept"
 	}
+	// The order is a resource of its own (RFC 9110 15.3.2).
+	c.Response().Header().Set(echo.HeaderLocation, orderPath(res.Order.ID()))
 	return c.JSON(http.StatusCreated, buyResponse{Result: result, Order: toOrderJSON(res.Order), Credit: res.Credit})
 }
 
@@ -90,7 +102,7 @@ func (h *handlers) listOrders(c echo.Context) error {
 		q.User = user
 	}
 	if s := c.QueryParam("limit"); s != "" {
-		n, err := strconv.Atoi(s)
+		n, err := pageSize(s)
 		if err != nil {
 			return fail(probBadLimit, "", err)
 		}
@@ -118,8 +130,51 @@ func (h *handlers) listOrders(c echo.Context) error {
 	if page.Next != nil {
 		s := cursors.encode(*page.Next)
 		resp.Next = &s
+		c.Response().Header().Set("Link", nextLink(c.Request().URL, s))
 	}
 	return c.JSON(http.StatusOK, resp)
+}
+
+// nextLink is the RFC 8288 Link to the next page: this request's path and
+// query with the cursor of the next page, so that limit and user carry on.
+func nextLink(u *url.URL, cursor string) string {
+	q := u.Query()
+	q.Set("cursor", cursor)
+	return "<" + u.Path + "?" + q.Encode() + `>; rel="next"`
+}
+
+func orderPath(id int64) string { return "/api/orders/" + strconv.FormatInt(id, 10) }
+
+// getOrder shows one order; with tokens only one the token user's listing
+// shows, and 404 for any other, so that ids reveal nothing of others.
+func (h *handlers) getOrder(c echo.Context) error {
+	s := c.Param("id")
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 1 || strings.Trim(s, "0123456789") != "" {
+		return fail(probUnknownOrder, "", err) // no order has such an id
+	}
+	viewer, _ := tokenUser(c)
+	o, err := h.get.Execute(c.Request().Context(), app.GetOrderQuery{ID: id, VisibleTo: viewer})
+	if errors.Is(err, ports.ErrOrderNotFound) {
+		return fail(probUnknownOrder, "", err)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toOrderJSON(o))
+}
+
+// errNotDigits is a number written other than as plain decimal digits.
+var errNotDigits = errors.New("not plain decimal digits")
+
+// pageSize reads limit as plain decimal digits only: strconv.Atoi also
+// takes "+5", and a value one parser takes and another refuses is how a
+// cache or proxy and the service come to disagree.
+func pageSize(s string) (int, error) {
+	if len(s) > 7 || strings.Trim(s, "0123456789") != "" {
+		return 0, errNotDigits
+	}
+	return strconv.Atoi(s)
 }
 
 type userResponse struct {

@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 
 	httpapi "stockd/adapters/http"
 	"stockd/domain"
+	"stockd/internal/testenv"
 	"stockd/ports"
 )
 
@@ -336,7 +338,7 @@ func TestMethodNotAllowed(t *testing.T) {
 	}
 	rec := f.do(t, http.MethodPost, "/api/orders", "")
 	require.Equal(t, http.StatusMethodNotAllowed, rec.Code)
-	assert.Equal(t, "GET", rec.Header().Get("Allow"))
+	assert.Equal(t, "GET, HEAD", rec.Header().Get("Allow"), "HEAD is answered wherever GET is")
 	for _, target := range []string{"/api/orders", "/api/users/user1", "/api/stocks/stock1/prices", "/healthz", "/metrics"} {
 		rec := f.do(t, http.MethodOptions, target, "")
 		require.Equal(t, http.StatusMethodNotAllowed, rec.Code, target)
@@ -555,17 +557,25 @@ func TestOperations(t *testing.T) {
 func TestReadyzReportsTheFailingDependency(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
+	var logs testenv.LogBuffer
+	// What a real check's error says: an address, a user, a database.
+	detailed := fmt.Errorf("dial tcp 10.1.2.3:5432: user \"stockd_admin\" database \"stocks_prod\": %w", ports.ErrUnavailable)
 	h := httpapi.NewHandler(httpapi.Deps{
-		Registry: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Registry: reg, Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
 		Checks: []httpapi.Check{
-			{Name: "redis", Ping: func(context.Context) error { return ports.ErrUnavailable }},
-			{Name: "postgres", Ping: func(context.Context) error { return nil }},
+			{Name: "redis", Ping: func(context.Context) error { return nil }},
+			{Name: "postgres", Ping: func(context.Context) error { return detailed }},
 		},
 	})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
-	assert.JSONEq(t, `{"status":"unavailable","checks":{"redis":"store unavailable","postgres":"ok"}}`, rec.Body.String())
+	assert.JSONEq(t, `{"status":"unavailable","checks":{"redis":"ok","postgres":"unavailable"}}`, rec.Body.String())
+	for _, secret := range []string{"10.1.2.3", "5432", "stockd_admin", "stocks_prod", "dial"} {
+		assert.NotContains(t, rec.Body.String(), secret, "the public answer names only the adapter")
+	}
+	assert.Contains(t, logs.String(), "stocks_prod", "the details go to the log")
+	assert.Contains(t, logs.String(), `"check":"postgres"`)
 
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodHead, "/readyz", nil))

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -16,9 +17,35 @@ import (
 // process still answers, but a load balancer should send no new work.
 var ErrShuttingDown = errors.New("shutting down")
 
-// Draining turns readiness off once a shutdown has begun. Its Check goes
-// into the readiness checks of the server it drains.
-type Draining struct{ on atomic.Bool }
+// Draining turns readiness off once a shutdown has begun, and ends the
+// server's streams once it stops accepting connections. Its Check goes into
+// the readiness checks of the server it drains, and the same value goes into
+// the Deps of the handler whose streams it ends.
+type Draining struct {
+	on atomic.Bool
+
+	once       sync.Once
+	streams    context.Context // ends when the streams must end
+	endStreams context.CancelCauseFunc
+}
+
+// errServerStopping is why a stream is ended by a shutdown.
+var errServerStopping = errors.New("the server is shutting down")
+
+// streamsContext is the context the streams watch: it ends when Serve stops
+// accepting connections.
+func (d *Draining) streamsContext() context.Context {
+	d.once.Do(func() { d.streams, d.endStreams = context.WithCancelCause(context.Background()) })
+	return d.streams
+}
+
+// stopStreams ends every stream, each with a reconnection hint: a stream
+// lasts as long as its client, so without this a single open stream would
+// hold the shutdown until its deadline, and the process would exit 1.
+func (d *Draining) stopStreams() {
+	d.streamsContext()
+	d.endStreams(errServerStopping)
+}
 
 // Check is the readiness check that fails from the start of a shutdown.
 func (d *Draining) Check() Check {
@@ -62,7 +89,7 @@ func Serve(ctx context.Context, addr string, handler http.Handler, opts ServeOpt
 	if err != nil {
 		return err
 	}
-	srv := NewServer(addr, handler)
+	srv := NewServer(addr, handler, log)
 	log.Info("serving", "addr", ln.Addr().String())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -84,6 +111,12 @@ func Serve(ctx context.Context, addr string, handler http.Handler, opts ServeOpt
 		}
 	}
 	log.Info("shutting down: draining in-flight requests", "addr", ln.Addr().String())
+	if opts.Draining != nil {
+		// Streams are ended now, not when readiness turns off: a client
+		// told to reconnect during the delay would come back here, while
+		// the load balancer still sends it to this process.
+		opts.Draining.stopStreams()
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.ShutdownTimeout)
 	defer cancel()
 	shutdownErr := srv.Shutdown(shutdownCtx)

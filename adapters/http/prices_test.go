@@ -56,7 +56,7 @@ func merge(t *testing.T, prices *memory.PriceStore, ticks ...domain.Tick) {
 	require.NoError(t, prices.Merge(t.Context(), b.Histories()))
 }
 
-func newPriceServer(t *testing.T, ping time.Duration) *priceServer {
+func newPriceServer(t *testing.T, ping time.Duration, opts ...func(*httpapi.Deps)) *priceServer {
 	t.Helper()
 	stocks, err := domain.NewStocks([]string{"stock1", "stock2"})
 	require.NoError(t, err)
@@ -76,10 +76,14 @@ func newPriceServer(t *testing.T, ping time.Duration) *priceServer {
 	require.NoError(t, err)
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	require.NoError(t, err)
-	return &priceServer{prices: prices, handler: httpapi.NewHandler(httpapi.Deps{
+	deps := httpapi.Deps{
 		GetPrices: get, ListDays: days, ListStocks: list, WatchPrices: watch, StreamPing: ping, Zone: berlin,
 		Registry: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})}
+	}
+	for _, o := range opts {
+		o(&deps)
+	}
+	return &priceServer{prices: prices, handler: httpapi.NewHandler(deps)}
 }
 
 func (s *priceServer) get(t *testing.T, target string) *httptest.ResponseRecorder {
@@ -174,8 +178,8 @@ func TestStockDays(t *testing.T) {
 }
 
 // sseEvent is one Server-Sent Event: its name (empty for a comment) and
-// its data.
-type sseEvent struct{ name, data string }
+// its data, or the reconnection delay of a retry field.
+type sseEvent struct{ name, data, retry, id string }
 
 // readEvents reads a stream's events into a channel until the body ends.
 func readEvents(body io.Reader) <-chan sseEvent {
@@ -197,6 +201,10 @@ func readEvents(body io.Reader) <-chan sseEvent {
 				ev.name = strings.TrimPrefix(line, "event: ")
 			case strings.HasPrefix(line, "data: "):
 				ev.data = strings.TrimPrefix(line, "data: ")
+			case strings.HasPrefix(line, "id: "):
+				ev.id = strings.TrimPrefix(line, "id: ")
+			case strings.HasPrefix(line, "retry: "):
+				ev.retry = strings.TrimPrefix(line, "retry: ")
 			}
 		}
 	}()

@@ -34,6 +34,7 @@ type Check struct {
 type Deps struct {
 	BuyStock   *app.BuyStock
 	ListOrders *app.ListOrders
+	GetOrder   *app.GetOrder
 	GetPrices  *app.GetPrices
 	GetUser    *app.GetUser
 	Tokens     *app.Tokens // nil when AUTH=off
@@ -66,13 +67,23 @@ type Deps struct {
 	// Zone is the market's time zone (APP_TIMEZONE; nil is UTC), in which
 	// the price routes' days and times are; GET /api/stocks names it.
 	Zone *time.Location
+
+	// StreamLimitPerClient and StreamLimit bound the open streams per
+	// client address and in all (0: the defaults); StreamLifetime is how
+	// long a stream lasts before it is ended with a reconnection hint (0:
+	// DefaultStreamLifetime). Draining, when not nil, is the one Serve is
+	// given: its shutdown ends the streams.
+	StreamLimitPerClient int
+	StreamLimit          int
+	StreamLifetime       time.Duration
+	Draining             *Draining
 }
 
 // NewHandler builds the Echo router with every route of the API and the
 // operations routes.
 func NewHandler(d Deps) *echo.Echo {
 	e, m := newRouter(d.Checks, d.Registry, d.Logger, d.CORSOrigins)
-	h := &handlers{buy: d.BuyStock, list: d.ListOrders, users: d.GetUser,
+	h := &handlers{buy: d.BuyStock, list: d.ListOrders, get: d.GetOrder, users: d.GetUser,
 		cursors: cursorCodecsOf(d), orders: newOrdersCounter(d.Registry)}
 	p := newPriceHandlers(d)
 	// The guard is set per route: a group-wide middleware would make Echo
@@ -80,11 +91,12 @@ func NewHandler(d Deps) *echo.Echo {
 	guard := newGuard(d.Tokens, d.AddressLimiter, d.UserLimiter, d.Logger, time.Now).middleware
 	e.POST("/api/buy-stock", h.buyStock, guard)
 	e.GET("/api/orders", h.listOrders, guard)
+	e.GET("/api/orders/:id", h.getOrder, guard)
 	e.GET("/api/users/:user", h.getUser, guard)
 	e.GET("/api/stocks", p.listStocks, guard)
-	e.GET("/api/stocks/:stock/prices", p.stockPrices, guard)
-	e.GET("/api/stocks/:stock/days", p.stockDays, guard)
-	e.GET("/api/stocks/:stock/stream", p.stream, guard)
+	e.GET("/api/stocks/:stock/prices", p.stockPrices, guard, etagged)
+	e.GET("/api/stocks/:stock/days", p.stockDays, guard, etagged)
+	e.GET("/api/stocks/:stock/stream", p.stream, guard, newStreamGate(d).admit)
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.OpenAPI) })
 	e.GET("/problems/:type", problemDocs)
 	registerDashboard(e)
@@ -105,6 +117,7 @@ func NewOpsHandler(checks []Check, reg *prometheus.Registry, log *slog.Logger) *
 func newRouter(checks []Check, reg *prometheus.Registry, log *slog.Logger, corsOrigins []string) (*echo.Echo, *metrics) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	e.Pre(closeAfterChunked, headAsGet)
 	// The peer address, not X-Forwarded-For: a client must not pick the
 	// address it is rate-limited as. Behind a proxy, set a trusting
 	// extractor here.
@@ -112,6 +125,7 @@ func newRouter(checks []Check, reg *prometheus.Registry, log *slog.Logger, corsO
 	m := newMetrics(reg)
 	e.HTTPErrorHandler = errorHandler(m)
 
+	e.Use(restoreHead)
 	e.Use(requestIDs)
 	e.Use(m.middleware)
 	e.Use(accessLog(log))
@@ -121,17 +135,24 @@ func newRouter(checks []Check, reg *prometheus.Registry, log *slog.Logger, corsO
 			AllowOrigins:  corsOrigins,
 			AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost},
 			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "Idempotency-Key", echo.HeaderXRequestID},
-			ExposeHeaders: []string{echo.HeaderXRequestID, "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
+			ExposeHeaders: []string{echo.HeaderXRequestID, "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", echo.HeaderLocation, "Link", "ETag"},
 			MaxAge:        600,
 		}))
 	}
 	e.Use(allowHeader(len(corsOrigins) > 0))
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
+		// A stream must reach its client event by event; /metrics
+		// compresses itself.
+		Skipper: func(c echo.Context) bool {
+			return c.Path() == "/api/stocks/:stock/stream" || c.Path() == "/metrics"
+		},
+		// Below this, the gzip header and the CPU cost more than they save.
+		MinLength: 1024,
+	}))
 	e.Use(requestDeadline(RequestTimeout))
 
 	e.GET("/healthz", healthz)
-	e.HEAD("/healthz", healthz)
-	e.GET("/readyz", readyz(checks))
-	e.HEAD("/readyz", readyz(checks))
+	e.GET("/readyz", readyz(checks, log))
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	return e, m
 }
@@ -150,9 +171,16 @@ func cursorCodecsOf(d Deps) *cursorCodecs {
 	return staticCursorCodecs([]byte(rand.Text()))
 }
 
+// MaxHeaderBytes bounds the request line and headers of a request; a
+// larger one is answered 431 by net/http. Without a bound, a few clients
+// sending megabytes of headers each take hundreds of MB of memory.
+const MaxHeaderBytes = 32 << 10
+
 // NewServer wraps handler in a server with timeouts, so that a slow or
-// stalled client cannot hold a connection forever.
-func NewServer(addr string, handler http.Handler) *http.Server {
+// stalled client cannot hold a connection forever, and a bound on headers.
+// The server's own errors (a failed accept, a superfluous WriteHeader) go
+// to log as JSON like every other line.
+func NewServer(addr string, handler http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Addr:              addr,
 		Handler:           handler,
@@ -160,6 +188,10 @@ func NewServer(addr string, handler http.Handler) *http.Server {
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		// net/http lets 4096 bytes more than MaxHeaderBytes through;
+		// taking them off makes the bound the documented 32 KiB.
+		MaxHeaderBytes: MaxHeaderBytes - 4096,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }
 
@@ -254,10 +286,14 @@ func allowHeader(optionsAllowed bool) echo.MiddlewareFunc {
 			if !ok {
 				return next(c) // a route has this method
 			}
+			methods := strings.Split(allow, ", ")
 			if !optionsAllowed {
-				allow = strings.Join(slices.DeleteFunc(strings.Split(allow, ", "),
-					func(m string) bool { return m == http.MethodOptions }), ", ")
+				methods = slices.DeleteFunc(methods, func(m string) bool { return m == http.MethodOptions })
 			}
+			if slices.Contains(methods, http.MethodGet) && !slices.Contains(methods, http.MethodHead) {
+				methods = append(methods, http.MethodHead) // headAsGet answers it
+			}
+			allow = strings.Join(methods, ", ")
 			var err error
 			if c.Request().Method == http.MethodOptions && !optionsAllowed {
 				err = fail(probMethod, "", nil)
@@ -284,14 +320,20 @@ func healthz(c echo.Context) error {
 	return respondJSON(c, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-func readyz(checks []Check) echo.HandlerFunc {
+// readyz answers whether every check passes, naming each check (the
+// adapter: redis, postgres, kafka) and only "ok" or "unavailable": the
+// reason names addresses, users and databases, which are for the log, not
+// for anyone who can reach the port.
+func readyz(checks []Check, log *slog.Logger) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 		defer cancel()
 		status, results := http.StatusOK, make(map[string]string, len(checks))
 		for _, ch := range checks {
 			if err := ch.Ping(ctx); err != nil {
-				status, results[ch.Name] = http.StatusServiceUnavailable, err.Error()
+				status, results[ch.Name] = http.StatusServiceUnavailable, "unavailable"
+				log.WarnContext(c.Request().Context(), "not ready", "check", ch.Name, "error", err,
+					"request_id", requestID(c))
 				continue
 			}
 			results[ch.Name] = "ok"

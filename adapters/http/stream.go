@@ -48,6 +48,9 @@ func (p *priceHandlers) stream(c echo.Context) error {
 	h.Set(echo.HeaderCacheControl, "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx would buffer the events
 	res.WriteHeader(http.StatusOK)
+	if c.Request().Method == http.MethodHead {
+		return nil // the headers a GET would get, and no stream
+	}
 
 	send := func(b []byte) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteWait))
@@ -57,16 +60,29 @@ func (p *priceHandlers) stream(c echo.Context) error {
 		return rc.Flush() == nil
 	}
 	// The series is sent and not kept: a stream held for hours holds only
-	// what its minute events need.
-	if !send(append(append([]byte("event: series\ndata: "), series...), "\n\n"...)) {
+	// what its minute events need. A client that resumes (Last-Event-ID)
+	// gets the minutes it missed instead, when they are few.
+	var ids eventIDs
+	var buf []byte
+	if missed, ok := resumeCandles(c.Request().Header.Get("Last-Event-ID"), w.Series); ok {
+		buf = ids.appendMinutes(buf, w.Series.Day, missed)
+	} else {
+		if n := w.Series.Len(); n > 0 {
+			buf = ids.appendID(buf, w.Series.Day, w.Series.Minutes[n-1])
+		}
+		buf = append(append(append(buf, "event: series\ndata: "...), series...), "\n\n"...)
+	}
+	if !send(buf) {
 		return nil
 	}
-	var buf []byte
 	ping := time.NewTicker(p.ping)
 	defer ping.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			if streamEnded(ctx) {
+				send(reconnectHint())
+			}
 			return nil
 		case <-ping.C:
 			if !send([]byte(": ping\n\n")) {
@@ -74,12 +90,13 @@ func (p *priceHandlers) stream(c echo.Context) error {
 			}
 		case change, ok := <-w.Changes:
 			if !ok {
+				// The watch ends with ctx too, and may be seen first.
+				if streamEnded(ctx) {
+					send(reconnectHint())
+				}
 				return nil
 			}
-			buf = buf[:0]
-			for _, m := range change.Minutes {
-				buf = appendMinuteEvent(buf, change.Day, m)
-			}
+			buf = ids.appendMinutes(buf[:0], change.Day, change.Minutes)
 			if !send(buf) {
 				return nil
 			}

@@ -19,13 +19,14 @@ type OrderRepository struct {
 	mu      sync.RWMutex
 	sorted  []domain.Order // reversed listing order: newest last
 	byKey   map[string]domain.Order
+	byID    map[int64]domain.Order
 	forgone map[string]bool // keys no denied order may be stored under (Forgo)
 	nextID  int64
 }
 
 // NewOrderRepository returns an empty repository.
 func NewOrderRepository() *OrderRepository {
-	return &OrderRepository{byKey: make(map[string]domain.Order), forgone: make(map[string]bool), nextID: 1}
+	return &OrderRepository{byKey: make(map[string]domain.Order), byID: make(map[int64]domain.Order), forgone: make(map[string]bool), nextID: 1}
 }
 
 // Save stores o with the next ID, once per key.
@@ -41,6 +42,7 @@ func (r *OrderRepository) Save(_ context.Context, o domain.Order) (domain.Order,
 	o = o.WithID(r.nextID)
 	r.nextID++
 	r.byKey[o.Key()] = o
+	r.byID[o.ID()] = o
 	i, _ := slices.BinarySearchFunc(r.sorted, o, oldestFirst)
 	r.sorted = slices.Insert(r.sorted, i, o)
 	return o, nil
@@ -94,4 +96,15 @@ func (r *OrderRepository) Forgo(_ context.Context, key string) (domain.Order, er
 	}
 	r.forgone[key] = true
 	return domain.Order{}, ports.ErrOrderNotFound
+}
+
+// ByID returns the order with id.
+func (r *OrderRepository) ByID(_ context.Context, id int64) (domain.Order, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	o, ok := r.byID[id]
+	if !ok {
+		return domain.Order{}, ports.ErrOrderNotFound
+	}
+	return o, nil
 }

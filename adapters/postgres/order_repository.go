@@ -196,6 +196,22 @@ func (r *OrderRepository) ByKey(ctx context.Context, key string) (domain.Order, 
 	return stored, nil
 }
 
+// ByID reads the order with id.
+func (r *OrderRepository) ByID(ctx context.Context, id int64) (domain.Order, error) {
+	rows, err := r.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id)
+	if err != nil {
+		return domain.Order{}, fmt.Errorf("read order %d: %w", id, translate(err))
+	}
+	stored, err := pgx.CollectExactlyOneRow(rows, scanOrder)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return domain.Order{}, ports.ErrOrderNotFound
+	}
+	if err != nil {
+		return domain.Order{}, fmt.Errorf("read order %d: %w", id, translate(err))
+	}
+	return stored, nil
+}
+
 // The listing is domain.Visibility translated: accepted orders, or denied
 // orders of at least MinVisibleDeniedQuantity created in [$1, $2); newest
 // first. Each branch reads its own index in order (see the migrations),

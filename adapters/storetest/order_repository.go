@@ -138,6 +138,24 @@ func OrderRepository(t *testing.T, newStore func(t *testing.T) ports.OrderReposi
 		}
 	})
 
+	t.Run("by id finds a saved order and only that", func(t *testing.T) {
+		r := newStore(t)
+		at := time.Date(2026, 11, 26, 9, 2, 0, 0, time.UTC)
+		first, err := r.Save(t.Context(), newOrder("user1", "stock1", domain.Accepted, 1000, 3, at))
+		require.NoError(t, err)
+		second, err := r.Save(t.Context(), newOrder("user2", "stock2", domain.Denied, 990, 12, at))
+		require.NoError(t, err)
+		for _, want := range []domain.Order{first, second} {
+			got, err := r.ByID(t.Context(), want.ID())
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+		}
+		for _, id := range []int64{0, -1, second.ID() + 1000} {
+			_, err := r.ByID(t.Context(), id)
+			require.ErrorIs(t, err, ports.ErrOrderNotFound, "id %d", id)
+		}
+	})
+
 	t.Run("concurrent saves get distinct ids", func(t *testing.T) {
 		r := newStore(t)
 		var wg sync.WaitGroup

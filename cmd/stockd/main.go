@@ -239,13 +239,15 @@ func newHandler(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus
 	stocks, err5 := app.NewListStocks(cfg.Stocks, st.prices)
 	watch, err6 := app.NewWatchPrices(cfg.Stocks, st.prices, st.feed)
 	days, err7 := app.NewListDays(cfg.Stocks, st.prices)
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil {
+	get, err8 := app.NewGetOrder(st.orders, st.clock, cfg.Location)
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8); err != nil {
 		return nil, err
 	}
 	deps := httpapi.Deps{
-		BuyStock: buy, ListOrders: list, GetPrices: prices, GetUser: users,
+		BuyStock: buy, ListOrders: list, GetOrder: get, GetPrices: prices, GetUser: users,
 		CursorKey: []byte(cfg.CursorSecret), CursorSecret: st.cursorSecret, CORSOrigins: cfg.CORSOrigins,
-		ListStocks: stocks, ListDays: days, WatchPrices: watch, Zone: cfg.Location,
+		ListStocks: stocks, ListDays: days, WatchPrices: watch, Zone: cfg.Location, Draining: draining,
+		StreamLimitPerClient: cfg.StreamLimitPerClient, StreamLimit: httpapi.StreamCapacity(cfg.StreamLimit, log),
 		Checks: slices.Concat(st.checks, []httpapi.Check{draining.Check()}), Registry: reg, Logger: log,
 	}
 	if cfg.RateLimit > 0 {

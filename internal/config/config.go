@@ -48,6 +48,8 @@ var Settings = []Setting{
 	{"RATE_LIMIT", "", "requests per second per user; 0 is off (50 with tokens, else 0)"},
 	{"CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (none by default)"},
 	{"CURSOR_SECRET", "", "key of the paging cursors, the same in every API process, 16 characters or more (empty: one kept in the order store)"},
+	{"STREAM_LIMIT_PER_CLIENT", "32", "open price streams per client address; past it a stream is 429"},
+	{"STREAM_LIMIT", "10000", "open price streams per process; past it a stream is 503 (lowered when the descriptor limit leaves no headroom)"},
 	{"SHUTDOWN_DELAY", "5s", "how long the API keeps serving after SIGTERM with /readyz at 503; 0 stops at once"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 }
@@ -121,6 +123,9 @@ type Config struct {
 	CursorSecret      string // "" keeps the secret in the order store
 	ShutdownDelay     time.Duration
 	LogLevel          slog.Level
+
+	StreamLimitPerClient int
+	StreamLimit          int
 }
 
 // oneOf returns the value of a closed set that v names, case-insensitively.
@@ -218,6 +223,14 @@ func Parse(getenv func(string) string) (Config, error) {
 	}
 	if c.ShutdownDelay, err = time.ParseDuration(get("SHUTDOWN_DELAY")); err != nil || c.ShutdownDelay < 0 {
 		return c, fmt.Errorf("SHUTDOWN_DELAY: %q is not a duration such as 5s or 0", get("SHUTDOWN_DELAY"))
+	}
+	for _, l := range []struct {
+		name string
+		to   *int
+	}{{"STREAM_LIMIT_PER_CLIENT", &c.StreamLimitPerClient}, {"STREAM_LIMIT", &c.StreamLimit}} {
+		if *l.to, err = strconv.Atoi(get(l.name)); err != nil || *l.to < 1 {
+			return c, fmt.Errorf("%s: %q is not a whole number of at least 1", l.name, get(l.name))
+		}
 	}
 	if c.Location, err = time.LoadLocation(get("APP_TIMEZONE")); err != nil {
 		return c, fmt.Errorf("APP_TIMEZONE: %v", err)

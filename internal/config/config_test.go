@@ -45,6 +45,8 @@ func TestConfigDefaults(t *testing.T) {
 	assert.True(t, cfg.PriceDate.IsZero(), "no PRICE_DATE: today")
 	assert.Equal(t, 30, cfg.HistoryDays)
 	assert.Equal(t, time.Duration(0), cfg.MaxPriceAge, "MAX_PRICE_AGE is off by default")
+	assert.Equal(t, 32, cfg.StreamLimitPerClient)
+	assert.Equal(t, 10000, cfg.StreamLimit)
 
 	cfg, err = config.Parse(envOf(map[string]string{"AUTH": "tokens", "PRICE_STORE": "redis"}))
 	require.NoError(t, err)
@@ -55,12 +57,14 @@ func TestConfigParsesEveryValue(t *testing.T) {
 	t.Parallel()
 	cfg, err := config.Parse(envOf(map[string]string{
 		"PRICE_STORE": "Redis", "ORDER_STORE": "postgres", "PRICE_SOURCE": "KAFKA", "AUTH": "tokens", "LOG_LEVEL": "warn",
-		"REDIS_ADDR":     "10.0.0.1:7000, 10.0.0.2:7001,,10.0.0.3:7002",
-		"CORS_ORIGINS":   "https://app.example.com, http://localhost:5173",
-		"CURSOR_SECRET":  "0123456789abcdef0123",
-		"DEBUG_ADDR":     "127.0.0.1:6060",
-		"SHUTDOWN_DELAY": "0",
-		"RATE_LIMIT":     "7",
+		"REDIS_ADDR":              "10.0.0.1:7000, 10.0.0.2:7001,,10.0.0.3:7002",
+		"CORS_ORIGINS":            "https://app.example.com, http://localhost:5173",
+		"CURSOR_SECRET":           "0123456789abcdef0123",
+		"DEBUG_ADDR":              "127.0.0.1:6060",
+		"SHUTDOWN_DELAY":          "0",
+		"RATE_LIMIT":              "7",
+		"STREAM_LIMIT_PER_CLIENT": "4",
+		"STREAM_LIMIT":            "500",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, config.PriceStoreRedis, cfg.PriceStore)
@@ -74,6 +78,8 @@ func TestConfigParsesEveryValue(t *testing.T) {
 	assert.Equal(t, "127.0.0.1:6060", cfg.DebugAddr)
 	assert.Equal(t, time.Duration(0), cfg.ShutdownDelay, "0 stops at once")
 	assert.Equal(t, 7, cfg.RateLimit)
+	assert.Equal(t, 4, cfg.StreamLimitPerClient)
+	assert.Equal(t, 500, cfg.StreamLimit)
 
 	cfg, err = config.Parse(envOf(map[string]string{"SHUTDOWN_DELAY": "1m30s"}))
 	require.NoError(t, err)
@@ -124,6 +130,10 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"PRICE_HISTORY_DAYS", "30d"},
 		{"MAX_PRICE_AGE", "15"},
 		{"MAX_PRICE_AGE", "-1m"},
+		{"STREAM_LIMIT_PER_CLIENT", "0"},
+		{"STREAM_LIMIT_PER_CLIENT", "many"},
+		{"STREAM_LIMIT", "-1"},
+		{"STREAM_LIMIT", "1e4"},
 	} {
 		_, err := config.Parse(envOf(map[string]string{tc.name: tc.value}))
 		require.Error(t, err, "%s=%s", tc.name, tc.value)

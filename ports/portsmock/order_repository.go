@@ -41,6 +41,21 @@ func (m *MockOrderRepository) EXPECT() *MockOrderRepositoryMockRecorder {
 	return m.recorder
 }
 
+// ByID mocks base method.
+func (m *MockOrderRepository) ByID(ctx context.Context, id int64) (domain.Order, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ByID", ctx, id)
+	ret0, _ := ret[0].(domain.Order)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ByID indicates an expected call of ByID.
+func (mr *MockOrderRepositoryMockRecorder) ByID(ctx, id any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ByID", reflect.TypeOf((*MockOrderRepository)(nil).ByID), ctx, id)
+}
+
 // ByKey mocks base method.
 func (m *MockOrderRepository) ByKey(ctx context.Context, key string) (domain.Order, error) {
 	m.ctrl.T.Helper()
