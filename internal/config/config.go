@@ -50,6 +50,7 @@ var Settings = []Setting{
 	{"CURSOR_SECRET", "", "key of the paging cursors, the same in every API process, 16 characters or more (empty: one kept in the order store)"},
 	{"SHUTDOWN_DELAY", "5s", "how long the API keeps serving after SIGTERM with /readyz at 503; 0 stops at once"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector (http://localhost:4318): when set, traces are exported there (the other OTEL_* variables apply); empty: off"},
 }
 
 // PriceStoreKind is where price histories and user credit live.
@@ -118,6 +119,11 @@ type Config struct {
 	CursorSecret  string // "" keeps the secret in the order store
 	ShutdownDelay time.Duration
 	LogLevel      slog.Level
+	// Tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT (or its traces-only
+	// form) is set. The OpenTelemetry SDK reads that variable and the other
+	// OTEL_* ones itself: the standard names, which every collector's
+	// documentation uses, are worth that one exception.
+	Tracing bool
 }
 
 // oneOf returns the value of a closed set that v names, case-insensitively.
@@ -187,6 +193,7 @@ func Parse(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	_ = c.LogLevel.UnmarshalText([]byte(level)) // every word above is a level
+	c.Tracing = get("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) != ""
 	for _, a := range []struct {
 		name  string
 		addrs []string
