@@ -36,9 +36,9 @@ type savedOrder struct {
 type saveCall struct {
 	order  domain.Order
 	caller trace.SpanContext // the caller's span, linked from the flush's
-	out   savedOrder
-	done  chan struct{} // closed once out is set
-	lead  chan struct{} // closed when this call is handed the next flush
+	out    savedOrder
+	done   chan struct{} // closed once out is set
+	lead   chan struct{} // closed when this call is handed the next flush
 
 	// Guarded by groupCommit.mu.
 	taken   bool // in a flush: its outcome no longer depends on its caller
