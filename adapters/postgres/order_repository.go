@@ -29,10 +29,14 @@ type OrderRepository struct {
 // RepositoryOption configures an OrderRepository.
 type RepositoryOption func(*OrderRepository)
 
-// WithOrderTracing makes every flush of the group commit a span of tp
-// (the global provider, a no-op unless one is set, by default).
+// WithOrderTracing makes every flush of the group commit a span of tp;
+// nil keeps the default, the global provider (a no-op unless one is set).
 func WithOrderTracing(tp trace.TracerProvider) RepositoryOption {
-	return func(r *OrderRepository) { r.saves.tracer = tp.Tracer(tracerName) }
+	return func(r *OrderRepository) {
+		if tp != nil {
+			r.saves.tracer = tp.Tracer(tracerName)
+		}
+	}
 }
 
 // tracerName names the spans this package starts.

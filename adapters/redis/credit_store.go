@@ -34,10 +34,14 @@ type CreditStore struct {
 // CreditStoreOption configures a CreditStore.
 type CreditStoreOption func(*CreditStore)
 
-// WithCreditTracing makes Debit a span of tp (the global provider, a
-// no-op unless one is set, by default).
+// WithCreditTracing makes Debit a span of tp; nil keeps the default, the
+// global provider (a no-op unless one is set).
 func WithCreditTracing(tp trace.TracerProvider) CreditStoreOption {
-	return func(s *CreditStore) { s.tracer = tp.Tracer(tracerName) }
+	return func(s *CreditStore) {
+		if tp != nil {
+			s.tracer = tp.Tracer(tracerName)
+		}
+	}
 }
 
 // NewCreditStore returns a store on client.
