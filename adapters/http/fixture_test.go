@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
 
 	httpapi "stockd/adapters/http"
 	"stockd/adapters/memory"
@@ -66,6 +67,7 @@ type fixtureOptions struct {
 	// 09:02:30 today, is 27.5 minutes old by its clock.
 	maxPriceAge time.Duration
 	limiter     ports.RateLimiter // the shared per-user limiter, in place of a memory one
+	tracing     trace.TracerProvider
 }
 
 type option func(*fixtureOptions)
@@ -77,6 +79,9 @@ func withUserLimiter(l ports.RateLimiter) option {
 }
 func withCORS(origins ...string) option { return func(o *fixtureOptions) { o.cors = origins } }
 func withCursorKey(k []byte) option     { return func(o *fixtureOptions) { o.cursorKey = k } }
+func withTracing(tp trace.TracerProvider) option {
+	return func(o *fixtureOptions) { o.tracing = tp }
+}
 func withMaxPriceAge(d time.Duration) option {
 	return func(o *fixtureOptions) { o.maxPriceAge = d }
 }
@@ -131,7 +136,8 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 		BuyStock: buy, ListOrders: list, GetOrder: getOrder, GetPrices: get, GetUser: users, ListDays: days, ListStocks: quotes,
 		CursorKey: o.cursorKey, CORSOrigins: o.cors,
 		Registry: f.reg, Logger: slog.New(slog.NewJSONHandler(f.logs, nil)),
-		Checks: []httpapi.Check{{Name: "prices", Ping: func(context.Context) error { return nil }}},
+		Checks:         []httpapi.Check{{Name: "prices", Ping: func(context.Context) error { return nil }}},
+		TracerProvider: o.tracing,
 	}
 	if o.tokens {
 		deps.Tokens = minter

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"stockd/api"
 	"stockd/app"
@@ -77,12 +78,15 @@ type Deps struct {
 	StreamLimit          int
 	StreamLifetime       time.Duration
 	Draining             *Draining
+	// TracerProvider, when set, gives each API request a server span (see
+	// traceRequests); nil (tracing off) adds nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // NewHandler builds the Echo router with every route of the API and the
 // operations routes.
 func NewHandler(d Deps) *echo.Echo {
-	e, m := newRouter(d.Checks, d.Registry, d.Logger, d.CORSOrigins)
+	e, m := newRouter(d.Checks, d.Registry, d.Logger, d.CORSOrigins, d.TracerProvider)
 	h := &handlers{buy: d.BuyStock, list: d.ListOrders, get: d.GetOrder, users: d.GetUser,
 		cursors: cursorCodecsOf(d), orders: newOrdersCounter(d.Registry)}
 	p := newPriceHandlers(d)
@@ -107,14 +111,14 @@ func NewHandler(d Deps) *echo.Echo {
 // NewOpsHandler serves only /healthz, /readyz and /metrics: what the
 // standalone price updater exposes.
 func NewOpsHandler(checks []Check, reg *prometheus.Registry, log *slog.Logger) *echo.Echo {
-	e, _ := newRouter(checks, reg, log, nil)
+	e, _ := newRouter(checks, reg, log, nil, nil)
 	return e
 }
 
 // newRouter is the Echo instance every server shares: request ids,
-// metrics, access log, panic recovery, CORS when origins are given, a
+// a span per request when tp is set, metrics, access log, panic recovery, CORS when origins are given, a
 // deadline per request, the error mapper, and the operations routes.
-func newRouter(checks []Check, reg *prometheus.Registry, log *slog.Logger, corsOrigins []string) (*echo.Echo, *metrics) {
+func newRouter(checks []Check, reg *prometheus.Registry, log *slog.Logger, corsOrigins []string, tp trace.TracerProvider) (*echo.Echo, *metrics) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Pre(closeAfterChunked, headAsGet)
@@ -127,6 +131,9 @@ func newRouter(checks []Check, reg *prometheus.Registry, log *slog.Logger, corsO
 
 	e.Use(restoreHead)
 	e.Use(requestIDs)
+	if tp != nil {
+		e.Use(traceRequests(tp))
+	}
 	e.Use(m.middleware)
 	e.Use(accessLog(log))
 	e.Use(recoverPanics(m.panics))
@@ -357,7 +364,8 @@ var probeRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics":
 // failed one. Its fields: request_id, method, uri (cut to 1 KiB), route
 // (the template, "" when none matched), status, latency_ms (float
 // milliseconds), remote_ip, bytes_out, and for a request that failed,
-// error (and stack after a panic). Its level: ERROR for a 5xx (but for a
+// error (and stack after a panic), and trace_id and span_id when the
+// request has a span (tracing on). Its level: ERROR for a 5xx (but for a
 // client that went away), DEBUG for a probe or a scrape, else INFO.
 func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
@@ -386,6 +394,9 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 				slog.Int("status", v.Status),
 				slog.Float64("latency_ms", float64(v.Latency.Microseconds())/1000),
 				slog.String("remote_ip", v.RemoteIP), slog.Int64("bytes_out", v.ResponseSize),
+			}
+			if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+				attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 			}
 			if v.Error != nil {
 				attrs = append(attrs, slog.String("error", v.Error.Error()))

@@ -12,6 +12,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"stockd/domain"
 	"stockd/internal/retry"
@@ -32,6 +37,9 @@ type SourceConfig struct {
 	Zone     *time.Location
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
+	// TracerProvider makes each poll and each batch's apply a span; nil
+	// is the global provider, a no-op unless one is set.
+	TracerProvider trace.TracerProvider
 }
 
 // Source consumes the price topic in a consumer group. Its loop is poll →
@@ -43,6 +51,7 @@ type Source struct {
 	cfg     SourceConfig
 	client  *kgo.Client
 	log     *slog.Logger
+	tracer  trace.Tracer
 	invalid prometheus.Counter
 	batches prometheus.Counter
 	lag     *prometheus.GaugeVec
@@ -130,6 +139,11 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	tp := cfg.TracerProvider
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	s.tracer = tp.Tracer(tracerName)
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ConsumerGroup(cfg.Group),
@@ -221,8 +235,11 @@ func (s *Source) Run(ctx context.Context, apply ports.ApplyBatch) error {
 		s.log.Warn("could not create the topics; consuming what exists", "error", err)
 	}
 	for {
+		_, poll := s.tracer.Start(ctx, "kafka poll", trace.WithSpanKind(trace.SpanKindConsumer),
+			trace.WithAttributes(semconv.MessagingSystemKafka, semconv.MessagingDestinationName(s.cfg.Topic)))
 		fetches := s.client.PollRecords(ctx, s.cfg.MaxPoll)
 		if fetches.IsClientClosed() {
+			poll.End()
 			return nil
 		}
 		var fetchErr error
@@ -231,6 +248,12 @@ func (s *Source) Run(ctx context.Context, apply ports.ApplyBatch) error {
 				fetchErr = fmt.Errorf("fetch %s/%d: %w", topic, p, err)
 			}
 		})
+		poll.SetAttributes(semconv.MessagingBatchMessageCount(fetches.NumRecords()))
+		if fetchErr != nil {
+			poll.RecordError(fetchErr)
+			poll.SetStatus(codes.Error, "fetch failed")
+		}
+		poll.End()
 		switch {
 		case fetchErr == nil:
 			brokers.up()
@@ -242,7 +265,8 @@ func (s *Source) Run(ctx context.Context, apply ports.ApplyBatch) error {
 		}
 		// The batch is applied and committed even if ctx ends meanwhile
 		// (work is not cancelled); only the waits between retries are.
-		work := context.WithoutCancel(ctx)
+		// The apply's span is the poll's child: one trace per batch.
+		work := trace.ContextWithSpan(context.WithoutCancel(ctx), poll)
 		if err := s.handle(ctx, work, fetches, dlq, apply); err != nil {
 			s.client.AllowRebalance()
 			return err
@@ -256,7 +280,7 @@ func (s *Source) Run(ctx context.Context, apply ports.ApplyBatch) error {
 
 // handle applies one poll's records and commits them. When ctx ends while
 // a retry waits, it returns nil without committing.
-func (s *Source) handle(ctx, work context.Context, fetches kgo.Fetches, dlq string, apply ports.ApplyBatch) error {
+func (s *Source) handle(ctx, work context.Context, fetches kgo.Fetches, dlq string, apply ports.ApplyBatch) (err error) {
 	batch := domain.NewTickBatch()
 	var dead []*kgo.Record
 	records := 0
@@ -287,6 +311,20 @@ func (s *Source) handle(ctx, work context.Context, fetches kgo.Fetches, dlq stri
 	if records == 0 {
 		return nil
 	}
+	work, span := s.tracer.Start(work, "kafka apply", trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(semconv.MessagingSystemKafka, semconv.MessagingDestinationName(s.cfg.Topic),
+			semconv.MessagingBatchMessageCount(records), attribute.Int("stockd.ticks", batch.Ticks()),
+			attribute.Int("stockd.dead_letters", len(dead))))
+	committed := false
+	defer func() {
+		// Not committed: ctx ended while the store or the dead-letter
+		// topic refused the batch, or the commit failed.
+		span.SetAttributes(attribute.Bool("stockd.committed", committed))
+		if !committed {
+			span.SetStatus(codes.Error, "batch not committed")
+		}
+		span.End()
+	}()
 	// A failed try holds the batch's partitions: say so until it passes.
 	held := make([]string, 0, len(perPartition))
 	for tp := range perPartition {
@@ -325,8 +363,10 @@ func (s *Source) handle(ctx, work context.Context, fetches kgo.Fetches, dlq stri
 	if err := s.client.CommitUncommittedOffsets(commitCtx); err != nil {
 		// The batch is applied; redelivering it is harmless.
 		s.log.Warn("offset commit failed; the batch will be redelivered", "error", err)
+		span.RecordError(err)
 		return nil
 	}
+	committed = true
 	s.batches.Inc()
 	return nil
 }
@@ -439,3 +479,6 @@ func (b *brokerState) wait(ctx context.Context) bool {
 
 // ms is a duration as the logs write every one: milliseconds, a float.
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// tracerName names the spans this package starts.
+const tracerName = "stockd/adapters/kafka"

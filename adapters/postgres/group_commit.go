@@ -2,11 +2,19 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"stockd/domain"
+	"stockd/ports"
 )
 
 // maxBatch bounds one flush: the rows of one INSERT, and so how long one
@@ -26,10 +34,11 @@ type savedOrder struct {
 
 // saveCall is one Save waiting for its order to be committed.
 type saveCall struct {
-	order domain.Order
-	out   savedOrder
-	done  chan struct{} // closed once out is set
-	lead  chan struct{} // closed when this call is handed the next flush
+	order  domain.Order
+	caller trace.SpanContext // the caller's span, linked from the flush's
+	out    savedOrder
+	done   chan struct{} // closed once out is set
+	lead   chan struct{} // closed when this call is handed the next flush
 
 	// Guarded by groupCommit.mu.
 	taken   bool // in a flush: its outcome no longer depends on its caller
@@ -49,6 +58,8 @@ type groupCommit struct {
 	// flush stores orders (at most maxBatch) and returns the outcome of
 	// each, in the same order.
 	flush func(ctx context.Context, orders []domain.Order) []savedOrder
+	// tracer starts a span per flush; nil is no tracing.
+	tracer trace.Tracer
 
 	mu       sync.Mutex
 	queue    []*saveCall
@@ -60,7 +71,7 @@ type groupCommit struct {
 // already joined goes on for the others; the one caller that runs a flush
 // waits for it to end (within flushTimeout).
 func (g *groupCommit) save(ctx context.Context, o domain.Order) (domain.Order, error) {
-	c := &saveCall{order: o, done: make(chan struct{}), lead: make(chan struct{})}
+	c := &saveCall{order: o, caller: trace.SpanContextFromContext(ctx), done: make(chan struct{}), lead: make(chan struct{})}
 	g.mu.Lock()
 	g.queue = append(g.queue, c)
 	first := !g.flushing
@@ -118,7 +129,10 @@ func (g *groupCommit) runFlush(ctx context.Context) {
 	for i, c := range batch {
 		orders[i] = c.order
 	}
-	for i, out := range g.flush(fctx, orders) {
+	fctx, span := g.startFlushSpan(fctx, batch)
+	outs := g.flush(fctx, orders)
+	endFlushSpan(span, outs)
+	for i, out := range outs {
 		batch[i].out = out
 		close(batch[i].done)
 	}
@@ -138,4 +152,44 @@ func (g *groupCommit) handOff() {
 	next := g.queue[0]
 	next.leading = true
 	close(next.lead)
+}
+
+// startFlushSpan starts the span of one flush: the child of the span of
+// the caller that runs it, linked to the span of every caller it serves,
+// so that each request's trace leads to the commit its order waited for.
+func (g *groupCommit) startFlushSpan(ctx context.Context, batch []*saveCall) (context.Context, trace.Span) {
+	tracer := g.tracer
+	if tracer == nil {
+		tracer = noop.Tracer{}
+	}
+	links := make([]trace.Link, 0, len(batch))
+	for _, c := range batch {
+		if c.caller.IsValid() {
+			links = append(links, trace.Link{SpanContext: c.caller})
+		}
+	}
+	return tracer.Start(ctx, "postgres group commit", trace.WithSpanKind(trace.SpanKindClient), trace.WithLinks(links...),
+		trace.WithAttributes(semconv.DBSystemNamePostgreSQL, semconv.DBOperationName("INSERT"),
+			semconv.DBCollectionName("orders"), semconv.DBOperationBatchSize(len(batch))))
+}
+
+// endFlushSpan ends a flush's span, failed when an order of it could not
+// be stored (a forgone order is an answer, not a failure).
+func endFlushSpan(span trace.Span, outs []savedOrder) {
+	failed := 0
+	var first error
+	for _, out := range outs {
+		if out.err != nil && !errors.Is(out.err, ports.ErrOrderForgone) {
+			failed++
+			if first == nil {
+				first = out.err
+			}
+		}
+	}
+	if first != nil {
+		span.SetAttributes(attribute.Int("stockd.orders.failed", failed))
+		span.RecordError(first)
+		span.SetStatus(codes.Error, "orders not stored")
+	}
+	span.End()
 }

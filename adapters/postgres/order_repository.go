@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 
 	"stockd/domain"
 	"stockd/ports"
@@ -24,10 +26,30 @@ type OrderRepository struct {
 	saves groupCommit
 }
 
+// RepositoryOption configures an OrderRepository.
+type RepositoryOption func(*OrderRepository)
+
+// WithOrderTracing makes every flush of the group commit a span of tp;
+// nil keeps the default, the global provider (a no-op unless one is set).
+func WithOrderTracing(tp trace.TracerProvider) RepositoryOption {
+	return func(r *OrderRepository) {
+		if tp != nil {
+			r.saves.tracer = tp.Tracer(tracerName)
+		}
+	}
+}
+
+// tracerName names the spans this package starts.
+const tracerName = "stockd/adapters/postgres"
+
 // NewOrderRepository returns a repository on pool.
-func NewOrderRepository(pool *pgxpool.Pool) *OrderRepository {
+func NewOrderRepository(pool *pgxpool.Pool, opts ...RepositoryOption) *OrderRepository {
 	r := &OrderRepository{pool: pool}
 	r.saves.flush = r.flush
+	r.saves.tracer = otel.GetTracerProvider().Tracer(tracerName)
+	for _, opt := range opts {
+		opt(r)
+	}
 	return r
 }
 

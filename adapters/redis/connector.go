@@ -108,7 +108,9 @@ func (c *Connector) Ping(ctx context.Context) error {
 func (c *Connector) PriceStore(opts ...PriceStoreOption) *PriceStore { return newPriceStore(c, opts) }
 
 // CreditStore returns a credit store on the connector's client.
-func (c *Connector) CreditStore() *CreditStore { return &CreditStore{clients: c} }
+func (c *Connector) CreditStore(opts ...CreditStoreOption) *CreditStore {
+	return newCreditStore(c, opts)
+}
 
 // IdempotencyStore returns an idempotency store on the connector's client.
 func (c *Connector) IdempotencyStore() *IdempotencyStore { return &IdempotencyStore{clients: c} }

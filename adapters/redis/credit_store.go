@@ -12,6 +12,10 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"stockd/domain"
 	"stockd/ports"
@@ -25,17 +29,47 @@ var _ ports.CreditStore = (*CreditStore)(nil)
 type CreditStore struct {
 	clients      clientSource
 	waitReplicas int // see WaitForReplicas
+	tracer       trace.Tracer
+}
+
+// CreditStoreOption configures a CreditStore.
+type CreditStoreOption func(*CreditStore)
+
+// WithCreditTracing makes Debit a span of tp; nil keeps the default, the
+// global provider (a no-op unless one is set).
+func WithCreditTracing(tp trace.TracerProvider) CreditStoreOption {
+	return func(s *CreditStore) {
+		if tp != nil {
+			s.tracer = tp.Tracer(tracerName)
+		}
+	}
 }
 
 // NewCreditStore returns a store on client (see also Connector).
-func NewCreditStore(client rueidis.Client) *CreditStore {
-	return &CreditStore{clients: connected{client}}
+func NewCreditStore(client rueidis.Client, opts ...CreditStoreOption) *CreditStore {
+	return newCreditStore(connected{client}, opts)
+}
+
+func newCreditStore(clients clientSource, opts []CreditStoreOption) *CreditStore {
+	s := &CreditStore{clients: clients, tracer: otel.GetTracerProvider().Tracer(tracerName)}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
 }
 
 // Debit is one script (lua/debit.lua): it reads the user record, judges
 // exactly as domain.Judge does, and writes the new credit with the pending
 // order. No read-then-compare-and-set, so a hot user costs no retries.
-func (s *CreditStore) Debit(ctx context.Context, req ports.DebitRequest) (ports.Outcome, error) {
+func (s *CreditStore) Debit(ctx context.Context, req ports.DebitRequest) (res ports.Outcome, err error) {
+	ctx, span := s.tracer.Start(ctx, "redis debit", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(semconv.DBSystemNameRedis, semconv.DBOperationName("EVALSHA")))
+	defer func() {
+		if err == nil {
+			span.SetAttributes(attribute.String("stockd.order.status", string(res.Order.Status())))
+		}
+		endSpan(span, err)
+	}()
 	o := req.Order
 	user := o.User()
 	pending, err := json.Marshal(pendingJSON{

@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/errgroup"
 
 	"stockd/adapters/csv"
@@ -152,8 +153,13 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, r role
 	if !r.api && cfg.PriceStore == config.PriceStoreMemory {
 		return fmt.Errorf("update: %w", errMemoryStore)
 	}
+	tp, stopTracing, err := openTracing(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer flushTraces(ctx, stopTracing, log)
 	// Only `update` with a file is one-shot: it fails when a store is down.
-	st, err := openStores(ctx, cfg, log, r.api || cfg.PriceSource == config.PriceSourceKafka)
+	st, err := openStores(ctx, cfg, log, r.api || cfg.PriceSource == config.PriceSourceKafka, tp)
 	if err != nil {
 		return err
 	}
@@ -161,7 +167,7 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, r role
 	reg := newRegistry()
 	var ingest *app.IngestTicks
 	if r.ingest {
-		if ingest, err = newIngest(cfg, st, log, reg); err != nil {
+		if ingest, err = newIngest(cfg, st, log, reg, tp); err != nil {
 			return err
 		}
 	}
@@ -169,7 +175,7 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, r role
 	var api http.Handler
 	var settle *app.SettlePendingOrders
 	if r.api {
-		if api, err = newHandler(cfg, st, log, reg, draining); err != nil {
+		if api, err = newHandler(cfg, st, log, reg, draining, tp); err != nil {
 			return err
 		}
 		if settle, err = app.NewSettlePendingOrders(st.credits, st.orders, st.keys, st.clock, 30*time.Second, log); err != nil {
@@ -212,8 +218,8 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, r role
 	return g.Wait()
 }
 
-func newIngest(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus.Registry) (*app.IngestTicks, error) {
-	source, err := openSource(cfg, st, log, reg)
+func newIngest(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus.Registry, tp trace.TracerProvider) (*app.IngestTicks, error) {
+	source, err := openSource(cfg, st, log, reg, tp)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +233,7 @@ func newIngest(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus.
 	})
 }
 
-func newHandler(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus.Registry, draining *httpapi.Draining) (http.Handler, error) {
+func newHandler(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus.Registry, draining *httpapi.Draining, tp trace.TracerProvider) (http.Handler, error) {
 	// Each constructor refuses a missing dependency; one check for all.
 	buy, err1 := app.NewBuyStock(cfg.Stocks, st.prices, st.credits, st.credits, st.orders, st.keys, st.clock)
 	if err1 == nil {
@@ -249,6 +255,7 @@ func newHandler(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus
 		ListStocks: stocks, ListDays: days, WatchPrices: watch, Zone: cfg.Location, Draining: draining,
 		StreamLimitPerClient: cfg.StreamLimitPerClient, StreamLimit: httpapi.StreamCapacity(cfg.StreamLimit, log),
 		Checks: slices.Concat(st.checks, []httpapi.Check{draining.Check()}), Registry: reg, Logger: log,
+		TracerProvider: tp,
 	}
 	if cfg.RateLimit > 0 {
 		// Addresses are limited in this process (the limit guards it

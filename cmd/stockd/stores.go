@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"stockd/adapters/csv"
 	httpapi "stockd/adapters/http"
@@ -59,12 +60,13 @@ func openForWrite(ctx context.Context, cfg config.Config, log *slog.Logger, comm
 	if cfg.PriceStore == config.PriceStoreMemory {
 		return nil, fmt.Errorf("%s: %w", command, errMemoryStore)
 	}
-	return openStores(ctx, cfg, log, false)
+	return openStores(ctx, cfg, log, false, nil)
 }
 
-// openStores builds the stores of cfg. longRunning commands start even when
-// a server is down (readiness reports it); one-shot commands fail.
-func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRunning bool) (*stores, error) {
+// openStores builds the stores of cfg, traced by tp (nil: not traced).
+// longRunning commands start even when a server is down (readiness
+// reports it); one-shot commands fail.
+func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRunning bool, tp trace.TracerProvider) (*stores, error) {
 	st := &stores{clock: memory.SystemClock{}}
 	fail := func(err error) (*stores, error) {
 		st.close()
@@ -101,7 +103,7 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 			}
 			log.Warn("redis is unavailable; starting anyway and retrying", "addr", cfg.RedisAddrs, "error", err)
 		}
-		st.prices, st.credits, st.keys = conn.PriceStore(redis.WithTimezone(cfg.Location), redis.WithHistoryDays(cfg.HistoryDays)), conn.CreditStore().WaitForReplicas(cfg.RedisWaitReplicas), conn.IdempotencyStore()
+		st.prices, st.credits, st.keys = conn.PriceStore(redis.WithTimezone(cfg.Location), redis.WithHistoryDays(cfg.HistoryDays)), conn.CreditStore(redis.WithCreditTracing(tp)).WaitForReplicas(cfg.RedisWaitReplicas), conn.IdempotencyStore()
 		feed := conn.PriceFeed(log)
 		st.feed, st.runFeed = feed, feed.Run
 		st.tokens = conn.TokenStore()
@@ -122,7 +124,7 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 			return fail(err)
 		}
 		st.closers = append(st.closers, pool.Close)
-		st.orders = postgres.NewOrderRepository(pool)
+		st.orders = postgres.NewOrderRepository(pool, postgres.WithOrderTracing(tp))
 		st.cursorSecret = func(ctx context.Context) ([]byte, error) { return postgres.CursorSecret(ctx, pool) }
 		// A schema that is behind is refused when the server answers; when
 		// it does not, the service starts and readiness keeps asking.
@@ -141,13 +143,13 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 
 // openSource builds the price source of cfg; the Kafka consumer is closed
 // with st and reports to readiness.
-func openSource(cfg config.Config, st *stores, log *slog.Logger, reg prometheus.Registerer) (ports.PriceSource, error) {
+func openSource(cfg config.Config, st *stores, log *slog.Logger, reg prometheus.Registerer, tp trace.TracerProvider) (ports.PriceSource, error) {
 	if cfg.PriceSource == config.PriceSourceCSV {
 		return csv.NewSource(cfg.PriceCSV, cfg.Stocks, csv.Calendar{Default: cfg.DefaultDay(st.clock.Now()), Zone: cfg.Location}), nil
 	}
 	src, err := kafka.NewSource(kafka.SourceConfig{
 		Brokers: cfg.KafkaBrokers, Topic: cfg.KafkaTopic, Group: cfg.KafkaGroup,
-		Stocks: cfg.Stocks, Zone: cfg.Location, Logger: log, Registry: reg,
+		Stocks: cfg.Stocks, Zone: cfg.Location, Logger: log, Registry: reg, TracerProvider: tp,
 	})
 	if err != nil {
 		return nil, err

@@ -52,6 +52,7 @@ var Settings = []Setting{
 	{"STREAM_LIMIT", "10000", "open price streams per process; past it a stream is 503 (lowered when the descriptor limit leaves no headroom)"},
 	{"SHUTDOWN_DELAY", "5s", "how long the API keeps serving after SIGTERM with /readyz at 503; 0 stops at once"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector (http://localhost:4318): when set, traces are exported there (the other OTEL_* variables apply); empty: off"},
 }
 
 // PriceStoreKind is where price histories and user credit live.
@@ -126,6 +127,11 @@ type Config struct {
 
 	StreamLimitPerClient int
 	StreamLimit          int
+	// Tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT (or its traces-only
+	// form) is set. The OpenTelemetry SDK reads that variable and the other
+	// OTEL_* ones itself: the standard names, which every collector's
+	// documentation uses, are worth that one exception.
+	Tracing bool
 }
 
 // oneOf returns the value of a closed set that v names, case-insensitively.
@@ -195,6 +201,7 @@ func Parse(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	_ = c.LogLevel.UnmarshalText([]byte(level)) // every word above is a level
+	c.Tracing = get("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) != ""
 	for _, a := range []struct {
 		name  string
 		addrs []string

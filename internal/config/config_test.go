@@ -211,3 +211,18 @@ func TestHelpShowsDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestTracingIsOnOnlyWithAnOTLPEndpoint: tracing is off by default and on
+// when either standard endpoint variable names a collector.
+func TestTracingIsOnOnlyWithAnOTLPEndpoint(t *testing.T) {
+	t.Parallel()
+	for env, want := range map[string]bool{
+		"":                                   false,
+		"OTEL_EXPORTER_OTLP_ENDPOINT":        true,
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": true,
+	} {
+		cfg, err := config.Parse(envOf(map[string]string{env: "http://localhost:4318"}))
+		require.NoError(t, err)
+		assert.Equal(t, want, cfg.Tracing, env)
+	}
+}
