@@ -67,6 +67,8 @@ deadcode:
 ## fuzz: a short run of every fuzz target (one target per go test -fuzz)
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzRead$$' -fuzztime=$(FUZZTIME) ./adapters/csv
+	$(GO) test -run='^$$' -fuzz='^FuzzRowsAgreeWithEncodingCSV$$' -fuzztime=$(FUZZTIME) ./adapters/csv
+	$(GO) test -run='^$$' -fuzz='^FuzzTimeOfDayAgreesWithTheDomain$$' -fuzztime=$(FUZZTIME) ./adapters/csv
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeRecord$$' -fuzztime=$(FUZZTIME) ./adapters/kafka
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeBuyRequest$$' -fuzztime=$(FUZZTIME) ./adapters/http
 	$(GO) test -run='^$$' -fuzz='^FuzzCursor$$' -fuzztime=$(FUZZTIME) ./adapters/http

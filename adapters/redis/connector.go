@@ -75,7 +75,13 @@ func (c *Connector) Client(ctx context.Context) (rueidis.Client, error) {
 	}
 	client, err := c.dial(c.opt)
 	if err != nil {
-		c.lastErr = fmt.Errorf("redis %s: %w", strings.Join(c.opt.InitAddress, ","), translate(err))
+		seeds := strings.Join(c.opt.InitAddress, ",")
+		if errors.Is(translate(err), ports.ErrUnavailable) {
+			// Said once: "store unavailable: redis host:port: dial ...".
+			c.lastErr = fmt.Errorf("%w: redis %s: %w", ports.ErrUnavailable, seeds, err)
+		} else {
+			c.lastErr = fmt.Errorf("redis %s: %w", seeds, err)
+		}
 		c.next = c.now().Add(c.wait.NextBackOff())
 		return nil, c.lastErr
 	}

@@ -80,7 +80,7 @@ func (r *priceReader) parse(stock, raw string) (seriesEntry, error) {
 func (r *priceReader) Latest(ctx context.Context, stock string) (domain.Quote, bool, error) {
 	client, err := r.clients.Client(ctx)
 	if err != nil {
-		return domain.Quote{}, false, fmt.Errorf("read prices of %s: %w", stock, err)
+		return domain.Quote{}, false, err // the use case names the stock
 	}
 	raw, last, lastOf, _, err := r.readLatest(ctx, client, stock)
 	if err != nil || raw == nil {
@@ -97,7 +97,7 @@ func (r *priceReader) Latest(ctx context.Context, stock string) (domain.Quote, b
 func (r *priceReader) Series(ctx context.Context, stock string, day domain.Day) (domain.MinuteSeries, error) {
 	client, err := r.clients.Client(ctx)
 	if err != nil {
-		return domain.MinuteSeries{}, fmt.Errorf("read prices of %s: %w", stock, err)
+		return domain.MinuteSeries{}, err // the use case names the stock
 	}
 	if day.IsZero() {
 		raw, err := client.DoCache(ctx, client.B().Get().Key(stock).Cache(), cacheTTL).ToString()
@@ -164,7 +164,7 @@ func (r *priceReader) latestSeries(stock, raw string) (domain.MinuteSeries, erro
 func (r *priceReader) Days(ctx context.Context, stock string) ([]domain.Day, error) {
 	client, err := r.clients.Client(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read days of %s: %w", stock, err)
+		return nil, err // the use case names the stock
 	}
 	raw, last, lastOf, rest, err := r.readLatest(ctx, client, stock,
 		client.B().Zrange().Key(daysKey(stock)).Min("0").Max("-1").Withscores().Cache())
