@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -26,10 +27,28 @@ func makeCmd(t *testing.T, dir string, args ...string) *exec.Cmd {
 	root, err := filepath.Abs("../..")
 	require.NoError(t, err)
 	cmd := exec.Command("make", append([]string{"--no-print-directory", "-C", root}, args...)...)
+	cmd.Env = makeEnv()
 	if dir != "" {
-		cmd.Env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+		cmd.Env = append(cmd.Env, "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
 	}
 	return cmd
+}
+
+// makeEnv is the environment less what an outer make (make test runs go
+// test) hands its children: a nested make would otherwise try the outer
+// one's jobserver, which this process does not hold ("wait: No child
+// processes").
+func makeEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch name {
+		case "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, extra...)
 }
 
 // TestMakeUpSaysComposeV2IsNeeded: with a docker that has no compose
@@ -64,7 +83,7 @@ func TestMakeRunEndsCleanlyOnCtrlC(t *testing.T) {
 	t.Parallel()
 	addr := testenv.FreeAddr(t)
 	cmd := makeCmd(t, "", "run", "BIN="+filepath.Join(t.TempDir(), "stockd"))
-	cmd.Env = append(os.Environ(), "HTTP_ADDR="+addr, "SHUTDOWN_DELAY=0")
+	cmd.Env = append(cmd.Env, "HTTP_ADDR="+addr, "SHUTDOWN_DELAY=0")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a process group, as a terminal's job is

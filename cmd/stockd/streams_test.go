@@ -24,7 +24,7 @@ import (
 // prefix (a command that runs it, such as prlimit) when given, and waits
 // until it answers. The process is killed at the end of the test if it
 // still runs.
-func startBinary(t *testing.T, env []string, prefix ...string) (base string, cmd *exec.Cmd, stderr *strings.Builder) {
+func startBinary(t *testing.T, env []string, prefix ...string) (base string, cmd *exec.Cmd, stderr *testenv.LogBuffer) {
 	t.Helper()
 	bin := buildBinary(t)
 	addr := testenv.FreeAddr(t)
@@ -33,7 +33,7 @@ func startBinary(t *testing.T, env []string, prefix ...string) (base string, cmd
 	cmd = exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), append([]string{"HTTP_ADDR=" + addr, "PRICE_CSV=" + csvPath,
 		"SEED_USERS=user1:1000000000", "LOG_LEVEL=warn"}, env...)...)
-	stderr = &strings.Builder{}
+	stderr = &testenv.LogBuffer{} // written by exec's copying goroutine while the test reads it
 	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
