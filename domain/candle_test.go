@@ -27,7 +27,7 @@ func TestCandlesAcrossRestarts(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, tk := range ticks[:n] {
-				h.Record(tk.At, tk.Price)
+				h.Record(tk.At(), tk.Price())
 			}
 			stored = h.Series()
 			ticks = ticks[n:]
@@ -90,7 +90,7 @@ func TestUpgradeInPlace(t *testing.T) {
 			}
 		}
 		for _, tk := range ticks {
-			h.Record(tk.At, tk.Price)
+			h.Record(tk.At(), tk.Price())
 		}
 		if got := h.Series(); !got.Equal(full) {
 			t.Fatalf("re-applied ticks do not restore the candles\n got %v\nwant %v", got, full)

@@ -99,9 +99,9 @@ func randomTicks(r *rand.Rand, n int) []domain.Tick {
 	for len(ticks) < n {
 		s := domain.TimeOfDay(9*3600 + r.IntN(3600))
 		if len(ticks) > 0 && r.IntN(3) == 0 {
-			s = ticks[r.IntN(len(ticks))].At
+			s = ticks[r.IntN(len(ticks))].At()
 		}
-		ticks = append(ticks, domain.Tick{Stock: "s", Day: testDay, At: s, Price: 1 + r.Int64N(3000)})
+		ticks = append(ticks, mustTick("s", testDay, s, 1+r.Int64N(3000)))
 	}
 	return ticks
 }
@@ -109,7 +109,7 @@ func randomTicks(r *rand.Rand, n int) []domain.Tick {
 func seriesOf(ticks []domain.Tick) domain.MinuteSeries {
 	h := domain.NewPriceHistory()
 	for _, tk := range ticks {
-		h.Record(tk.At, tk.Price)
+		h.Record(tk.At(), tk.Price())
 	}
 	return h.Series()
 }
@@ -135,7 +135,7 @@ func TestMergeIsOrderIndependentAndIdempotent(t *testing.T) {
 			n := 1 + r.IntN(len(shuffled))
 			b := domain.NewPriceHistory()
 			for _, tk := range shuffled[:n] {
-				b.Record(tk.At, tk.Price)
+				b.Record(tk.At(), tk.Price())
 			}
 			acc.Absorb(b)
 			if r.IntN(3) == 0 {
@@ -150,13 +150,15 @@ func TestMergeIsOrderIndependentAndIdempotent(t *testing.T) {
 }
 
 // tickLater is the contract's order of ticks: time, then price.
-func tickLater(a, b domain.Tick) bool { return a.At > b.At || (a.At == b.At && a.Price > b.Price) }
+func tickLater(a, b domain.Tick) bool {
+	return a.At() > b.At() || (a.At() == b.At() && a.Price() > b.Price())
+}
 
 func modelCandles(ticks []domain.Tick) map[domain.TimeOfDay]domain.Tick {
 	closes := map[domain.TimeOfDay]domain.Tick{}
 	for _, tk := range ticks {
-		if c, ok := closes[tk.At.Minute()]; !ok || tickLater(tk, c) {
-			closes[tk.At.Minute()] = tk
+		if c, ok := closes[tk.At().Minute()]; !ok || tickLater(tk, c) {
+			closes[tk.At().Minute()] = tk
 		}
 	}
 	return closes
@@ -174,15 +176,15 @@ func TestSeriesInvariants(t *testing.T) {
 		opens := map[domain.TimeOfDay]domain.Tick{}
 		highs, lows := map[domain.TimeOfDay]int64{}, map[domain.TimeOfDay]int64{}
 		for _, tk := range ticks {
-			m := tk.At.Minute()
+			m := tk.At().Minute()
 			if o, ok := opens[m]; !ok || tickLater(o, tk) {
 				opens[m] = tk
 			}
-			if h, ok := highs[m]; !ok || tk.Price > h {
-				highs[m] = tk.Price
+			if h, ok := highs[m]; !ok || tk.Price() > h {
+				highs[m] = tk.Price()
 			}
-			if l, ok := lows[m]; !ok || tk.Price < l {
-				lows[m] = tk.Price
+			if l, ok := lows[m]; !ok || tk.Price() < l {
+				lows[m] = tk.Price()
 			}
 		}
 		for i, m := range s.Minutes {
@@ -191,11 +193,11 @@ func TestSeriesInvariants(t *testing.T) {
 			}
 			c, ok := closes[m]
 			switch {
-			case ok && (s.Prices[i] != c.Price || s.CloseAt[i] != c.At):
-				t.Fatalf("minute %s: %d at %v, want close %d at %v", m, s.Prices[i], s.CloseAt[i], c.Price, c.At)
-			case ok && (s.Open[i] != opens[m].Price || s.OpenAt[i] != opens[m].At || s.High[i] != highs[m] || s.Low[i] != lows[m]):
+			case ok && (s.Prices[i] != c.Price() || s.CloseAt[i] != c.At()):
+				t.Fatalf("minute %s: %d at %v, want close %d at %v", m, s.Prices[i], s.CloseAt[i], c.Price(), c.At())
+			case ok && (s.Open[i] != opens[m].Price() || s.OpenAt[i] != opens[m].At() || s.High[i] != highs[m] || s.Low[i] != lows[m]):
 				t.Fatalf("minute %s: o=%d at %v h=%d l=%d, want o=%d at %v h=%d l=%d", m, s.Open[i], s.OpenAt[i], s.High[i], s.Low[i],
-					opens[m].Price, opens[m].At, highs[m], lows[m])
+					opens[m].Price(), opens[m].At(), highs[m], lows[m])
 			case !ok && (i == 0 || s.Prices[i] != s.Prices[i-1] || s.CloseAt[i] != domain.NoTick):
 				t.Fatalf("minute %s has no tick but does not carry", m)
 			case !ok && (s.Open[i] != s.Prices[i-1] || s.High[i] != s.Prices[i-1] || s.Low[i] != s.Prices[i-1] || s.OpenAt[i] != domain.NoTick):
@@ -233,7 +235,7 @@ func TestHistoryFromSeriesRoundTrips(t *testing.T) {
 		// same as applying them once: the stored form loses nothing.
 		more := randomTicks(r, 20)
 		for _, tk := range more {
-			h.Record(tk.At, tk.Price)
+			h.Record(tk.At(), tk.Price())
 		}
 		if got, want := h.Series(), seriesOf(append(slices.Clone(ticks), more...)); !got.Equal(want) {
 			t.Fatalf("stored history then more ticks differs:\n got %v\nwant %v", got, want)
@@ -294,8 +296,8 @@ func TestTickBatch(t *testing.T) {
 	b := domain.NewTickBatch()
 	next := testDay.AddDays(1)
 	for _, tk := range []domain.Tick{
-		{"a", testDay, 10, 1}, {"b", testDay, 20, 2}, {"a", testDay, 70, 3}, {"a", testDay, 70, 4},
-		{"a", next, 5, 9}, // the next day, earlier in its day: a day of its own
+		mustTick("a", testDay, 10, 1), mustTick("b", testDay, 20, 2), mustTick("a", testDay, 70, 3), mustTick("a", testDay, 70, 4),
+		mustTick("a", next, 5, 9), // the next day, earlier in its day: a day of its own
 	} {
 		b.Add(tk)
 	}
@@ -342,7 +344,7 @@ func TestNewTick(t *testing.T) {
 		if !errors.Is(err, c.want) {
 			t.Errorf("%s: err = %v, want %v", c.name, err, c.want)
 		}
-		if c.want == nil && tk != (domain.Tick{Stock: c.stock, Day: c.day, At: c.at, Price: c.price}) {
+		if c.want == nil && tk != (mustTick(c.stock, c.day, c.at, c.price)) {
 			t.Errorf("%s: tick = %+v", c.name, tk)
 		}
 	}

@@ -23,7 +23,8 @@ func randomDayTicks(r *rand.Rand, n, maxDays int) []domain.Tick {
 	ticks := randomTicks(r, n)
 	first := testDay.AddDays(-r.IntN(10))
 	for i := range ticks {
-		ticks[i].Day = first.AddDays(r.IntN(maxDays))
+		tk := ticks[i]
+		ticks[i] = mustTick(tk.Stock(), first.AddDays(r.IntN(maxDays)), tk.At(), tk.Price())
 	}
 	return ticks
 }
@@ -35,8 +36,8 @@ func modelDays(ticks []domain.Tick, oldest domain.Day) (domain.Day, map[domain.D
 	byDay := map[domain.Day][]domain.Tick{}
 	var latest domain.Day
 	for _, tk := range ticks {
-		byDay[tk.Day] = append(byDay[tk.Day], tk)
-		latest = max(latest, tk.Day)
+		byDay[tk.Day()] = append(byDay[tk.Day()], tk)
+		latest = max(latest, tk.Day())
 	}
 	want := map[domain.Day]domain.MinuteSeries{}
 	for d, dayTicks := range byDay {
@@ -124,7 +125,7 @@ func TestStockDaysRollover(t *testing.T) {
 	t.Parallel()
 	d1, d2, d3 := testDay, testDay.AddDays(1), testDay.AddDays(2)
 	tick := func(d domain.Day, clock string, p int64) domain.Tick {
-		return domain.Tick{Stock: "s", Day: d, At: at(t, clock), Price: p}
+		return mustTick("s", d, at(t, clock), p)
 	}
 	s := domain.NewStockDays()
 	if q, ok := s.Quote(); ok {
@@ -216,7 +217,7 @@ func TestStockDaysAdoptsEarliestDay(t *testing.T) {
 	if days := s.Days(); len(days) != 0 {
 		t.Fatalf("an undated series lists days %v", days)
 	}
-	m := s.Merge(daysOf([]domain.Tick{{Stock: "s", Day: d1, At: at(t, "090200"), Price: 12}}), 0)
+	m := s.Merge(daysOf([]domain.Tick{mustTick("s", d1, at(t, "090200"), 12)}), 0)
 	if !m.Adopted || m.Latest != d1 || m.Moved != 0 {
 		t.Fatalf("adopting merge = %+v", m)
 	}
@@ -229,8 +230,8 @@ func TestStockDaysAdoptsEarliestDay(t *testing.T) {
 	for _, order := range [][]domain.Day{{d1, d2}, {d2, d1}} {
 		s := domain.LoadStockDays(0, undated(), nil)
 		ticks := []domain.Tick{
-			{Stock: "s", Day: order[0], At: at(t, "090500"), Price: 20},
-			{Stock: "s", Day: order[1], At: at(t, "090500"), Price: 20},
+			mustTick("s", order[0], at(t, "090500"), 20),
+			mustTick("s", order[1], at(t, "090500"), 20),
 		}
 		m := s.Merge(daysOf(ticks), 0)
 		if !m.Adopted || m.Moved != d1 || m.Latest != d2 {
@@ -254,15 +255,15 @@ func TestStockDaysAdoptsEarliestDay(t *testing.T) {
 func TestLatestChange(t *testing.T) {
 	t.Parallel()
 	d1, d2 := testDay, testDay.AddDays(1)
-	before := seriesOf([]domain.Tick{{At: at(t, "090000"), Price: 10}, {At: at(t, "090100"), Price: 11}})
+	before := seriesOf([]domain.Tick{mustTick("s", testDay, at(t, "090000"), 10), mustTick("s", testDay, at(t, "090100"), 11)})
 	before.Day = d1
-	same := seriesOf([]domain.Tick{{At: at(t, "090000"), Price: 10}, {At: at(t, "090100"), Price: 11}, {At: at(t, "090200"), Price: 12}})
+	same := seriesOf([]domain.Tick{mustTick("s", testDay, at(t, "090000"), 10), mustTick("s", testDay, at(t, "090100"), 11), mustTick("s", testDay, at(t, "090200"), 12)})
 	same.Day = d1
 	if c := domain.LatestChange(before, same); c.Day != d1 || len(c.Minutes) != 1 || c.Minutes[0].Close != 12 {
 		t.Fatalf("change within a day = %+v", c)
 	}
 	// A new day sends all its minutes, even those equal to yesterday's.
-	next := seriesOf([]domain.Tick{{At: at(t, "090000"), Price: 10}})
+	next := seriesOf([]domain.Tick{mustTick("s", testDay, at(t, "090000"), 10)})
 	next.Day = d2
 	if c := domain.LatestChange(before, next); c.Day != d2 || len(c.Minutes) != 1 || c.Minutes[0].Close != 10 {
 		t.Fatalf("change to a new day = %+v", c)
@@ -274,12 +275,12 @@ func TestLatestChange(t *testing.T) {
 func TestStockDaysKeepsNoPartOfTheBatch(t *testing.T) {
 	t.Parallel()
 	d1, d2 := testDay, testDay.AddDays(1)
-	batch := daysOf([]domain.Tick{{Stock: "s", Day: d1, At: 9 * 3600, Price: 1}, {Stock: "s", Day: d2, At: 9 * 3600, Price: 2}})
+	batch := daysOf([]domain.Tick{mustTick("s", d1, 9*3600, 1), mustTick("s", d2, 9*3600, 2)})
 	want1, want2 := batch[d1].Series(), batch[d2].Series()
 	s := domain.NewStockDays()
 	s.Merge(batch, 0)
-	s.Merge(daysOf([]domain.Tick{{Stock: "s", Day: d1, At: 10 * 3600, Price: 3}, {Stock: "s", Day: d2, At: 10 * 3600, Price: 4}}), 0)
-	s.Merge(daysOf([]domain.Tick{{Stock: "s", Day: d2.AddDays(1), At: 9 * 3600, Price: 5}}), 0)
+	s.Merge(daysOf([]domain.Tick{mustTick("s", d1, 10*3600, 3), mustTick("s", d2, 10*3600, 4)}), 0)
+	s.Merge(daysOf([]domain.Tick{mustTick("s", d2.AddDays(1), 9*3600, 5)}), 0)
 	if !batch[d1].Series().Equal(want1) || !batch[d2].Series().Equal(want2) {
 		t.Fatal("a merge changed the batch it was given")
 	}

@@ -157,7 +157,7 @@ func TestScanTicksStreamsInFileOrder(t *testing.T) {
 	}
 	var got []string
 	err := csv.NewSource(path, stocks(t), utc).ScanTicks(t.Context(), func(tk domain.Tick) error {
-		got = append(got, tk.Stock+"@"+tk.At.String())
+		got = append(got, tk.Stock()+"@"+tk.At().String())
 		return nil
 	})
 	if err != nil || !slices.Equal(got, []string{"stock2@090007", "stock1@090006"}) {

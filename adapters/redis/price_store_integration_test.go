@@ -49,8 +49,13 @@ func priceStoreContract(t *testing.T, c rueidis.Client) {
 // of a case is past keeping.
 var day = domain.DayOf(time.Now().UTC()).AddDays(2)
 
+// tick builds a tick through domain.NewTick; a bad one is a bug of the test.
 func tick(stock string, d domain.Day, at domain.TimeOfDay, price int64) domain.Tick {
-	return domain.Tick{Stock: stock, Day: d, At: at, Price: price}
+	t, err := domain.NewTick(stock, d, at, price)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }
 
 func batchOf(ticks ...domain.Tick) map[string]domain.DayHistories {

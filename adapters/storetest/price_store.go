@@ -58,7 +58,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 			{9*3600 + 10, 90, domain.Quote{Day: day, At: 9*3600 + 90, Price: 120}},  // an earlier minute changes nothing at the end
 			{9*3600 + 95, 130, domain.Quote{Day: day, At: 9*3600 + 95, Price: 130}}, // a later tick of the last minute
 		} {
-			mergeTicks(t, s, domain.Tick{Stock: stock, Day: day, At: step.at, Price: step.price})
+			mergeTicks(t, s, mustTick(stock, day, step.at, step.price))
 			got, ok, err := s.Latest(t.Context(), stock)
 			require.NoError(t, err)
 			require.True(t, ok)
@@ -92,7 +92,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		var ticks []domain.Tick
 		for range 300 {
 			at := domain.TimeOfDay(9*3600 + r.IntN(600)) // many ticks share a second
-			ticks = append(ticks, domain.Tick{Stock: stock, Day: day, At: at, Price: 1 + r.Int64N(50)})
+			ticks = append(ticks, mustTick(stock, day, at, 1+r.Int64N(50)))
 		}
 		want := seriesOf(ticks, day)
 		for round := range 3 {
@@ -128,7 +128,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		for i := range 20 {
 			name := uniqueKey("stock")
 			names = append(names, name)
-			ticks = append(ticks, domain.Tick{Stock: name, Day: day, At: domain.TimeOfDay(9*3600 + i), Price: int64(i + 1)})
+			ticks = append(ticks, mustTick(name, day, domain.TimeOfDay(9*3600+i), int64(i+1)))
 		}
 		mergeTicks(t, s, ticks...)
 		for i, name := range names {
@@ -147,8 +147,8 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		d1, d2 := day, day.AddDays(1)
 		// The second morning: 09:00:05 of day 2 is later than
 		// 09:59:56 of day 1, though earlier in its day.
-		mergeTicks(t, s, domain.Tick{Stock: stock, Day: d1, At: 9*3600 + 59*60 + 56, Price: 1124})
-		mergeTicks(t, s, domain.Tick{Stock: stock, Day: d2, At: 9*3600 + 5, Price: 5000})
+		mergeTicks(t, s, mustTick(stock, d1, 9*3600+59*60+56, 1124))
+		mergeTicks(t, s, mustTick(stock, d2, 9*3600+5, 5000))
 		q, ok, err := s.Latest(t.Context(), stock)
 		require.NoError(t, err)
 		require.True(t, ok)
@@ -177,16 +177,16 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		s := newStore(t)
 		stock := uniqueKey("stock")
 		d0, d1, d2 := day, day.AddDays(1), day.AddDays(2)
-		mergeTicks(t, s, domain.Tick{Stock: stock, Day: d1, At: 9 * 3600, Price: 10})
-		mergeTicks(t, s, domain.Tick{Stock: stock, Day: d2, At: 9 * 3600, Price: 20})
+		mergeTicks(t, s, mustTick(stock, d1, 9*3600, 10))
+		mergeTicks(t, s, mustTick(stock, d2, 9*3600, 20))
 		before, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
 
 		// Late: day 1 at a later time of day than day 2's last tick, and
 		// day 0, a day never seen.
 		mergeTicks(t, s,
-			domain.Tick{Stock: stock, Day: d1, At: 10 * 3600, Price: 11},
-			domain.Tick{Stock: stock, Day: d0, At: 11 * 3600, Price: 1})
+			mustTick(stock, d1, 10*3600, 11),
+			mustTick(stock, d0, 11*3600, 1))
 		q, _, err := s.Latest(t.Context(), stock)
 		require.NoError(t, err)
 		assert.Equal(t, domain.Quote{Day: d2, At: 9 * 3600, Price: 20}, q)
@@ -205,11 +205,11 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		s := newStore(t)
 		stock := uniqueKey("stock")
 		d1, d2, d3 := day, day.AddDays(1), day.AddDays(2)
-		mergeTicks(t, s, domain.Tick{Stock: stock, Day: d2, At: 9 * 3600, Price: 20})
+		mergeTicks(t, s, mustTick(stock, d2, 9*3600, 20))
 		mergeTicks(t, s,
-			domain.Tick{Stock: stock, Day: d1, At: 9 * 3600, Price: 10},
-			domain.Tick{Stock: stock, Day: d2, At: 9*3600 + 60, Price: 21},
-			domain.Tick{Stock: stock, Day: d3, At: 8 * 3600, Price: 30})
+			mustTick(stock, d1, 9*3600, 10),
+			mustTick(stock, d2, 9*3600+60, 21),
+			mustTick(stock, d3, 8*3600, 30))
 		assertDays(t, s, stock, d1, d2, d3)
 		moved, err := s.Series(t.Context(), stock, d2)
 		require.NoError(t, err)
@@ -238,7 +238,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 			want[d] = day.AddDays(d)
 			var ofDay []domain.Tick
 			for _, tk := range ticks {
-				if tk.Day == want[d] {
+				if tk.Day() == want[d] {
 					ofDay = append(ofDay, tk)
 				}
 			}
@@ -271,20 +271,20 @@ func PriceStoreExpiry(t *testing.T, zone *time.Location, keeping func(t *testing
 		today := domain.DayOf(time.Now().In(zone))
 		gone, kept, next := today.AddDays(-10), today.AddDays(-1), today.AddDays(1)
 
-		mergeTicks(t, s, domain.Tick{Stock: stock, Day: gone, At: 9 * 3600, Price: 1})
+		mergeTicks(t, s, mustTick(stock, gone, 9*3600, 1))
 		latest, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
 		assert.Equal(t, gone, latest.Day, "the latest day is kept however old")
 		assertDays(t, s, stock, gone)
 
-		mergeTicks(t, s, domain.Tick{Stock: stock, Day: next, At: 9 * 3600, Price: 3})
+		mergeTicks(t, s, mustTick(stock, next, 9*3600, 3))
 		assertDays(t, s, stock, next)
 		_, err = s.Series(t.Context(), stock, gone)
 		require.ErrorIs(t, err, ports.ErrDayNotFound, "the former latest moved past keeping")
 
 		mergeTicks(t, s,
-			domain.Tick{Stock: stock, Day: gone, At: 10 * 3600, Price: 5},
-			domain.Tick{Stock: stock, Day: kept, At: 10 * 3600, Price: 2})
+			mustTick(stock, gone, 10*3600, 5),
+			mustTick(stock, kept, 10*3600, 2))
 		assertDays(t, s, stock, kept, next)
 		_, err = s.Series(t.Context(), stock, gone)
 		require.ErrorIs(t, err, ports.ErrDayNotFound, "a late tick past keeping is dropped")
@@ -321,7 +321,7 @@ func PriceStoreUndated(t *testing.T, newStore func(t *testing.T) ports.PriceStor
 		s := newStore(t)
 		stock := uniqueKey("stock")
 		writeUndated(t, s, stock, undated)
-		mergeTicks(t, s, domain.Tick{Stock: stock, Day: day, At: 9*3600 + 120, Price: 12})
+		mergeTicks(t, s, mustTick(stock, day, 9*3600+120, 12))
 		got, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
 		assert.Equal(t, day, got.Day)
@@ -335,8 +335,8 @@ func PriceStoreUndated(t *testing.T, newStore func(t *testing.T) ports.PriceStor
 		writeUndated(t, s, stock, undated)
 		d1, d2 := day, day.AddDays(1)
 		mergeTicks(t, s,
-			domain.Tick{Stock: stock, Day: d2, At: 9 * 3600, Price: 20},
-			domain.Tick{Stock: stock, Day: d1, At: 9*3600 + 120, Price: 12})
+			mustTick(stock, d2, 9*3600, 20),
+			mustTick(stock, d1, 9*3600+120, 12))
 		assertDays(t, s, stock, d1, d2)
 		first, err := s.Series(t.Context(), stock, d1)
 		require.NoError(t, err)
@@ -403,7 +403,7 @@ func mergeConcurrently(t *testing.T, s ports.PriceStore, ticks []domain.Tick, wo
 func seriesOf(ticks []domain.Tick, day domain.Day) domain.MinuteSeries {
 	h := domain.NewPriceHistory()
 	for _, tk := range ticks {
-		h.Record(tk.At, tk.Price)
+		h.Record(tk.At(), tk.Price())
 	}
 	s := h.Series()
 	s.Day = day
@@ -414,7 +414,7 @@ func distinctTicks(r *rand.Rand, stock string, day domain.Day, n int) []domain.T
 	perm := r.Perm(3600)[:n]
 	ticks := make([]domain.Tick, n)
 	for i, s := range perm {
-		ticks[i] = domain.Tick{Stock: stock, Day: day, At: domain.TimeOfDay(9*3600 + s), Price: 1 + r.Int64N(5000)}
+		ticks[i] = mustTick(stock, day, domain.TimeOfDay(9*3600+s), 1+r.Int64N(5000))
 	}
 	return ticks
 }
