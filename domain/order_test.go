@@ -122,7 +122,7 @@ func TestVisibleAtDaylightSaving(t *testing.T) {
 	}
 	// 2026-11-01 is 25 hours long in New York.
 	v := domain.VisibleAt(time.Date(2026, 11, 1, 12, 0, 0, 0, ny), ny)
-	if d := v.DayEnd.Sub(v.DayStart); d != 25*time.Hour {
+	if d := v.DayEnd().Sub(v.DayStart()); d != 25*time.Hour {
 		t.Fatalf("day length = %v, want 25h", d)
 	}
 }
@@ -192,7 +192,7 @@ func TestOrderQueryOfUser(t *testing.T) {
 			t.Errorf("user %q: matches %v, want %v", tc.user, got, tc.want)
 		}
 	}
-	if q.User != "" {
-		t.Errorf("OfUser changed its receiver: %q", q.User)
+	if q.User() != "" {
+		t.Errorf("OfUser changed its receiver: %q", q.User())
 	}
 }
