@@ -40,7 +40,7 @@ func TestWatchPrices(t *testing.T) {
 	w, err := watch.Execute(ctx, "STOCK1")
 	require.NoError(t, err)
 	assert.Equal(t, "stock1", w.Stock)
-	assert.Equal(t, day1, w.Series.Day, "the series says its day")
+	assert.Equal(t, day1, w.Series.Day(), "the series says its day")
 	assert.Equal(t, 1, w.Series.Len())
 
 	// The next day's first tick, earlier in its day than yesterday's last:
@@ -93,13 +93,13 @@ func TestGetPricesByDay(t *testing.T) {
 	name, s, err := get.Execute(t.Context(), "Stock1", 0)
 	require.NoError(t, err)
 	assert.Equal(t, "stock1", name)
-	assert.Equal(t, day2, s.Day, "day zero is the latest day")
-	assert.Equal(t, []int64{5000}, s.Prices)
+	assert.Equal(t, day2, s.Day(), "day zero is the latest day")
+	assert.Equal(t, []int64{5000}, s.Closes())
 
 	_, s, err = get.Execute(t.Context(), "stock1", day1)
 	require.NoError(t, err)
-	assert.Equal(t, day1, s.Day)
-	assert.Equal(t, []int64{1124}, s.Prices)
+	assert.Equal(t, day1, s.Day())
+	assert.Equal(t, []int64{1124}, s.Closes())
 
 	_, _, err = get.Execute(t.Context(), "stock1", day1.AddDays(-1))
 	require.ErrorIs(t, err, ports.ErrDayNotFound)
@@ -108,7 +108,7 @@ func TestGetPricesByDay(t *testing.T) {
 	_, s, err = get.Execute(t.Context(), "stock2", 0)
 	require.NoError(t, err)
 	assert.Equal(t, 0, s.Len())
-	assert.True(t, s.Day.IsZero(), "no series, no day")
+	assert.True(t, s.Day().IsZero(), "no series, no day")
 	_, _, err = get.Execute(t.Context(), "stock9", 0)
 	require.ErrorIs(t, err, domain.ErrUnknownStock)
 }

@@ -19,11 +19,11 @@ func at(t *testing.T, s string) domain.TimeOfDay {
 }
 
 func render(s domain.MinuteSeries) ([]string, []int64) {
-	times := make([]string, len(s.Minutes))
-	for i, m := range s.Minutes {
+	times := make([]string, len(s.Minutes()))
+	for i, m := range s.Minutes() {
 		times[i] = m.String()
 	}
-	return times, s.Prices
+	return times, s.Closes()
 }
 
 func TestSeriesCarriesGapsAndKeepsLatestTick(t *testing.T) {
@@ -42,8 +42,8 @@ func TestSeriesCarriesGapsAndKeepsLatestTick(t *testing.T) {
 	}
 	s := h.Series()
 	wantClose := []domain.TimeOfDay{at(t, "090041"), at(t, "090154"), domain.NoTick, domain.NoTick, at(t, "090400")}
-	if !slices.Equal(s.CloseAt, wantClose) {
-		t.Fatalf("CloseAt = %v, want %v", s.CloseAt, wantClose)
+	if !slices.Equal(s.CloseTimes(), wantClose) {
+		t.Fatalf("CloseAt = %v, want %v", s.CloseTimes(), wantClose)
 	}
 	if p, ok := s.Latest(); !ok || p != 1100 {
 		t.Fatalf("Latest = %d %v", p, ok)
@@ -61,11 +61,11 @@ func TestSameSecondOrderedByPrice(t *testing.T) {
 			h.Record(at(t, "090010"), p)
 		}
 		s := h.Series()
-		if s.Prices[0] != 7 || s.Open[0] != 5 || s.High[0] != 7 || s.Low[0] != 5 {
-			t.Fatalf("order %v: candle o=%d h=%d l=%d c=%d, want o=5 h=7 l=5 c=7", order, s.Open[0], s.High[0], s.Low[0], s.Prices[0])
+		if s.Closes()[0] != 7 || s.Opens()[0] != 5 || s.Highs()[0] != 7 || s.Lows()[0] != 5 {
+			t.Fatalf("order %v: candle o=%d h=%d l=%d c=%d, want o=5 h=7 l=5 c=7", order, s.Opens()[0], s.Highs()[0], s.Lows()[0], s.Closes()[0])
 		}
-		if s.OpenAt[0] != at(t, "090010") || s.CloseAt[0] != at(t, "090010") {
-			t.Fatalf("order %v: open at %v, close at %v", order, s.OpenAt[0], s.CloseAt[0])
+		if s.OpenTimes()[0] != at(t, "090010") || s.CloseTimes()[0] != at(t, "090010") {
+			t.Fatalf("order %v: open at %v, close at %v", order, s.OpenTimes()[0], s.CloseTimes()[0])
 		}
 	}
 }
@@ -83,7 +83,7 @@ func TestSameSecondLaterWins(t *testing.T) {
 func TestEmptyHistory(t *testing.T) {
 	t.Parallel()
 	s := domain.NewPriceHistory().Series()
-	if s.Len() != 0 || s.Minutes == nil || s.Prices == nil {
+	if s.Len() != 0 || s.Minutes() == nil || s.Closes() == nil {
 		t.Fatalf("empty series = %#v, want empty non-nil lists", s)
 	}
 	if _, ok := s.Latest(); ok {
@@ -187,24 +187,24 @@ func TestSeriesInvariants(t *testing.T) {
 				lows[m] = tk.Price()
 			}
 		}
-		for i, m := range s.Minutes {
-			if m%60 != 0 || (i > 0 && m != s.Minutes[i-1]+60) {
-				t.Fatalf("minutes not consecutive: %v", s.Minutes)
+		for i, m := range s.Minutes() {
+			if m%60 != 0 || (i > 0 && m != s.Minutes()[i-1]+60) {
+				t.Fatalf("minutes not consecutive: %v", s.Minutes())
 			}
 			c, ok := closes[m]
 			switch {
-			case ok && (s.Prices[i] != c.Price() || s.CloseAt[i] != c.At()):
-				t.Fatalf("minute %s: %d at %v, want close %d at %v", m, s.Prices[i], s.CloseAt[i], c.Price(), c.At())
-			case ok && (s.Open[i] != opens[m].Price() || s.OpenAt[i] != opens[m].At() || s.High[i] != highs[m] || s.Low[i] != lows[m]):
-				t.Fatalf("minute %s: o=%d at %v h=%d l=%d, want o=%d at %v h=%d l=%d", m, s.Open[i], s.OpenAt[i], s.High[i], s.Low[i],
+			case ok && (s.Closes()[i] != c.Price() || s.CloseTimes()[i] != c.At()):
+				t.Fatalf("minute %s: %d at %v, want close %d at %v", m, s.Closes()[i], s.CloseTimes()[i], c.Price(), c.At())
+			case ok && (s.Opens()[i] != opens[m].Price() || s.OpenTimes()[i] != opens[m].At() || s.Highs()[i] != highs[m] || s.Lows()[i] != lows[m]):
+				t.Fatalf("minute %s: o=%d at %v h=%d l=%d, want o=%d at %v h=%d l=%d", m, s.Opens()[i], s.OpenTimes()[i], s.Highs()[i], s.Lows()[i],
 					opens[m].Price(), opens[m].At(), highs[m], lows[m])
-			case !ok && (i == 0 || s.Prices[i] != s.Prices[i-1] || s.CloseAt[i] != domain.NoTick):
+			case !ok && (i == 0 || s.Closes()[i] != s.Closes()[i-1] || s.CloseTimes()[i] != domain.NoTick):
 				t.Fatalf("minute %s has no tick but does not carry", m)
-			case !ok && (s.Open[i] != s.Prices[i-1] || s.High[i] != s.Prices[i-1] || s.Low[i] != s.Prices[i-1] || s.OpenAt[i] != domain.NoTick):
+			case !ok && (s.Opens()[i] != s.Closes()[i-1] || s.Highs()[i] != s.Closes()[i-1] || s.Lows()[i] != s.Closes()[i-1] || s.OpenTimes()[i] != domain.NoTick):
 				t.Fatalf("minute %s has no tick but its candle is not the carried close", m)
 			}
 		}
-		if len(closes) > 0 && (s.Minutes[0] != slices.Min(mapKeys(closes)) || s.Minutes[len(s.Minutes)-1] != slices.Max(mapKeys(closes))) {
+		if len(closes) > 0 && (s.Minutes()[0] != slices.Min(mapKeys(closes)) || s.Minutes()[len(s.Minutes())-1] != slices.Max(mapKeys(closes))) {
 			t.Fatalf("series does not span first to last tick minute")
 		}
 	}
@@ -248,10 +248,10 @@ func TestHistoryFromForeignSeries(t *testing.T) {
 	// Written by someone else: no CloseAt. Every entry is a tick at its
 	// own time (second 00 of its minute), so any later tick in that minute
 	// replaces it, and carried-looking entries count as ticks too.
-	foreign := domain.MinuteSeries{
+	foreign := domain.SeriesFromStored(domain.StoredSeries{
 		Minutes: []domain.TimeOfDay{at(t, "090000"), at(t, "090100"), at(t, "090200")},
-		Prices:  []int64{10, 10, 30},
-	}
+		Closes:  []int64{10, 10, 30},
+	})
 	h, err := domain.HistoryFromSeries(foreign)
 	if err != nil {
 		t.Fatal(err)
@@ -264,23 +264,23 @@ func TestHistoryFromForeignSeries(t *testing.T) {
 	}
 
 	// A carried entry whose price someone changed is a tick too.
-	ours := domain.MinuteSeries{
-		Minutes: []domain.TimeOfDay{at(t, "090000"), at(t, "090100")},
-		Prices:  []int64{10, 99},
-		CloseAt: []domain.TimeOfDay{at(t, "090010"), domain.NoTick},
-	}
+	ours := domain.SeriesFromStored(domain.StoredSeries{
+		Minutes:    []domain.TimeOfDay{at(t, "090000"), at(t, "090100")},
+		Closes:     []int64{10, 99},
+		CloseTimes: []domain.TimeOfDay{at(t, "090010"), domain.NoTick},
+	})
 	h, err = domain.HistoryFromSeries(ours)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := h.Series(); !slices.Equal(s.CloseAt, []domain.TimeOfDay{at(t, "090010"), at(t, "090100")}) {
-		t.Fatalf("CloseAt = %v", s.CloseAt)
+	if s := h.Series(); !slices.Equal(s.CloseTimes(), []domain.TimeOfDay{at(t, "090010"), at(t, "090100")}) {
+		t.Fatalf("CloseAt = %v", s.CloseTimes())
 	}
 
 	for _, bad := range []domain.MinuteSeries{
-		{Minutes: []domain.TimeOfDay{0}, Prices: nil},
-		{Minutes: []domain.TimeOfDay{0}, Prices: []int64{0}},
-		{Minutes: []domain.TimeOfDay{domain.SecondsPerDay}, Prices: []int64{1}},
+		domain.SeriesFromStored(domain.StoredSeries{Minutes: []domain.TimeOfDay{0}, Closes: nil}),
+		domain.SeriesFromStored(domain.StoredSeries{Minutes: []domain.TimeOfDay{0}, Closes: []int64{0}}),
+		domain.SeriesFromStored(domain.StoredSeries{Minutes: []domain.TimeOfDay{domain.SecondsPerDay}, Closes: []int64{1}}),
 	} {
 		if _, err := domain.HistoryFromSeries(bad); err == nil {
 			t.Errorf("HistoryFromSeries(%v) accepted a malformed series", bad)

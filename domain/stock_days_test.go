@@ -43,7 +43,7 @@ func modelDays(ticks []domain.Tick, oldest domain.Day) (domain.Day, map[domain.D
 	for d, dayTicks := range byDay {
 		if d >= oldest || d == latest {
 			s := seriesOf(dayTicks)
-			s.Day = d
+			s = s.OnDay(d)
 			want[d] = s
 		}
 	}
@@ -131,7 +131,7 @@ func TestStockDaysRollover(t *testing.T) {
 	if q, ok := s.Quote(); ok {
 		t.Fatalf("empty stock has quote %+v", q)
 	}
-	if series, ok := s.Series(0); !ok || series.Len() != 0 || series.Day != 0 {
+	if series, ok := s.Series(0); !ok || series.Len() != 0 || series.Day() != 0 {
 		t.Fatalf("empty stock's latest series = %v %v, want empty of no day", series, ok)
 	}
 	if _, ok := s.Series(d1); ok {
@@ -161,7 +161,7 @@ func TestStockDaysRollover(t *testing.T) {
 	if q, _ := s.Quote(); q.Price != 5000 {
 		t.Fatalf("a late tick changed the quote to %+v", q)
 	}
-	if series, _ := s.Series(d1); series.Day != d1 || series.Prices[len(series.Prices)-1] != 7 {
+	if series, _ := s.Series(d1); series.Day() != d1 || series.Closes()[len(series.Closes())-1] != 7 {
 		t.Fatalf("day 1 = %v", series)
 	}
 
@@ -176,8 +176,8 @@ func TestStockDaysRollover(t *testing.T) {
 	if h := s.History(d2); h == nil {
 		t.Fatal("no history of day 2")
 	}
-	if series, _ := s.Series(d2); !slices.Equal(series.Prices, []int64{5000, 2}) {
-		t.Fatalf("day 2 = %v, want its two ticks", series.Prices)
+	if series, _ := s.Series(d2); !slices.Equal(series.Closes(), []int64{5000, 2}) {
+		t.Fatalf("day 2 = %v, want its two ticks", series.Closes())
 	}
 
 	// Past keeping: a late tick of day 1 is dropped, and so is day 1.
@@ -201,9 +201,9 @@ func TestStockDaysAdoptsEarliestDay(t *testing.T) {
 	t.Parallel()
 	d1, d2 := testDay, testDay.AddDays(1)
 	undated := func() *domain.PriceHistory {
-		h, err := domain.HistoryFromSeries(domain.MinuteSeries{
-			Minutes: []domain.TimeOfDay{at(t, "090000"), at(t, "090100")}, Prices: []int64{10, 11},
-		})
+		h, err := domain.HistoryFromSeries(domain.SeriesFromStored(domain.StoredSeries{
+			Minutes: []domain.TimeOfDay{at(t, "090000"), at(t, "090100")}, Closes: []int64{10, 11},
+		}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +221,7 @@ func TestStockDaysAdoptsEarliestDay(t *testing.T) {
 	if !m.Adopted || m.Latest != d1 || m.Moved != 0 {
 		t.Fatalf("adopting merge = %+v", m)
 	}
-	if series, _ := s.Series(0); series.Day != d1 || !slices.Equal(series.Prices, []int64{10, 11, 12}) {
+	if series, _ := s.Series(0); series.Day() != d1 || !slices.Equal(series.Closes(), []int64{10, 11, 12}) {
 		t.Fatalf("adopted series = %v", series)
 	}
 
@@ -237,11 +237,11 @@ func TestStockDaysAdoptsEarliestDay(t *testing.T) {
 		if !m.Adopted || m.Moved != d1 || m.Latest != d2 {
 			t.Fatalf("order %v: merge = %+v", order, m)
 		}
-		if series, _ := s.Series(d1); !slices.Equal(series.Prices, []int64{10, 11, 11, 11, 11, 20}) {
-			t.Fatalf("order %v: day 1 = %v", order, series.Prices)
+		if series, _ := s.Series(d1); !slices.Equal(series.Closes(), []int64{10, 11, 11, 11, 11, 20}) {
+			t.Fatalf("order %v: day 1 = %v", order, series.Closes())
 		}
-		if series, _ := s.Series(d2); !slices.Equal(series.Prices, []int64{20}) {
-			t.Fatalf("order %v: day 2 = %v", order, series.Prices)
+		if series, _ := s.Series(d2); !slices.Equal(series.Closes(), []int64{20}) {
+			t.Fatalf("order %v: day 2 = %v", order, series.Closes())
 		}
 	}
 
@@ -256,15 +256,15 @@ func TestLatestChange(t *testing.T) {
 	t.Parallel()
 	d1, d2 := testDay, testDay.AddDays(1)
 	before := seriesOf([]domain.Tick{mustTick("s", testDay, at(t, "090000"), 10), mustTick("s", testDay, at(t, "090100"), 11)})
-	before.Day = d1
+	before = before.OnDay(d1)
 	same := seriesOf([]domain.Tick{mustTick("s", testDay, at(t, "090000"), 10), mustTick("s", testDay, at(t, "090100"), 11), mustTick("s", testDay, at(t, "090200"), 12)})
-	same.Day = d1
+	same = same.OnDay(d1)
 	if c := domain.LatestChange(before, same); c.Day != d1 || len(c.Minutes) != 1 || c.Minutes[0].Close != 12 {
 		t.Fatalf("change within a day = %+v", c)
 	}
 	// A new day sends all its minutes, even those equal to yesterday's.
 	next := seriesOf([]domain.Tick{mustTick("s", testDay, at(t, "090000"), 10)})
-	next.Day = d2
+	next = next.OnDay(d2)
 	if c := domain.LatestChange(before, next); c.Day != d2 || len(c.Minutes) != 1 || c.Minutes[0].Close != 10 {
 		t.Fatalf("change to a new day = %+v", c)
 	}

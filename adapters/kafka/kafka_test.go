@@ -102,7 +102,7 @@ func batchSeries(b *domain.TickBatch) map[string]domain.MinuteSeries {
 	for s, days := range b.Histories() {
 		for day, h := range days {
 			series := h.Series()
-			series.Day = day
+			series = series.OnDay(day)
 			out[s+" "+day.String()] = series
 		}
 	}

@@ -33,8 +33,8 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		got, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
 		assert.Equal(t, 0, got.Len())
-		assert.NotNil(t, got.Minutes)
-		assert.True(t, got.Day.IsZero())
+		assert.NotNil(t, got.Minutes())
+		assert.True(t, got.Day().IsZero())
 		days, err := s.Days(t.Context(), stock)
 		require.NoError(t, err)
 		assert.Empty(t, days)
@@ -105,7 +105,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 			got, err := s.Series(t.Context(), stock, day)
 			require.NoError(t, err)
 			require.True(t, want.Equal(got), "round %d: got %v\nwant %v", round, got, want)
-			require.NotEmpty(t, got.High, "the series carries candles")
+			require.NotEmpty(t, got.Highs(), "the series carries candles")
 		}
 	})
 
@@ -137,7 +137,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 			p, ok := got.Latest()
 			require.True(t, ok)
 			assert.Equal(t, int64(i+1), p)
-			assert.Equal(t, day, got.Day)
+			assert.Equal(t, day, got.Day())
 		}
 	})
 
@@ -156,17 +156,17 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 
 		latest, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
-		assert.Equal(t, d2, latest.Day)
-		assert.Equal(t, []int64{5000}, latest.Prices, "the new day starts afresh")
+		assert.Equal(t, d2, latest.Day())
+		assert.Equal(t, []int64{5000}, latest.Closes(), "the new day starts afresh")
 		same, err := s.Series(t.Context(), stock, d2)
 		require.NoError(t, err)
 		assert.True(t, latest.Equal(same), "the latest day asked by its date is the latest series")
 
 		first, err := s.Series(t.Context(), stock, d1)
 		require.NoError(t, err)
-		assert.Equal(t, d1, first.Day)
-		assert.Equal(t, []domain.TimeOfDay{9*3600 + 59*60}, first.Minutes)
-		assert.Equal(t, []int64{1124}, first.Prices)
+		assert.Equal(t, d1, first.Day())
+		assert.Equal(t, []domain.TimeOfDay{9*3600 + 59*60}, first.Minutes())
+		assert.Equal(t, []int64{1124}, first.Closes())
 
 		assertDays(t, s, stock, d1, d2)
 		_, err = s.Series(t.Context(), stock, d2.AddDays(1))
@@ -196,7 +196,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 
 		late, err := s.Series(t.Context(), stock, d1)
 		require.NoError(t, err)
-		assert.Equal(t, int64(11), late.Prices[len(late.Prices)-1])
+		assert.Equal(t, int64(11), late.Closes()[len(late.Closes())-1])
 		assert.Equal(t, 61, late.Len(), "09:00 to 10:00 of day 1")
 		assertDays(t, s, stock, d0, d1, d2)
 	})
@@ -213,7 +213,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		assertDays(t, s, stock, d1, d2, d3)
 		moved, err := s.Series(t.Context(), stock, d2)
 		require.NoError(t, err)
-		assert.Equal(t, []int64{20, 21}, moved.Prices, "day 2 moved with the batch's day-2 tick in it")
+		assert.Equal(t, []int64{20, 21}, moved.Closes(), "day 2 moved with the batch's day-2 tick in it")
 		q, _, err := s.Latest(t.Context(), stock)
 		require.NoError(t, err)
 		assert.Equal(t, domain.Quote{Day: d3, At: 8 * 3600, Price: 30}, q)
@@ -250,7 +250,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		assertDays(t, s, stock, want...)
 		latest, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
-		assert.Equal(t, want[days-1], latest.Day)
+		assert.Equal(t, want[days-1], latest.Day())
 		q, _, err := s.Latest(t.Context(), stock)
 		require.NoError(t, err)
 		wq, _ := latest.Quote()
@@ -274,7 +274,7 @@ func PriceStoreExpiry(t *testing.T, zone *time.Location, keeping func(t *testing
 		mergeTicks(t, s, mustTick(stock, gone, 9*3600, 1))
 		latest, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
-		assert.Equal(t, gone, latest.Day, "the latest day is kept however old")
+		assert.Equal(t, gone, latest.Day(), "the latest day is kept however old")
 		assertDays(t, s, stock, gone)
 
 		mergeTicks(t, s, mustTick(stock, next, 9*3600, 3))
@@ -300,7 +300,7 @@ func PriceStoreExpiry(t *testing.T, zone *time.Location, keeping func(t *testing
 // would.
 func PriceStoreUndated(t *testing.T, newStore func(t *testing.T) ports.PriceStore, writeUndated func(t *testing.T, s ports.PriceStore, stock string, series domain.MinuteSeries)) {
 	day := suiteDay()
-	undated := domain.MinuteSeries{Minutes: []domain.TimeOfDay{9 * 3600, 9*3600 + 60}, Prices: []int64{10, 11}}
+	undated := domain.SeriesFromStored(domain.StoredSeries{Minutes: []domain.TimeOfDay{9 * 3600, 9*3600 + 60}, Closes: []int64{10, 11}})
 
 	t.Run("an undated series is served, of no day", func(t *testing.T) {
 		s := newStore(t)
@@ -308,8 +308,8 @@ func PriceStoreUndated(t *testing.T, newStore func(t *testing.T) ports.PriceStor
 		writeUndated(t, s, stock, undated)
 		got, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
-		assert.True(t, got.Day.IsZero())
-		assert.Equal(t, []int64{10, 11}, got.Prices)
+		assert.True(t, got.Day().IsZero())
+		assert.Equal(t, []int64{10, 11}, got.Closes())
 		q, ok, err := s.Latest(t.Context(), stock)
 		require.NoError(t, err)
 		require.True(t, ok)
@@ -324,8 +324,8 @@ func PriceStoreUndated(t *testing.T, newStore func(t *testing.T) ports.PriceStor
 		mergeTicks(t, s, mustTick(stock, day, 9*3600+120, 12))
 		got, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
-		assert.Equal(t, day, got.Day)
-		assert.Equal(t, []int64{10, 11, 12}, got.Prices)
+		assert.Equal(t, day, got.Day())
+		assert.Equal(t, []int64{10, 11, 12}, got.Closes())
 		assertDays(t, s, stock, day)
 	})
 
@@ -340,11 +340,11 @@ func PriceStoreUndated(t *testing.T, newStore func(t *testing.T) ports.PriceStor
 		assertDays(t, s, stock, d1, d2)
 		first, err := s.Series(t.Context(), stock, d1)
 		require.NoError(t, err)
-		assert.Equal(t, []int64{10, 11, 12}, first.Prices)
+		assert.Equal(t, []int64{10, 11, 12}, first.Closes())
 		latest, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
-		assert.Equal(t, d2, latest.Day)
-		assert.Equal(t, []int64{20}, latest.Prices)
+		assert.Equal(t, d2, latest.Day())
+		assert.Equal(t, []int64{20}, latest.Closes())
 	})
 }
 
@@ -406,7 +406,7 @@ func seriesOf(ticks []domain.Tick, day domain.Day) domain.MinuteSeries {
 		h.Record(tk.At(), tk.Price())
 	}
 	s := h.Series()
-	s.Day = day
+	s = s.OnDay(day)
 	return s
 }
 
