@@ -349,3 +349,25 @@ func TestNewTick(t *testing.T) {
 		}
 	}
 }
+
+// TestSeriesFromStoredAndOnDay: a read-back series is the stored columns
+// as they were, and OnDay dates a copy, leaving its receiver undated.
+func TestSeriesFromStoredAndOnDay(t *testing.T) {
+	t.Parallel()
+	stored := domain.StoredSeries{
+		Day: testDay, Minutes: []domain.TimeOfDay{9 * 3600, 9*3600 + 60}, Closes: []int64{10, 11},
+		CloseTimes: []domain.TimeOfDay{9*3600 + 5, domain.NoTick}, Opens: []int64{9}, Highs: []int64{12, 11},
+		Lows: []int64{8, 11}, OpenTimes: []domain.TimeOfDay{9*3600 + 1, domain.NoTick},
+	}
+	s := domain.SeriesFromStored(stored)
+	if s.Day() != stored.Day || !slices.Equal(s.Minutes(), stored.Minutes) || !slices.Equal(s.Closes(), stored.Closes) ||
+		!slices.Equal(s.CloseTimes(), stored.CloseTimes) || !slices.Equal(s.Opens(), stored.Opens) ||
+		!slices.Equal(s.Highs(), stored.Highs) || !slices.Equal(s.Lows(), stored.Lows) || !slices.Equal(s.OpenTimes(), stored.OpenTimes) {
+		t.Fatalf("SeriesFromStored(%+v) = %+v", stored, s)
+	}
+	undated := seriesOf([]domain.Tick{mustTick("s", testDay, 9*3600, 10)})
+	dated := undated.OnDay(testDay)
+	if undated.Day() != 0 || dated.Day() != testDay || !slices.Equal(dated.Closes(), undated.Closes()) {
+		t.Fatalf("OnDay: receiver day %v, result day %v", undated.Day(), dated.Day())
+	}
+}
