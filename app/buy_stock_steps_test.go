@@ -25,7 +25,7 @@ func TestFailureBeforeAnyWriteFreesTheKey(t *testing.T) {
 	_, err := w.buy.Execute(t.Context(), noPrice)
 	require.ErrorIs(t, err, app.ErrNoPrice)
 	b := domain.NewTickBatch()
-	b.Add(domain.Tick{Stock: "stock2", Day: day1, At: 9 * 3600, Price: 50})
+	b.Add(mustTick("stock2", day1, 9*3600, 50))
 	require.NoError(t, w.prices.Merge(t.Context(), b.Histories()))
 	res, err := w.buy.Execute(t.Context(), noPrice)
 	require.NoError(t, err, "the key was freed")

@@ -44,7 +44,7 @@ func (l *ListStocks) Execute(ctx context.Context) ([]StockQuote, error) {
 		}
 		quotes[i] = StockQuote{Stock: name}
 		if n := s.Len(); n > 0 {
-			quotes[i].Day, quotes[i].Minute, quotes[i].Price, quotes[i].HasPrice = s.Day, s.Minutes[n-1], s.Prices[n-1], true
+			quotes[i].Day, quotes[i].Minute, quotes[i].Price, quotes[i].HasPrice = s.Day(), s.Minutes()[n-1], s.Closes()[n-1], true
 		}
 	}
 	return quotes, nil

@@ -35,23 +35,23 @@ func TestWatchPrices(t *testing.T) {
 	require.ErrorIs(t, err, domain.ErrUnknownStock)
 	assert.Equal(t, 0, prices.Feed().Watchers(), "an unknown stock is not watched")
 
-	merge(t, prices, domain.Tick{Stock: "stock1", Day: day1, At: 9*3600 + 59*60, Price: 7})
+	merge(t, prices, mustTick("stock1", day1, 9*3600+59*60, 7))
 	ctx, cancel := context.WithCancel(t.Context())
 	w, err := watch.Execute(ctx, "STOCK1")
 	require.NoError(t, err)
 	assert.Equal(t, "stock1", w.Stock)
-	assert.Equal(t, day1, w.Series.Day, "the series says its day")
+	assert.Equal(t, day1, w.Series.Day(), "the series says its day")
 	assert.Equal(t, 1, w.Series.Len())
 
 	// The next day's first tick, earlier in its day than yesterday's last:
 	// the change is of the new day, with only the new day's minute.
 	day2 := day1.AddDays(1)
-	merge(t, prices, domain.Tick{Stock: "stock1", Day: day2, At: 9 * 3600, Price: 5})
+	merge(t, prices, mustTick("stock1", day2, 9*3600, 5))
 	assert.Equal(t, domain.DayChange{Day: day2, Minutes: []domain.MinuteCandle{{Minute: 9 * 3600, Open: 5, High: 5, Low: 5, Close: 5}}}, <-w.Changes)
 
 	// A late tick of day 1 is not the latest day's: nothing is sent.
-	merge(t, prices, domain.Tick{Stock: "stock1", Day: day1, At: 10 * 3600, Price: 9})
-	merge(t, prices, domain.Tick{Stock: "stock1", Day: day2, At: 9*3600 + 60, Price: 6})
+	merge(t, prices, mustTick("stock1", day1, 10*3600, 9))
+	merge(t, prices, mustTick("stock1", day2, 9*3600+60, 6))
 	assert.Equal(t, domain.DayChange{Day: day2, Minutes: []domain.MinuteCandle{{Minute: 9*3600 + 60, Open: 6, High: 6, Low: 6, Close: 6}}}, <-w.Changes,
 		"the next change is day 2's, the late tick sent nothing")
 	cancel()
@@ -67,13 +67,13 @@ func TestListStocks(t *testing.T) {
 	require.Error(t, err)
 	list, err := app.NewListStocks(stocks, prices)
 	require.NoError(t, err)
-	merge(t, prices, domain.Tick{Stock: "stock1", Day: day1, At: 9*3600 + 61, Price: 5})
+	merge(t, prices, mustTick("stock1", day1, 9*3600+61, 5))
 	quotes, err := list.Execute(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, []app.StockQuote{{Stock: "stock2"}, {Stock: "stock1", Day: day1, Minute: 9*3600 + 60, Price: 5, HasPrice: true}}, quotes)
 
 	// A new day's first minute is the latest, though earlier in its day.
-	merge(t, prices, domain.Tick{Stock: "stock1", Day: day1.AddDays(1), At: 9 * 3600, Price: 4})
+	merge(t, prices, mustTick("stock1", day1.AddDays(1), 9*3600, 4))
 	quotes, err = list.Execute(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, app.StockQuote{Stock: "stock1", Day: day1.AddDays(1), Minute: 9 * 3600, Price: 4, HasPrice: true}, quotes[1])
@@ -87,19 +87,19 @@ func TestGetPricesByDay(t *testing.T) {
 	require.NoError(t, err)
 	day2 := day1.AddDays(1)
 	merge(t, prices,
-		domain.Tick{Stock: "stock1", Day: day1, At: 9*3600 + 59*60, Price: 1124},
-		domain.Tick{Stock: "stock1", Day: day2, At: 9 * 3600, Price: 5000})
+		mustTick("stock1", day1, 9*3600+59*60, 1124),
+		mustTick("stock1", day2, 9*3600, 5000))
 
 	name, s, err := get.Execute(t.Context(), "Stock1", 0)
 	require.NoError(t, err)
 	assert.Equal(t, "stock1", name)
-	assert.Equal(t, day2, s.Day, "day zero is the latest day")
-	assert.Equal(t, []int64{5000}, s.Prices)
+	assert.Equal(t, day2, s.Day(), "day zero is the latest day")
+	assert.Equal(t, []int64{5000}, s.Closes())
 
 	_, s, err = get.Execute(t.Context(), "stock1", day1)
 	require.NoError(t, err)
-	assert.Equal(t, day1, s.Day)
-	assert.Equal(t, []int64{1124}, s.Prices)
+	assert.Equal(t, day1, s.Day())
+	assert.Equal(t, []int64{1124}, s.Closes())
 
 	_, _, err = get.Execute(t.Context(), "stock1", day1.AddDays(-1))
 	require.ErrorIs(t, err, ports.ErrDayNotFound)
@@ -108,7 +108,7 @@ func TestGetPricesByDay(t *testing.T) {
 	_, s, err = get.Execute(t.Context(), "stock2", 0)
 	require.NoError(t, err)
 	assert.Equal(t, 0, s.Len())
-	assert.True(t, s.Day.IsZero(), "no series, no day")
+	assert.True(t, s.Day().IsZero(), "no series, no day")
 	_, _, err = get.Execute(t.Context(), "stock9", 0)
 	require.ErrorIs(t, err, domain.ErrUnknownStock)
 }
@@ -122,8 +122,8 @@ func TestListDays(t *testing.T) {
 	list, err := app.NewListDays(stocks, prices)
 	require.NoError(t, err)
 	day0, day2 := day1.AddDays(-1), day1.AddDays(1)
-	merge(t, prices, domain.Tick{Stock: "stock1", Day: day2, At: 9 * 3600, Price: 1})
-	merge(t, prices, domain.Tick{Stock: "stock1", Day: day0, At: 9 * 3600, Price: 1}, domain.Tick{Stock: "stock1", Day: day1, At: 9 * 3600, Price: 1})
+	merge(t, prices, mustTick("stock1", day2, 9*3600, 1))
+	merge(t, prices, mustTick("stock1", day0, 9*3600, 1), mustTick("stock1", day1, 9*3600, 1))
 
 	name, days, err := list.Execute(t.Context(), "STOCK1")
 	require.NoError(t, err)

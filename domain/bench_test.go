@@ -11,7 +11,7 @@ func BenchmarkTickBatchAdd(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	ticks := make([]domain.Tick, 1<<16)
 	for i := range ticks {
-		ticks[i] = domain.Tick{Stock: []string{"stock1", "stock2", "stock3"}[r.IntN(3)], Day: testDay, At: domain.TimeOfDay(r.IntN(domain.SecondsPerDay)), Price: 1 + r.Int64N(3000)}
+		ticks[i] = mustTick([]string{"stock1", "stock2", "stock3"}[r.IntN(3)], testDay, domain.TimeOfDay(r.IntN(domain.SecondsPerDay)), 1+r.Int64N(3000))
 	}
 	batch := domain.NewTickBatch()
 	i := 0
@@ -27,7 +27,7 @@ func BenchmarkTickBatchAddSorted(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	ticks := make([]domain.Tick, 1<<16)
 	for i := range ticks {
-		ticks[i] = domain.Tick{Stock: []string{"stock1", "stock2", "stock3"}[r.IntN(3)], Day: testDay, At: domain.TimeOfDay(i * domain.SecondsPerDay / len(ticks)), Price: 1 + r.Int64N(3000)}
+		ticks[i] = mustTick([]string{"stock1", "stock2", "stock3"}[r.IntN(3)], testDay, domain.TimeOfDay(i*domain.SecondsPerDay/len(ticks)), 1+r.Int64N(3000))
 	}
 	batch := domain.NewTickBatch()
 	i := 0
@@ -50,7 +50,7 @@ func BenchmarkStockDaysMerge(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 1))
 			batch := domain.NewTickBatch()
 			for range 1000 {
-				batch.Add(domain.Tick{Stock: "s", Day: testDay, At: domain.TimeOfDay(9*3600 + r.IntN(3600)), Price: 1 + r.Int64N(3000)})
+				batch.Add(mustTick("s", testDay, domain.TimeOfDay(9*3600+r.IntN(3600)), 1+r.Int64N(3000)))
 			}
 			h := batch.Histories()["s"][testDay]
 			s := domain.NewStockDays()

@@ -84,9 +84,9 @@ type DayChange struct {
 
 // Candle returns the minute at index i of s.
 func (s MinuteSeries) Candle(i int) MinuteCandle {
-	c := MinuteCandle{Minute: s.Minutes[i], Close: s.Prices[i]}
-	if len(s.Open) == len(s.Minutes) && len(s.High) == len(s.Minutes) && len(s.Low) == len(s.Minutes) {
-		c.Open, c.High, c.Low = s.Open[i], s.High[i], s.Low[i]
+	c := MinuteCandle{Minute: s.minutes[i], Close: s.closes[i]}
+	if len(s.opens) == len(s.minutes) && len(s.highs) == len(s.minutes) && len(s.lows) == len(s.minutes) {
+		c.Open, c.High, c.Low = s.opens[i], s.highs[i], s.lows[i]
 	} else {
 		c.Open, c.High, c.Low = c.Close, c.Close, c.Close
 	}
@@ -104,12 +104,12 @@ func (s MinuteSeries) ChangedFrom(old MinuteSeries) []MinuteCandle {
 		}
 		// A rendered series has one entry a minute: try the index that
 		// gives, and look further only if old is shaped otherwise.
-		if j := int(m-old.Minutes[0]) / 60; j >= 0 && j < old.Len() && old.Minutes[j] == m {
+		if j := int(m-old.minutes[0]) / 60; j >= 0 && j < old.Len() && old.minutes[j] == m {
 			return j, true
 		}
 		if before == nil {
 			before = make(map[TimeOfDay]int, old.Len())
-			for j, om := range old.Minutes {
+			for j, om := range old.minutes {
 				before[om] = j
 			}
 		}
@@ -117,7 +117,7 @@ func (s MinuteSeries) ChangedFrom(old MinuteSeries) []MinuteCandle {
 		return j, ok
 	}
 	var changed []MinuteCandle
-	for i := range s.Minutes {
+	for i := range s.minutes {
 		c := s.Candle(i)
 		if j, ok := find(c.Minute); !ok || old.Candle(j) != c {
 			changed = append(changed, c)
@@ -129,28 +129,28 @@ func (s MinuteSeries) ChangedFrom(old MinuteSeries) []MinuteCandle {
 // Window returns the minutes of s from from to to, both inclusive. The
 // result shares s's arrays.
 func (s MinuteSeries) Window(from, to TimeOfDay) MinuteSeries {
-	lo, hi := 0, len(s.Minutes)
-	for lo < hi && s.Minutes[lo] < from {
+	lo, hi := 0, len(s.minutes)
+	for lo < hi && s.minutes[lo] < from {
 		lo++
 	}
-	for hi > lo && s.Minutes[hi-1] > to {
+	for hi > lo && s.minutes[hi-1] > to {
 		hi--
 	}
 	cut := func(a []int64) []int64 {
-		if len(a) != len(s.Minutes) {
+		if len(a) != len(s.minutes) {
 			return a
 		}
 		return a[lo:hi]
 	}
 	cutAt := func(a []TimeOfDay) []TimeOfDay {
-		if len(a) != len(s.Minutes) {
+		if len(a) != len(s.minutes) {
 			return a
 		}
 		return a[lo:hi]
 	}
 	return MinuteSeries{
-		Day:     s.Day,
-		Minutes: s.Minutes[lo:hi], Prices: s.Prices[lo:hi], CloseAt: cutAt(s.CloseAt),
-		Open: cut(s.Open), High: cut(s.High), Low: cut(s.Low), OpenAt: cutAt(s.OpenAt),
+		day:     s.day,
+		minutes: s.minutes[lo:hi], closes: s.closes[lo:hi], closeTimes: cutAt(s.closeTimes),
+		opens: cut(s.opens), highs: cut(s.highs), lows: cut(s.lows), openTimes: cutAt(s.openTimes),
 	}
 }

@@ -27,7 +27,7 @@ func TestCandlesAcrossRestarts(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, tk := range ticks[:n] {
-				h.Record(tk.At, tk.Price)
+				h.Record(tk.At(), tk.Price())
 			}
 			stored = h.Series()
 			ticks = ticks[n:]
@@ -61,8 +61,8 @@ func TestCandleOfAMinute(t *testing.T) {
 			t.Errorf("minute %d = %+v, want %+v", i, got, w)
 		}
 	}
-	if s.OpenAt[0] != at(t, "090005") || s.CloseAt[0] != at(t, "090059") || s.OpenAt[1] != domain.NoTick {
-		t.Errorf("OpenAt %v CloseAt %v", s.OpenAt, s.CloseAt)
+	if s.OpenTimes()[0] != at(t, "090005") || s.CloseTimes()[0] != at(t, "090059") || s.OpenTimes()[1] != domain.NoTick {
+		t.Errorf("OpenAt %v CloseAt %v", s.OpenTimes(), s.CloseTimes())
 	}
 }
 
@@ -75,22 +75,22 @@ func TestUpgradeInPlace(t *testing.T) {
 	for range 100 {
 		ticks := randomTicks(r, 1+r.IntN(100))
 		full := seriesOf(ticks)
-		old := domain.MinuteSeries{Minutes: full.Minutes, Prices: full.Prices, CloseAt: full.CloseAt}
+		old := domain.SeriesFromStored(domain.StoredSeries{Minutes: full.Minutes(), Closes: full.Closes(), CloseTimes: full.CloseTimes()})
 		h, err := domain.HistoryFromSeries(old)
 		if err != nil {
 			t.Fatal(err)
 		}
 		up := h.Series()
-		if !slices.Equal(up.Prices, full.Prices) || !slices.Equal(up.CloseAt, full.CloseAt) {
-			t.Fatalf("upgrade changed the closes: %v, want %v", up.Prices, full.Prices)
+		if !slices.Equal(up.Closes(), full.Closes()) || !slices.Equal(up.CloseTimes(), full.CloseTimes()) {
+			t.Fatalf("upgrade changed the closes: %v, want %v", up.Closes(), full.Closes())
 		}
-		for i := range up.Minutes {
-			if up.CloseAt[i] != domain.NoTick && (up.Open[i] != up.Prices[i] || up.High[i] != up.Prices[i] || up.Low[i] != up.Prices[i]) {
+		for i := range up.Minutes() {
+			if up.CloseTimes()[i] != domain.NoTick && (up.Opens()[i] != up.Closes()[i] || up.Highs()[i] != up.Closes()[i] || up.Lows()[i] != up.Closes()[i]) {
 				t.Fatalf("upgraded minute %d is not the close alone: %+v", i, up.Candle(i))
 			}
 		}
 		for _, tk := range ticks {
-			h.Record(tk.At, tk.Price)
+			h.Record(tk.At(), tk.Price())
 		}
 		if got := h.Series(); !got.Equal(full) {
 			t.Fatalf("re-applied ticks do not restore the candles\n got %v\nwant %v", got, full)
@@ -104,31 +104,31 @@ func TestUpgradeInPlace(t *testing.T) {
 func TestInconsistentCandleIsOneTick(t *testing.T) {
 	t.Parallel()
 	m := at(t, "090000")
-	base := func() domain.MinuteSeries {
-		return domain.MinuteSeries{
-			Minutes: []domain.TimeOfDay{m}, Prices: []int64{50}, CloseAt: []domain.TimeOfDay{m + 30},
-			Open: []int64{40}, High: []int64{60}, Low: []int64{30}, OpenAt: []domain.TimeOfDay{m + 10},
+	base := func() domain.StoredSeries {
+		return domain.StoredSeries{
+			Minutes: []domain.TimeOfDay{m}, Closes: []int64{50}, CloseTimes: []domain.TimeOfDay{m + 30},
+			Opens: []int64{40}, Highs: []int64{60}, Lows: []int64{30}, OpenTimes: []domain.TimeOfDay{m + 10},
 		}
 	}
-	good, err := domain.HistoryFromSeries(base())
+	good, err := domain.HistoryFromSeries(domain.SeriesFromStored(base()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := good.Series(); !got.Equal(base()) {
+	if got := good.Series(); !got.Equal(domain.SeriesFromStored(base())) {
 		t.Fatalf("a consistent candle is not read exactly: %v", got)
 	}
-	for name, edit := range map[string]func(*domain.MinuteSeries){
-		"open after close":         func(s *domain.MinuteSeries) { s.OpenAt[0] = m + 40 },
-		"open outside minute":      func(s *domain.MinuteSeries) { s.OpenAt[0] = m - 1 },
-		"high below close":         func(s *domain.MinuteSeries) { s.High[0] = 45 },
-		"low above open":           func(s *domain.MinuteSeries) { s.Low[0] = 41 },
-		"zero low":                 func(s *domain.MinuteSeries) { s.Low[0] = 0 },
-		"same second, open higher": func(s *domain.MinuteSeries) { s.OpenAt[0] = m + 30; s.Open[0] = 55; s.High[0] = 60 },
-		"arrays of another length": func(s *domain.MinuteSeries) { s.High = nil },
+	for name, edit := range map[string]func(*domain.StoredSeries){
+		"open after close":         func(s *domain.StoredSeries) { s.OpenTimes[0] = m + 40 },
+		"open outside minute":      func(s *domain.StoredSeries) { s.OpenTimes[0] = m - 1 },
+		"high below close":         func(s *domain.StoredSeries) { s.Highs[0] = 45 },
+		"low above open":           func(s *domain.StoredSeries) { s.Lows[0] = 41 },
+		"zero low":                 func(s *domain.StoredSeries) { s.Lows[0] = 0 },
+		"same second, open higher": func(s *domain.StoredSeries) { s.OpenTimes[0] = m + 30; s.Opens[0] = 55; s.Highs[0] = 60 },
+		"arrays of another length": func(s *domain.StoredSeries) { s.Highs = nil },
 	} {
 		s := base()
 		edit(&s)
-		h, err := domain.HistoryFromSeries(s)
+		h, err := domain.HistoryFromSeries(domain.SeriesFromStored(s))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -183,8 +183,8 @@ func TestWindow(t *testing.T) {
 		{"090200", "090100", nil},
 	} {
 		w := s.Window(at(t, tc.from), at(t, tc.to))
-		if !slices.Equal(w.Prices, tc.want) || len(w.Minutes) != len(tc.want) || len(w.High) != len(tc.want) || len(w.OpenAt) != len(tc.want) {
-			t.Errorf("Window(%s, %s) = %v, want %v", tc.from, tc.to, w.Prices, tc.want)
+		if !slices.Equal(w.Closes(), tc.want) || len(w.Minutes()) != len(tc.want) || len(w.Highs()) != len(tc.want) || len(w.OpenTimes()) != len(tc.want) {
+			t.Errorf("Window(%s, %s) = %v, want %v", tc.from, tc.to, w.Closes(), tc.want)
 		}
 	}
 }
@@ -203,7 +203,7 @@ func series(t *testing.T, prices ...int64) domain.MinuteSeries {
 func TestChangedFromAnyShape(t *testing.T) {
 	t.Parallel()
 	s := series(t, 10, 20, 30)
-	old := domain.MinuteSeries{Minutes: []domain.TimeOfDay{at(t, "090200"), at(t, "090000")}, Prices: []int64{30, 11}}
+	old := domain.SeriesFromStored(domain.StoredSeries{Minutes: []domain.TimeOfDay{at(t, "090200"), at(t, "090000")}, Closes: []int64{30, 11}})
 	got := s.ChangedFrom(old)
 	want := []domain.MinuteCandle{
 		{Minute: at(t, "090000"), Open: 10, High: 10, Low: 10, Close: 10},

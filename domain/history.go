@@ -6,7 +6,7 @@ import (
 	"slices"
 )
 
-// NoTick marks, in MinuteSeries.CloseAt and OpenAt, a minute that had no
+// NoTick marks, in MinuteSeries.CloseTimes and OpenTimes, a minute that had no
 // tick and carries the previous minute's price.
 const NoTick TimeOfDay = -1
 
@@ -69,48 +69,110 @@ func (h *PriceHistory) Clone() *PriceHistory {
 }
 
 // MinuteSeries is the stored, minute-wise form of a history: one entry per
-// minute from the first minute with a tick to the last, ascending. Prices
-// holds each minute's close; Open, High and Low its other candle values. A
-// minute without a tick carries the previous minute's close in all four,
-// and its CloseAt and OpenAt are NoTick; otherwise CloseAt and OpenAt are
+// minute from the first minute with a tick to the last, ascending. Closes
+// holds each minute's close; Opens, Highs and Lows its other candle values.
+// A minute without a tick carries the previous minute's close in all four,
+// and its CloseTimes and OpenTimes entries are NoTick; otherwise they are
 // the times of the ticks that closed and opened it, which is what lets a
 // stored series be merged with more ticks exactly.
 //
-// Day is the trading day the series is of; zero for an empty series, and
-// for a stored series that carries no date (see Day).
+// The columns stay parallel slices, not one slice of per-minute structs,
+// because that is the shape a stored series has: a series written by
+// another program may lack a column or hold one of another length, and
+// HistoryFromSeries must see that to read it as that program meant; the
+// encoders write it column by column too. A series is made by
+// PriceHistory.Series, or read back by SeriesFromStored; the slices its
+// accessors return are its own, to be read and not changed.
 type MinuteSeries struct {
-	Day     Day
-	Minutes []TimeOfDay
-	Prices  []int64
-	CloseAt []TimeOfDay
-	Open    []int64
-	High    []int64
-	Low     []int64
-	OpenAt  []TimeOfDay
+	day        Day
+	minutes    []TimeOfDay
+	closes     []int64
+	closeTimes []TimeOfDay
+	opens      []int64
+	highs      []int64
+	lows       []int64
+	openTimes  []TimeOfDay
 }
 
+// StoredSeries is a series as a store holds it, column by column, read
+// back without judgement: the columns may be missing or of other lengths
+// when another program wrote the value. Only SeriesFromStored reads it.
+type StoredSeries struct {
+	Day        Day // zero for a value that carries no date
+	Minutes    []TimeOfDay
+	Closes     []int64
+	CloseTimes []TimeOfDay
+	Opens      []int64
+	Highs      []int64
+	Lows       []int64
+	OpenTimes  []TimeOfDay
+}
+
+// SeriesFromStored makes the series a store read back. It judges nothing:
+// HistoryFromSeries decides, when the series is merged, which columns are
+// whole and which entries are malformed, and a reader serves what was
+// stored. The series keeps the stored slices; the caller must not change
+// them.
+func SeriesFromStored(st StoredSeries) MinuteSeries {
+	return MinuteSeries{
+		day: st.Day, minutes: st.Minutes, closes: st.Closes, closeTimes: st.CloseTimes,
+		opens: st.Opens, highs: st.Highs, lows: st.Lows, openTimes: st.OpenTimes,
+	}
+}
+
+// Day is the trading day the series is of; zero for an empty series, and
+// for a stored series that carries no date.
+func (s MinuteSeries) Day() Day { return s.day }
+
+// OnDay returns s as the series of day d.
+func (s MinuteSeries) OnDay(d Day) MinuteSeries { s.day = d; return s }
+
+// Minutes holds the start of each minute, ascending (for a series another
+// program wrote: each entry's own time).
+func (s MinuteSeries) Minutes() []TimeOfDay { return s.minutes }
+
+// Closes holds each minute's close, the "price" of the stored form.
+func (s MinuteSeries) Closes() []int64 { return s.closes }
+
+// CloseTimes holds the time of the tick that closed each minute, NoTick
+// for a carried minute; nil when the stored series does not say.
+func (s MinuteSeries) CloseTimes() []TimeOfDay { return s.closeTimes }
+
+// Opens holds each minute's open.
+func (s MinuteSeries) Opens() []int64 { return s.opens }
+
+// Highs holds each minute's highest price.
+func (s MinuteSeries) Highs() []int64 { return s.highs }
+
+// Lows holds each minute's lowest price.
+func (s MinuteSeries) Lows() []int64 { return s.lows }
+
+// OpenTimes holds the time of the tick that opened each minute, NoTick for
+// a carried minute.
+func (s MinuteSeries) OpenTimes() []TimeOfDay { return s.openTimes }
+
 // Len is the number of minutes in s.
-func (s MinuteSeries) Len() int { return len(s.Minutes) }
+func (s MinuteSeries) Len() int { return len(s.minutes) }
 
 // Latest returns the last price of s; ok is false for an empty series.
 func (s MinuteSeries) Latest() (price int64, ok bool) {
-	if len(s.Prices) == 0 {
+	if len(s.closes) == 0 {
 		return 0, false
 	}
-	return s.Prices[len(s.Prices)-1], true
+	return s.closes[len(s.closes)-1], true
 }
 
 // Quote returns the last close of s with its day and the time of the tick
 // that closed it (the minute itself when the series does not say); ok is
 // false for an empty series.
 func (s MinuteSeries) Quote() (q Quote, ok bool) {
-	n := len(s.Prices)
+	n := len(s.closes)
 	if n == 0 {
 		return Quote{}, false
 	}
-	q = Quote{Day: s.Day, At: s.Minutes[n-1], Price: s.Prices[n-1]}
-	if len(s.CloseAt) == n && s.CloseAt[n-1] != NoTick {
-		q.At = s.CloseAt[n-1]
+	q = Quote{Day: s.day, At: s.minutes[n-1], Price: s.closes[n-1]}
+	if len(s.closeTimes) == n && s.closeTimes[n-1] != NoTick {
+		q.At = s.closeTimes[n-1]
 	}
 	return q, true
 }
@@ -120,20 +182,20 @@ func (s MinuteSeries) Quote() (q Quote, ok bool) {
 func (h *PriceHistory) Series() MinuteSeries {
 	n := len(h.candles)
 	s := MinuteSeries{
-		Minutes: make([]TimeOfDay, n), Prices: make([]int64, n), CloseAt: make([]TimeOfDay, n),
-		Open: make([]int64, n), High: make([]int64, n), Low: make([]int64, n), OpenAt: make([]TimeOfDay, n),
+		minutes: make([]TimeOfDay, n), closes: make([]int64, n), closeTimes: make([]TimeOfDay, n),
+		opens: make([]int64, n), highs: make([]int64, n), lows: make([]int64, n), openTimes: make([]TimeOfDay, n),
 	}
 	var carried int64
 	for i, c := range h.candles {
-		s.Minutes[i] = TimeOfDay((h.first + i) * 60)
+		s.minutes[i] = TimeOfDay((h.first + i) * 60)
 		if c.empty() {
-			s.Prices[i], s.Open[i], s.High[i], s.Low[i] = carried, carried, carried, carried
-			s.CloseAt[i], s.OpenAt[i] = NoTick, NoTick
+			s.closes[i], s.opens[i], s.highs[i], s.lows[i] = carried, carried, carried, carried
+			s.closeTimes[i], s.openTimes[i] = NoTick, NoTick
 			continue
 		}
 		carried = c.close.price
-		s.Prices[i], s.Open[i], s.High[i], s.Low[i] = c.close.price, c.open.price, c.high, c.low
-		s.CloseAt[i], s.OpenAt[i] = c.close.at, c.open.at
+		s.closes[i], s.opens[i], s.highs[i], s.lows[i] = c.close.price, c.open.price, c.high, c.low
+		s.closeTimes[i], s.openTimes[i] = c.close.at, c.open.at
 	}
 	return s
 }
@@ -147,24 +209,24 @@ func (h *PriceHistory) Latest() (price int64, ok bool) {
 }
 
 // HistoryFromSeries reads a stored series back into the ticks it stands for.
-// Entries this service wrote carry their close time in CloseAt (and their
-// open time and candle in OpenAt, Open, High, Low) and are read exactly. Any
+// Entries this service wrote carry their close time in CloseTimes (and their
+// open time and candle in OpenTimes, Opens, Highs, Lows) and are read exactly. Any
 // other entry (the series was written by someone else, or edited since) is
-// taken as a tick at its own time, as the contract says: a CloseAt that is
+// taken as a tick at its own time, as the contract says: a CloseTimes that is
 // missing, of another length, outside its minute, or NoTick on an entry
 // whose price is not the carried one. An entry with a close time but no
 // consistent candle (written by an older version, or edited) is taken as
 // one tick at its close time: the series is upgraded in place, and a later
 // re-application of the original ticks restores the full candle.
 func HistoryFromSeries(s MinuteSeries) (*PriceHistory, error) {
-	if len(s.Minutes) != len(s.Prices) {
-		return nil, fmt.Errorf("%w: %d times but %d prices", ErrMalformedSeries, len(s.Minutes), len(s.Prices))
+	if len(s.minutes) != len(s.closes) {
+		return nil, fmt.Errorf("%w: %d times but %d prices", ErrMalformedSeries, len(s.minutes), len(s.closes))
 	}
 	cols := s.columns()
 	h := NewPriceHistory()
-	for i, m := range s.Minutes {
-		if !tickable(m, s.Prices[i]) {
-			return nil, badEntry(i, m, s.Prices[i])
+	for i, m := range s.minutes {
+		if !tickable(m, s.closes[i]) {
+			return nil, badEntry(i, m, s.closes[i])
 		}
 		if c, ok := s.entryCandle(i, cols); ok {
 			h.slot(int(m) / 60).join(c)
@@ -174,17 +236,17 @@ func HistoryFromSeries(s MinuteSeries) (*PriceHistory, error) {
 }
 
 // storedColumns says which optional columns of a series are whole, as this
-// service writes them: CloseAt, and with it the rest of each candle (Open,
-// High, Low, OpenAt). A column of another length is someone else's, and
+// service writes them: CloseTimes, and with it the rest of each candle
+// (Opens, Highs, Lows, OpenTimes). A column of another length is someone else's, and
 // ignored.
 type storedColumns struct{ closeAt, candles bool }
 
 func (s *MinuteSeries) columns() storedColumns {
-	n := len(s.Minutes)
-	closeAt := len(s.CloseAt) == n
+	n := len(s.minutes)
+	closeAt := len(s.closeTimes) == n
 	return storedColumns{
 		closeAt: closeAt,
-		candles: closeAt && len(s.Open) == n && len(s.High) == n && len(s.Low) == n && len(s.OpenAt) == n,
+		candles: closeAt && len(s.opens) == n && len(s.highs) == n && len(s.lows) == n && len(s.openTimes) == n,
 	}
 }
 
@@ -202,14 +264,14 @@ func badEntry(i int, m TimeOfDay, p int64) error {
 
 // entryCandle returns the candle that entry i of s stands for; ok is false
 // for a carried minute, which stands for no tick. Only an entry on a whole
-// minute, in a series with a whole CloseAt, can be one this service wrote:
+// minute, in a series with a whole CloseTimes, can be one this service wrote:
 // with a close time inside its minute it is read exactly (closedCandle),
 // and NoTick marks it carried if its price is the minute before's. Any
 // other entry is one tick at the entry's own time.
 func (s *MinuteSeries) entryCandle(i int, cols storedColumns) (c candle, ok bool) {
-	m, p := s.Minutes[i], s.Prices[i]
+	m, p := s.minutes[i], s.closes[i]
 	if cols.closeAt && m%60 == 0 {
-		switch at := s.CloseAt[i]; {
+		switch at := s.closeTimes[i]; {
 		case at != NoTick && at >= m && at < m+60:
 			return s.closedCandle(i, at, cols.candles), true
 		case at == NoTick && s.carried(i):
@@ -224,9 +286,9 @@ func (s *MinuteSeries) entryCandle(i int, cols storedColumns) (c candle, ok bool
 // could have written, else one tick at the close time (an older version's
 // entry, or an edited one).
 func (s *MinuteSeries) closedCandle(i int, at TimeOfDay, withCandles bool) candle {
-	closing := pricedTick{at: at, price: s.Prices[i]}
+	closing := pricedTick{at: at, price: s.closes[i]}
 	if withCandles {
-		if full, ok := storedCandle(s.Minutes[i], closing, s.OpenAt[i], s.Open[i], s.High[i], s.Low[i]); ok {
+		if full, ok := storedCandle(s.minutes[i], closing, s.openTimes[i], s.opens[i], s.highs[i], s.lows[i]); ok {
 			return full
 		}
 	}
@@ -237,13 +299,13 @@ func (s *MinuteSeries) closedCandle(i int, at TimeOfDay, withCandles bool) candl
 // before it, one minute earlier: what a minute without a tick of its own
 // holds.
 func (s *MinuteSeries) carried(i int) bool {
-	return i > 0 && s.Minutes[i-1] == s.Minutes[i]-60 && s.Prices[i-1] == s.Prices[i]
+	return i > 0 && s.minutes[i-1] == s.minutes[i]-60 && s.closes[i-1] == s.closes[i]
 }
 
 // Equal reports whether two series hold the same minutes, candles and tick
 // times.
 func (s MinuteSeries) Equal(o MinuteSeries) bool {
-	return s.Day == o.Day && slices.Equal(s.Minutes, o.Minutes) && slices.Equal(s.Prices, o.Prices) && slices.Equal(s.CloseAt, o.CloseAt) &&
-		slices.Equal(s.Open, o.Open) && slices.Equal(s.High, o.High) && slices.Equal(s.Low, o.Low) &&
-		slices.Equal(s.OpenAt, o.OpenAt)
+	return s.day == o.day && slices.Equal(s.minutes, o.minutes) && slices.Equal(s.closes, o.closes) && slices.Equal(s.closeTimes, o.closeTimes) &&
+		slices.Equal(s.opens, o.opens) && slices.Equal(s.highs, o.highs) && slices.Equal(s.lows, o.lows) &&
+		slices.Equal(s.openTimes, o.openTimes)
 }

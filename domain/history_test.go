@@ -19,11 +19,11 @@ func at(t *testing.T, s string) domain.TimeOfDay {
 }
 
 func render(s domain.MinuteSeries) ([]string, []int64) {
-	times := make([]string, len(s.Minutes))
-	for i, m := range s.Minutes {
+	times := make([]string, len(s.Minutes()))
+	for i, m := range s.Minutes() {
 		times[i] = m.String()
 	}
-	return times, s.Prices
+	return times, s.Closes()
 }
 
 func TestSeriesCarriesGapsAndKeepsLatestTick(t *testing.T) {
@@ -42,8 +42,8 @@ func TestSeriesCarriesGapsAndKeepsLatestTick(t *testing.T) {
 	}
 	s := h.Series()
 	wantClose := []domain.TimeOfDay{at(t, "090041"), at(t, "090154"), domain.NoTick, domain.NoTick, at(t, "090400")}
-	if !slices.Equal(s.CloseAt, wantClose) {
-		t.Fatalf("CloseAt = %v, want %v", s.CloseAt, wantClose)
+	if !slices.Equal(s.CloseTimes(), wantClose) {
+		t.Fatalf("CloseAt = %v, want %v", s.CloseTimes(), wantClose)
 	}
 	if p, ok := s.Latest(); !ok || p != 1100 {
 		t.Fatalf("Latest = %d %v", p, ok)
@@ -61,11 +61,11 @@ func TestSameSecondOrderedByPrice(t *testing.T) {
 			h.Record(at(t, "090010"), p)
 		}
 		s := h.Series()
-		if s.Prices[0] != 7 || s.Open[0] != 5 || s.High[0] != 7 || s.Low[0] != 5 {
-			t.Fatalf("order %v: candle o=%d h=%d l=%d c=%d, want o=5 h=7 l=5 c=7", order, s.Open[0], s.High[0], s.Low[0], s.Prices[0])
+		if s.Closes()[0] != 7 || s.Opens()[0] != 5 || s.Highs()[0] != 7 || s.Lows()[0] != 5 {
+			t.Fatalf("order %v: candle o=%d h=%d l=%d c=%d, want o=5 h=7 l=5 c=7", order, s.Opens()[0], s.Highs()[0], s.Lows()[0], s.Closes()[0])
 		}
-		if s.OpenAt[0] != at(t, "090010") || s.CloseAt[0] != at(t, "090010") {
-			t.Fatalf("order %v: open at %v, close at %v", order, s.OpenAt[0], s.CloseAt[0])
+		if s.OpenTimes()[0] != at(t, "090010") || s.CloseTimes()[0] != at(t, "090010") {
+			t.Fatalf("order %v: open at %v, close at %v", order, s.OpenTimes()[0], s.CloseTimes()[0])
 		}
 	}
 }
@@ -83,7 +83,7 @@ func TestSameSecondLaterWins(t *testing.T) {
 func TestEmptyHistory(t *testing.T) {
 	t.Parallel()
 	s := domain.NewPriceHistory().Series()
-	if s.Len() != 0 || s.Minutes == nil || s.Prices == nil {
+	if s.Len() != 0 || s.Minutes() == nil || s.Closes() == nil {
 		t.Fatalf("empty series = %#v, want empty non-nil lists", s)
 	}
 	if _, ok := s.Latest(); ok {
@@ -99,9 +99,9 @@ func randomTicks(r *rand.Rand, n int) []domain.Tick {
 	for len(ticks) < n {
 		s := domain.TimeOfDay(9*3600 + r.IntN(3600))
 		if len(ticks) > 0 && r.IntN(3) == 0 {
-			s = ticks[r.IntN(len(ticks))].At
+			s = ticks[r.IntN(len(ticks))].At()
 		}
-		ticks = append(ticks, domain.Tick{Stock: "s", Day: testDay, At: s, Price: 1 + r.Int64N(3000)})
+		ticks = append(ticks, mustTick("s", testDay, s, 1+r.Int64N(3000)))
 	}
 	return ticks
 }
@@ -109,7 +109,7 @@ func randomTicks(r *rand.Rand, n int) []domain.Tick {
 func seriesOf(ticks []domain.Tick) domain.MinuteSeries {
 	h := domain.NewPriceHistory()
 	for _, tk := range ticks {
-		h.Record(tk.At, tk.Price)
+		h.Record(tk.At(), tk.Price())
 	}
 	return h.Series()
 }
@@ -135,7 +135,7 @@ func TestMergeIsOrderIndependentAndIdempotent(t *testing.T) {
 			n := 1 + r.IntN(len(shuffled))
 			b := domain.NewPriceHistory()
 			for _, tk := range shuffled[:n] {
-				b.Record(tk.At, tk.Price)
+				b.Record(tk.At(), tk.Price())
 			}
 			acc.Absorb(b)
 			if r.IntN(3) == 0 {
@@ -150,13 +150,15 @@ func TestMergeIsOrderIndependentAndIdempotent(t *testing.T) {
 }
 
 // tickLater is the contract's order of ticks: time, then price.
-func tickLater(a, b domain.Tick) bool { return a.At > b.At || (a.At == b.At && a.Price > b.Price) }
+func tickLater(a, b domain.Tick) bool {
+	return a.At() > b.At() || (a.At() == b.At() && a.Price() > b.Price())
+}
 
 func modelCandles(ticks []domain.Tick) map[domain.TimeOfDay]domain.Tick {
 	closes := map[domain.TimeOfDay]domain.Tick{}
 	for _, tk := range ticks {
-		if c, ok := closes[tk.At.Minute()]; !ok || tickLater(tk, c) {
-			closes[tk.At.Minute()] = tk
+		if c, ok := closes[tk.At().Minute()]; !ok || tickLater(tk, c) {
+			closes[tk.At().Minute()] = tk
 		}
 	}
 	return closes
@@ -174,35 +176,35 @@ func TestSeriesInvariants(t *testing.T) {
 		opens := map[domain.TimeOfDay]domain.Tick{}
 		highs, lows := map[domain.TimeOfDay]int64{}, map[domain.TimeOfDay]int64{}
 		for _, tk := range ticks {
-			m := tk.At.Minute()
+			m := tk.At().Minute()
 			if o, ok := opens[m]; !ok || tickLater(o, tk) {
 				opens[m] = tk
 			}
-			if h, ok := highs[m]; !ok || tk.Price > h {
-				highs[m] = tk.Price
+			if h, ok := highs[m]; !ok || tk.Price() > h {
+				highs[m] = tk.Price()
 			}
-			if l, ok := lows[m]; !ok || tk.Price < l {
-				lows[m] = tk.Price
+			if l, ok := lows[m]; !ok || tk.Price() < l {
+				lows[m] = tk.Price()
 			}
 		}
-		for i, m := range s.Minutes {
-			if m%60 != 0 || (i > 0 && m != s.Minutes[i-1]+60) {
-				t.Fatalf("minutes not consecutive: %v", s.Minutes)
+		for i, m := range s.Minutes() {
+			if m%60 != 0 || (i > 0 && m != s.Minutes()[i-1]+60) {
+				t.Fatalf("minutes not consecutive: %v", s.Minutes())
 			}
 			c, ok := closes[m]
 			switch {
-			case ok && (s.Prices[i] != c.Price || s.CloseAt[i] != c.At):
-				t.Fatalf("minute %s: %d at %v, want close %d at %v", m, s.Prices[i], s.CloseAt[i], c.Price, c.At)
-			case ok && (s.Open[i] != opens[m].Price || s.OpenAt[i] != opens[m].At || s.High[i] != highs[m] || s.Low[i] != lows[m]):
-				t.Fatalf("minute %s: o=%d at %v h=%d l=%d, want o=%d at %v h=%d l=%d", m, s.Open[i], s.OpenAt[i], s.High[i], s.Low[i],
-					opens[m].Price, opens[m].At, highs[m], lows[m])
-			case !ok && (i == 0 || s.Prices[i] != s.Prices[i-1] || s.CloseAt[i] != domain.NoTick):
+			case ok && (s.Closes()[i] != c.Price() || s.CloseTimes()[i] != c.At()):
+				t.Fatalf("minute %s: %d at %v, want close %d at %v", m, s.Closes()[i], s.CloseTimes()[i], c.Price(), c.At())
+			case ok && (s.Opens()[i] != opens[m].Price() || s.OpenTimes()[i] != opens[m].At() || s.Highs()[i] != highs[m] || s.Lows()[i] != lows[m]):
+				t.Fatalf("minute %s: o=%d at %v h=%d l=%d, want o=%d at %v h=%d l=%d", m, s.Opens()[i], s.OpenTimes()[i], s.Highs()[i], s.Lows()[i],
+					opens[m].Price(), opens[m].At(), highs[m], lows[m])
+			case !ok && (i == 0 || s.Closes()[i] != s.Closes()[i-1] || s.CloseTimes()[i] != domain.NoTick):
 				t.Fatalf("minute %s has no tick but does not carry", m)
-			case !ok && (s.Open[i] != s.Prices[i-1] || s.High[i] != s.Prices[i-1] || s.Low[i] != s.Prices[i-1] || s.OpenAt[i] != domain.NoTick):
+			case !ok && (s.Opens()[i] != s.Closes()[i-1] || s.Highs()[i] != s.Closes()[i-1] || s.Lows()[i] != s.Closes()[i-1] || s.OpenTimes()[i] != domain.NoTick):
 				t.Fatalf("minute %s has no tick but its candle is not the carried close", m)
 			}
 		}
-		if len(closes) > 0 && (s.Minutes[0] != slices.Min(mapKeys(closes)) || s.Minutes[len(s.Minutes)-1] != slices.Max(mapKeys(closes))) {
+		if len(closes) > 0 && (s.Minutes()[0] != slices.Min(mapKeys(closes)) || s.Minutes()[len(s.Minutes())-1] != slices.Max(mapKeys(closes))) {
 			t.Fatalf("series does not span first to last tick minute")
 		}
 	}
@@ -233,7 +235,7 @@ func TestHistoryFromSeriesRoundTrips(t *testing.T) {
 		// same as applying them once: the stored form loses nothing.
 		more := randomTicks(r, 20)
 		for _, tk := range more {
-			h.Record(tk.At, tk.Price)
+			h.Record(tk.At(), tk.Price())
 		}
 		if got, want := h.Series(), seriesOf(append(slices.Clone(ticks), more...)); !got.Equal(want) {
 			t.Fatalf("stored history then more ticks differs:\n got %v\nwant %v", got, want)
@@ -246,10 +248,10 @@ func TestHistoryFromForeignSeries(t *testing.T) {
 	// Written by someone else: no CloseAt. Every entry is a tick at its
 	// own time (second 00 of its minute), so any later tick in that minute
 	// replaces it, and carried-looking entries count as ticks too.
-	foreign := domain.MinuteSeries{
+	foreign := domain.SeriesFromStored(domain.StoredSeries{
 		Minutes: []domain.TimeOfDay{at(t, "090000"), at(t, "090100"), at(t, "090200")},
-		Prices:  []int64{10, 10, 30},
-	}
+		Closes:  []int64{10, 10, 30},
+	})
 	h, err := domain.HistoryFromSeries(foreign)
 	if err != nil {
 		t.Fatal(err)
@@ -262,23 +264,23 @@ func TestHistoryFromForeignSeries(t *testing.T) {
 	}
 
 	// A carried entry whose price someone changed is a tick too.
-	ours := domain.MinuteSeries{
-		Minutes: []domain.TimeOfDay{at(t, "090000"), at(t, "090100")},
-		Prices:  []int64{10, 99},
-		CloseAt: []domain.TimeOfDay{at(t, "090010"), domain.NoTick},
-	}
+	ours := domain.SeriesFromStored(domain.StoredSeries{
+		Minutes:    []domain.TimeOfDay{at(t, "090000"), at(t, "090100")},
+		Closes:     []int64{10, 99},
+		CloseTimes: []domain.TimeOfDay{at(t, "090010"), domain.NoTick},
+	})
 	h, err = domain.HistoryFromSeries(ours)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := h.Series(); !slices.Equal(s.CloseAt, []domain.TimeOfDay{at(t, "090010"), at(t, "090100")}) {
-		t.Fatalf("CloseAt = %v", s.CloseAt)
+	if s := h.Series(); !slices.Equal(s.CloseTimes(), []domain.TimeOfDay{at(t, "090010"), at(t, "090100")}) {
+		t.Fatalf("CloseAt = %v", s.CloseTimes())
 	}
 
 	for _, bad := range []domain.MinuteSeries{
-		{Minutes: []domain.TimeOfDay{0}, Prices: nil},
-		{Minutes: []domain.TimeOfDay{0}, Prices: []int64{0}},
-		{Minutes: []domain.TimeOfDay{domain.SecondsPerDay}, Prices: []int64{1}},
+		domain.SeriesFromStored(domain.StoredSeries{Minutes: []domain.TimeOfDay{0}, Closes: nil}),
+		domain.SeriesFromStored(domain.StoredSeries{Minutes: []domain.TimeOfDay{0}, Closes: []int64{0}}),
+		domain.SeriesFromStored(domain.StoredSeries{Minutes: []domain.TimeOfDay{domain.SecondsPerDay}, Closes: []int64{1}}),
 	} {
 		if _, err := domain.HistoryFromSeries(bad); err == nil {
 			t.Errorf("HistoryFromSeries(%v) accepted a malformed series", bad)
@@ -294,8 +296,8 @@ func TestTickBatch(t *testing.T) {
 	b := domain.NewTickBatch()
 	next := testDay.AddDays(1)
 	for _, tk := range []domain.Tick{
-		{"a", testDay, 10, 1}, {"b", testDay, 20, 2}, {"a", testDay, 70, 3}, {"a", testDay, 70, 4},
-		{"a", next, 5, 9}, // the next day, earlier in its day: a day of its own
+		mustTick("a", testDay, 10, 1), mustTick("b", testDay, 20, 2), mustTick("a", testDay, 70, 3), mustTick("a", testDay, 70, 4),
+		mustTick("a", next, 5, 9), // the next day, earlier in its day: a day of its own
 	} {
 		b.Add(tk)
 	}
@@ -342,8 +344,30 @@ func TestNewTick(t *testing.T) {
 		if !errors.Is(err, c.want) {
 			t.Errorf("%s: err = %v, want %v", c.name, err, c.want)
 		}
-		if c.want == nil && tk != (domain.Tick{Stock: c.stock, Day: c.day, At: c.at, Price: c.price}) {
+		if c.want == nil && tk != (mustTick(c.stock, c.day, c.at, c.price)) {
 			t.Errorf("%s: tick = %+v", c.name, tk)
 		}
+	}
+}
+
+// TestSeriesFromStoredAndOnDay: a read-back series is the stored columns
+// as they were, and OnDay dates a copy, leaving its receiver undated.
+func TestSeriesFromStoredAndOnDay(t *testing.T) {
+	t.Parallel()
+	stored := domain.StoredSeries{
+		Day: testDay, Minutes: []domain.TimeOfDay{9 * 3600, 9*3600 + 60}, Closes: []int64{10, 11},
+		CloseTimes: []domain.TimeOfDay{9*3600 + 5, domain.NoTick}, Opens: []int64{9}, Highs: []int64{12, 11},
+		Lows: []int64{8, 11}, OpenTimes: []domain.TimeOfDay{9*3600 + 1, domain.NoTick},
+	}
+	s := domain.SeriesFromStored(stored)
+	if s.Day() != stored.Day || !slices.Equal(s.Minutes(), stored.Minutes) || !slices.Equal(s.Closes(), stored.Closes) ||
+		!slices.Equal(s.CloseTimes(), stored.CloseTimes) || !slices.Equal(s.Opens(), stored.Opens) ||
+		!slices.Equal(s.Highs(), stored.Highs) || !slices.Equal(s.Lows(), stored.Lows) || !slices.Equal(s.OpenTimes(), stored.OpenTimes) {
+		t.Fatalf("SeriesFromStored(%+v) = %+v", stored, s)
+	}
+	undated := seriesOf([]domain.Tick{mustTick("s", testDay, 9*3600, 10)})
+	dated := undated.OnDay(testDay)
+	if undated.Day() != 0 || dated.Day() != testDay || !slices.Equal(dated.Closes(), undated.Closes()) {
+		t.Fatalf("OnDay: receiver day %v, result day %v", undated.Day(), dated.Day())
 	}
 }

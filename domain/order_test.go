@@ -122,7 +122,7 @@ func TestVisibleAtDaylightSaving(t *testing.T) {
 	}
 	// 2026-11-01 is 25 hours long in New York.
 	v := domain.VisibleAt(time.Date(2026, 11, 1, 12, 0, 0, 0, ny), ny)
-	if d := v.DayEnd.Sub(v.DayStart); d != 25*time.Hour {
+	if d := v.DayEnd().Sub(v.DayStart()); d != 25*time.Hour {
 		t.Fatalf("day length = %v, want 25h", d)
 	}
 }
@@ -192,7 +192,36 @@ func TestOrderQueryOfUser(t *testing.T) {
 			t.Errorf("user %q: matches %v, want %v", tc.user, got, tc.want)
 		}
 	}
-	if q.User != "" {
-		t.Errorf("OfUser changed its receiver: %q", q.User)
+	if q.User() != "" {
+		t.Errorf("OfUser changed its receiver: %q", q.User())
+	}
+}
+
+// TestOrderQueryKeepsItsCursor: a query holds a copy of the position it
+// was given, so a caller that reuses its cursor variable cannot move a
+// query already built (and a query's After cannot be changed either).
+func TestOrderQueryKeepsItsCursor(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	cursor := domain.OrderPosition{CreatedAt: now, ID: 7}
+	q, err := domain.NewOrderQuery(domain.VisibleAt(now, time.UTC), &cursor, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cursor.ID = 99
+	after, ok := q.After()
+	if !ok || after != (domain.OrderPosition{CreatedAt: now, ID: 7}) {
+		t.Fatalf("After = %+v, %v; want the position given to NewOrderQuery", after, ok)
+	}
+	after.ID = 99
+	if again, _ := q.After(); again.ID != 7 {
+		t.Fatalf("changing After's result changed the query: %+v", again)
+	}
+	top, err := domain.NewOrderQuery(domain.VisibleAt(now, time.UTC), nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := top.After(); ok {
+		t.Fatal("a query from the top has an After")
 	}
 }

@@ -164,7 +164,7 @@ func (s *StockDays) Series(day Day) (series MinuteSeries, ok bool) {
 			return NewPriceHistory().Series(), true
 		}
 		series = s.current.Series()
-		series.Day = s.latest
+		series.day = s.latest
 		return series, true
 	}
 	h := s.earlier[day]
@@ -172,7 +172,7 @@ func (s *StockDays) Series(day Day) (series MinuteSeries, ok bool) {
 		return MinuteSeries{}, false
 	}
 	series = h.Series()
-	series.Day = day
+	series.day = day
 	return series, true
 }
 
@@ -210,10 +210,10 @@ func (s *StockDays) Quote() (q Quote, ok bool) {
 // is of another day than before (a new day started, or an undated series
 // took its day), else the minutes that differ.
 func LatestChange(before, after MinuteSeries) DayChange {
-	if before.Day != after.Day {
-		return DayChange{Day: after.Day, Minutes: after.ChangedFrom(MinuteSeries{})}
+	if before.day != after.day {
+		return DayChange{Day: after.day, Minutes: after.ChangedFrom(MinuteSeries{})}
 	}
-	return DayChange{Day: after.Day, Minutes: after.ChangedFrom(before)}
+	return DayChange{Day: after.day, Minutes: after.ChangedFrom(before)}
 }
 
 // OldestKept is the earliest earlier day still kept on today when days are

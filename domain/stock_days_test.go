@@ -23,7 +23,8 @@ func randomDayTicks(r *rand.Rand, n, maxDays int) []domain.Tick {
 	ticks := randomTicks(r, n)
 	first := testDay.AddDays(-r.IntN(10))
 	for i := range ticks {
-		ticks[i].Day = first.AddDays(r.IntN(maxDays))
+		tk := ticks[i]
+		ticks[i] = mustTick(tk.Stock(), first.AddDays(r.IntN(maxDays)), tk.At(), tk.Price())
 	}
 	return ticks
 }
@@ -35,14 +36,14 @@ func modelDays(ticks []domain.Tick, oldest domain.Day) (domain.Day, map[domain.D
 	byDay := map[domain.Day][]domain.Tick{}
 	var latest domain.Day
 	for _, tk := range ticks {
-		byDay[tk.Day] = append(byDay[tk.Day], tk)
-		latest = max(latest, tk.Day)
+		byDay[tk.Day()] = append(byDay[tk.Day()], tk)
+		latest = max(latest, tk.Day())
 	}
 	want := map[domain.Day]domain.MinuteSeries{}
 	for d, dayTicks := range byDay {
 		if d >= oldest || d == latest {
 			s := seriesOf(dayTicks)
-			s.Day = d
+			s = s.OnDay(d)
 			want[d] = s
 		}
 	}
@@ -124,13 +125,13 @@ func TestStockDaysRollover(t *testing.T) {
 	t.Parallel()
 	d1, d2, d3 := testDay, testDay.AddDays(1), testDay.AddDays(2)
 	tick := func(d domain.Day, clock string, p int64) domain.Tick {
-		return domain.Tick{Stock: "s", Day: d, At: at(t, clock), Price: p}
+		return mustTick("s", d, at(t, clock), p)
 	}
 	s := domain.NewStockDays()
 	if q, ok := s.Quote(); ok {
 		t.Fatalf("empty stock has quote %+v", q)
 	}
-	if series, ok := s.Series(0); !ok || series.Len() != 0 || series.Day != 0 {
+	if series, ok := s.Series(0); !ok || series.Len() != 0 || series.Day() != 0 {
 		t.Fatalf("empty stock's latest series = %v %v, want empty of no day", series, ok)
 	}
 	if _, ok := s.Series(d1); ok {
@@ -160,7 +161,7 @@ func TestStockDaysRollover(t *testing.T) {
 	if q, _ := s.Quote(); q.Price != 5000 {
 		t.Fatalf("a late tick changed the quote to %+v", q)
 	}
-	if series, _ := s.Series(d1); series.Day != d1 || series.Prices[len(series.Prices)-1] != 7 {
+	if series, _ := s.Series(d1); series.Day() != d1 || series.Closes()[len(series.Closes())-1] != 7 {
 		t.Fatalf("day 1 = %v", series)
 	}
 
@@ -175,8 +176,8 @@ func TestStockDaysRollover(t *testing.T) {
 	if h := s.History(d2); h == nil {
 		t.Fatal("no history of day 2")
 	}
-	if series, _ := s.Series(d2); !slices.Equal(series.Prices, []int64{5000, 2}) {
-		t.Fatalf("day 2 = %v, want its two ticks", series.Prices)
+	if series, _ := s.Series(d2); !slices.Equal(series.Closes(), []int64{5000, 2}) {
+		t.Fatalf("day 2 = %v, want its two ticks", series.Closes())
 	}
 
 	// Past keeping: a late tick of day 1 is dropped, and so is day 1.
@@ -200,9 +201,9 @@ func TestStockDaysAdoptsEarliestDay(t *testing.T) {
 	t.Parallel()
 	d1, d2 := testDay, testDay.AddDays(1)
 	undated := func() *domain.PriceHistory {
-		h, err := domain.HistoryFromSeries(domain.MinuteSeries{
-			Minutes: []domain.TimeOfDay{at(t, "090000"), at(t, "090100")}, Prices: []int64{10, 11},
-		})
+		h, err := domain.HistoryFromSeries(domain.SeriesFromStored(domain.StoredSeries{
+			Minutes: []domain.TimeOfDay{at(t, "090000"), at(t, "090100")}, Closes: []int64{10, 11},
+		}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,11 +217,11 @@ func TestStockDaysAdoptsEarliestDay(t *testing.T) {
 	if days := s.Days(); len(days) != 0 {
 		t.Fatalf("an undated series lists days %v", days)
 	}
-	m := s.Merge(daysOf([]domain.Tick{{Stock: "s", Day: d1, At: at(t, "090200"), Price: 12}}), 0)
+	m := s.Merge(daysOf([]domain.Tick{mustTick("s", d1, at(t, "090200"), 12)}), 0)
 	if !m.Adopted || m.Latest != d1 || m.Moved != 0 {
 		t.Fatalf("adopting merge = %+v", m)
 	}
-	if series, _ := s.Series(0); series.Day != d1 || !slices.Equal(series.Prices, []int64{10, 11, 12}) {
+	if series, _ := s.Series(0); series.Day() != d1 || !slices.Equal(series.Closes(), []int64{10, 11, 12}) {
 		t.Fatalf("adopted series = %v", series)
 	}
 
@@ -229,18 +230,18 @@ func TestStockDaysAdoptsEarliestDay(t *testing.T) {
 	for _, order := range [][]domain.Day{{d1, d2}, {d2, d1}} {
 		s := domain.LoadStockDays(0, undated(), nil)
 		ticks := []domain.Tick{
-			{Stock: "s", Day: order[0], At: at(t, "090500"), Price: 20},
-			{Stock: "s", Day: order[1], At: at(t, "090500"), Price: 20},
+			mustTick("s", order[0], at(t, "090500"), 20),
+			mustTick("s", order[1], at(t, "090500"), 20),
 		}
 		m := s.Merge(daysOf(ticks), 0)
 		if !m.Adopted || m.Moved != d1 || m.Latest != d2 {
 			t.Fatalf("order %v: merge = %+v", order, m)
 		}
-		if series, _ := s.Series(d1); !slices.Equal(series.Prices, []int64{10, 11, 11, 11, 11, 20}) {
-			t.Fatalf("order %v: day 1 = %v", order, series.Prices)
+		if series, _ := s.Series(d1); !slices.Equal(series.Closes(), []int64{10, 11, 11, 11, 11, 20}) {
+			t.Fatalf("order %v: day 1 = %v", order, series.Closes())
 		}
-		if series, _ := s.Series(d2); !slices.Equal(series.Prices, []int64{20}) {
-			t.Fatalf("order %v: day 2 = %v", order, series.Prices)
+		if series, _ := s.Series(d2); !slices.Equal(series.Closes(), []int64{20}) {
+			t.Fatalf("order %v: day 2 = %v", order, series.Closes())
 		}
 	}
 
@@ -254,16 +255,16 @@ func TestStockDaysAdoptsEarliestDay(t *testing.T) {
 func TestLatestChange(t *testing.T) {
 	t.Parallel()
 	d1, d2 := testDay, testDay.AddDays(1)
-	before := seriesOf([]domain.Tick{{At: at(t, "090000"), Price: 10}, {At: at(t, "090100"), Price: 11}})
-	before.Day = d1
-	same := seriesOf([]domain.Tick{{At: at(t, "090000"), Price: 10}, {At: at(t, "090100"), Price: 11}, {At: at(t, "090200"), Price: 12}})
-	same.Day = d1
+	before := seriesOf([]domain.Tick{mustTick("s", testDay, at(t, "090000"), 10), mustTick("s", testDay, at(t, "090100"), 11)})
+	before = before.OnDay(d1)
+	same := seriesOf([]domain.Tick{mustTick("s", testDay, at(t, "090000"), 10), mustTick("s", testDay, at(t, "090100"), 11), mustTick("s", testDay, at(t, "090200"), 12)})
+	same = same.OnDay(d1)
 	if c := domain.LatestChange(before, same); c.Day != d1 || len(c.Minutes) != 1 || c.Minutes[0].Close != 12 {
 		t.Fatalf("change within a day = %+v", c)
 	}
 	// A new day sends all its minutes, even those equal to yesterday's.
-	next := seriesOf([]domain.Tick{{At: at(t, "090000"), Price: 10}})
-	next.Day = d2
+	next := seriesOf([]domain.Tick{mustTick("s", testDay, at(t, "090000"), 10)})
+	next = next.OnDay(d2)
 	if c := domain.LatestChange(before, next); c.Day != d2 || len(c.Minutes) != 1 || c.Minutes[0].Close != 10 {
 		t.Fatalf("change to a new day = %+v", c)
 	}
@@ -274,12 +275,12 @@ func TestLatestChange(t *testing.T) {
 func TestStockDaysKeepsNoPartOfTheBatch(t *testing.T) {
 	t.Parallel()
 	d1, d2 := testDay, testDay.AddDays(1)
-	batch := daysOf([]domain.Tick{{Stock: "s", Day: d1, At: 9 * 3600, Price: 1}, {Stock: "s", Day: d2, At: 9 * 3600, Price: 2}})
+	batch := daysOf([]domain.Tick{mustTick("s", d1, 9*3600, 1), mustTick("s", d2, 9*3600, 2)})
 	want1, want2 := batch[d1].Series(), batch[d2].Series()
 	s := domain.NewStockDays()
 	s.Merge(batch, 0)
-	s.Merge(daysOf([]domain.Tick{{Stock: "s", Day: d1, At: 10 * 3600, Price: 3}, {Stock: "s", Day: d2, At: 10 * 3600, Price: 4}}), 0)
-	s.Merge(daysOf([]domain.Tick{{Stock: "s", Day: d2.AddDays(1), At: 9 * 3600, Price: 5}}), 0)
+	s.Merge(daysOf([]domain.Tick{mustTick("s", d1, 10*3600, 3), mustTick("s", d2, 10*3600, 4)}), 0)
+	s.Merge(daysOf([]domain.Tick{mustTick("s", d2.AddDays(1), 9*3600, 5)}), 0)
 	if !batch[d1].Series().Equal(want1) || !batch[d2].Series().Equal(want2) {
 		t.Fatal("a merge changed the batch it was given")
 	}

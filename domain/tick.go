@@ -11,11 +11,23 @@ var ErrBadPrice = errors.New("price must be a positive integer")
 
 // Tick is one observed price of a stock on a trading day at a time of day.
 type Tick struct {
-	Stock string
-	Day   Day
-	At    TimeOfDay
-	Price int64
+	stock string
+	day   Day
+	at    TimeOfDay
+	price int64
 }
+
+// Stock is the canonical name of the tick's stock.
+func (t Tick) Stock() string { return t.stock }
+
+// Day is the trading day the tick belongs to.
+func (t Tick) Day() Day { return t.day }
+
+// At is the time of day the price was observed.
+func (t Tick) At() TimeOfDay { return t.at }
+
+// Price is the observed price, positive.
+func (t Tick) Price() int64 { return t.price }
 
 // NewTick validates a tick. The stock name must already be canonical (see
 // Stocks.Canonical); the day a real date; the time a time of day; the price
@@ -33,7 +45,7 @@ func NewTick(stock string, day Day, at TimeOfDay, price int64) (Tick, error) {
 	if stock == "" {
 		return Tick{}, fmt.Errorf("%w: empty name", ErrUnknownStock)
 	}
-	return Tick{Stock: stock, Day: day, At: at, Price: price}, nil
+	return Tick{stock: stock, day: day, at: at, price: price}, nil
 }
 
 // DayHistories is one stock's ticks folded per trading day: a PriceHistory
@@ -76,17 +88,17 @@ func NewTickBatch() *TickBatch {
 // Add folds t into its stock's history of its day, by the rule of
 // PriceHistory.Record (which decides, too, between two ticks of a second).
 func (b *TickBatch) Add(t Tick) {
-	days := b.histories[t.Stock]
+	days := b.histories[t.stock]
 	if days == nil {
 		days = make(DayHistories, 1)
-		b.histories[t.Stock] = days
+		b.histories[t.stock] = days
 	}
-	h := days[t.Day]
+	h := days[t.day]
 	if h == nil {
 		h = NewPriceHistory()
-		days[t.Day] = h
+		days[t.day] = h
 	}
-	h.Record(t.At, t.Price)
+	h.Record(t.at, t.price)
 	b.ticks++
 }
 

@@ -15,9 +15,16 @@ const MinVisibleDeniedQuantity = 10
 // It is data, so that a store can translate it (to SQL) and a test can prove
 // the translation agrees with Visible.
 type Visibility struct {
-	DayStart time.Time // the start of "today", inclusive
-	DayEnd   time.Time // the start of tomorrow, exclusive
+	dayStart time.Time // the start of "today", inclusive
+	dayEnd   time.Time // the start of tomorrow, exclusive
 }
+
+// DayStart is the start of the rule's "today" (inclusive), in UTC.
+func (v Visibility) DayStart() time.Time { return v.dayStart }
+
+// DayEnd is the start of the day after the rule's "today" (exclusive), in
+// UTC.
+func (v Visibility) DayEnd() time.Time { return v.dayEnd }
 
 // VisibleAt fixes the rule at now, judging "today" in loc. A day is not
 // always 24 hours long (daylight saving), so its end is the next midnight.
@@ -25,8 +32,8 @@ func VisibleAt(now time.Time, loc *time.Location) Visibility {
 	local := now.In(loc)
 	y, m, d := local.Date()
 	return Visibility{
-		DayStart: time.Date(y, m, d, 0, 0, 0, 0, loc).UTC(),
-		DayEnd:   time.Date(y, m, d+1, 0, 0, 0, 0, loc).UTC(),
+		dayStart: time.Date(y, m, d, 0, 0, 0, 0, loc).UTC(),
+		dayEnd:   time.Date(y, m, d+1, 0, 0, 0, 0, loc).UTC(),
 	}
 }
 
@@ -35,7 +42,7 @@ func (v Visibility) Visible(o Order) bool {
 	if o.status == Denied && o.quantity < MinVisibleDeniedQuantity {
 		return false
 	}
-	return o.status == Accepted || (!o.createdAt.Before(v.DayStart) && o.createdAt.Before(v.DayEnd))
+	return o.status == Accepted || (!o.createdAt.Before(v.dayStart) && o.createdAt.Before(v.dayEnd))
 }
 
 // OrderPosition is a place in the listing order: newest creation time
@@ -85,32 +92,51 @@ func ValidatePageSize(n int) error {
 }
 
 // OrderQuery asks a store for a stretch of the listing: the orders visible
-// under Visibility that stand after After (from the top when After is nil),
-// at most Limit of them, of User only when User is set. Keeping the
+// under Visibility that stand after After (from the top when there is no
+// After), at most Limit of them, of User only when User is set. Keeping the
 // Visibility of the first page in every following page is what makes paging
 // consistent across midnight.
 type OrderQuery struct {
-	Visibility Visibility
-	After      *OrderPosition
-	Limit      int
-	User       string // "" for every user's orders
+	visibility Visibility
+	after      OrderPosition
+	hasAfter   bool
+	limit      int
+	user       string // "" for every user's orders
 }
 
-// OfUser narrows q to the orders of user ("" for all).
-func (q OrderQuery) OfUser(user string) OrderQuery { q.User = user; return q }
-
 // NewOrderQuery validates a query. Limit may exceed MaxPageSize by one, so
-// that a caller can tell whether another page follows.
+// that a caller can tell whether another page follows. A nil after starts
+// from the top; the query keeps a copy of *after.
 func NewOrderQuery(v Visibility, after *OrderPosition, limit int) (OrderQuery, error) {
 	if limit < 1 || limit > MaxPageSize+1 {
 		return OrderQuery{}, ErrBadPageSize
 	}
-	return OrderQuery{Visibility: v, After: after, Limit: limit}, nil
+	q := OrderQuery{visibility: v, limit: limit}
+	if after != nil {
+		q.after, q.hasAfter = *after, true
+	}
+	return q, nil
 }
+
+// OfUser narrows q to the orders of user ("" for all).
+func (q OrderQuery) OfUser(user string) OrderQuery { q.user = user; return q }
+
+// Visibility is the rule that decides which orders are listed.
+func (q OrderQuery) Visibility() Visibility { return q.visibility }
+
+// After is the position the stretch starts after; ok is false for a query
+// from the top of the listing.
+func (q OrderQuery) After() (after OrderPosition, ok bool) { return q.after, q.hasAfter }
+
+// Limit is the most orders the stretch holds.
+func (q OrderQuery) Limit() int { return q.limit }
+
+// User is the user whose orders are asked for, "" for every user's.
+func (q OrderQuery) User() string { return q.user }
 
 // Matches reports whether o belongs to the page range of q (visibility and
 // cursor, not the limit).
 func (q OrderQuery) Matches(o Order) bool {
-	return q.Visibility.Visible(o) && (q.After == nil || q.After.Before(o.Position())) &&
-		(q.User == "" || o.user == q.User)
+	return q.visibility.Visible(o) && (!q.hasAfter || q.after.Before(o.Position())) &&
+		(q.user == "" || o.user == q.user)
 }

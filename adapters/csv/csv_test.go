@@ -55,10 +55,10 @@ func read(t *testing.T, text string) map[string]series {
 		}
 		s := days[day0].Series()
 		var times []string
-		for _, m := range s.Minutes {
+		for _, m := range s.Minutes() {
 			times = append(times, m.String())
 		}
-		out[stock] = series{times, s.Prices}
+		out[stock] = series{times, s.Closes()}
 	}
 	return out
 }
@@ -157,7 +157,7 @@ func TestScanTicksStreamsInFileOrder(t *testing.T) {
 	}
 	var got []string
 	err := csv.NewSource(path, stocks(t), utc).ScanTicks(t.Context(), func(tk domain.Tick) error {
-		got = append(got, tk.Stock+"@"+tk.At.String())
+		got = append(got, tk.Stock()+"@"+tk.At().String())
 		return nil
 	})
 	if err != nil || !slices.Equal(got, []string{"stock2@090007", "stock1@090006"}) {
@@ -209,7 +209,7 @@ func FuzzRead(f *testing.F) {
 				if _, err := domain.NewDay(day.Date()); err != nil {
 					t.Fatalf("day %d: %v", day, err)
 				}
-				for _, p := range h.Series().Prices {
+				for _, p := range h.Series().Closes() {
 					if p <= 0 {
 						t.Fatalf("price %d", p)
 					}

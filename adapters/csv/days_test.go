@@ -26,7 +26,7 @@ func scan(t *testing.T, text string, cal csv.Calendar) ([]string, error) {
 	t.Helper()
 	var got []string
 	err := csv.Scan(strings.NewReader(text), "p.csv", stocks(t), cal, func(tk domain.Tick) error {
-		got = append(got, fmt.Sprintf("%s %s %s %d", tk.Day, tk.At, tk.Stock, tk.Price))
+		got = append(got, fmt.Sprintf("%s %s %s %d", tk.Day(), tk.At(), tk.Stock(), tk.Price()))
 		return nil
 	})
 	return got, err

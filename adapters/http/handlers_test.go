@@ -415,8 +415,9 @@ func TestListOrders(t *testing.T) {
 		rec := f.do(t, http.MethodGet, "/api/orders?limit=2", "")
 		require.Equal(t, http.StatusOK, rec.Code)
 		q := f.orders.lastQuery(t)
-		assert.Equal(t, 3, q.Limit, "one more than asked, to know whether a page follows")
-		assert.Nil(t, q.After)
+		assert.Equal(t, 3, q.Limit(), "one more than asked, to know whether a page follows")
+		_, hasAfter := q.After()
+		assert.False(t, hasAfter)
 		page := decode[struct {
 			Results []struct{ ID int64 } `json:"results"`
 			Next    *string              `json:"next"`
@@ -427,9 +428,10 @@ func TestListOrders(t *testing.T) {
 		rec = f.do(t, http.MethodGet, "/api/orders?limit=2&cursor="+*page.Next, "")
 		require.Equal(t, http.StatusOK, rec.Code)
 		q = f.orders.lastQuery(t)
-		require.NotNil(t, q.After)
-		assert.Equal(t, orders[1].Position(), *q.After)
-		assert.Equal(t, domain.VisibleAt(now, time.UTC), q.Visibility)
+		after, hasAfter := q.After()
+		require.True(t, hasAfter)
+		assert.Equal(t, orders[1].Position(), after)
+		assert.Equal(t, domain.VisibleAt(now, time.UTC), q.Visibility())
 		assert.JSONEq(t, `{"results":[{"id":8,"user":"u","stock":"stock1","status":"accepted","price":1,"quantity":1,"creation_date":"2026-11-26T09:28:00Z"}],"next":null}`, rec.Body.String())
 	})
 	t.Run("empty list is an empty array", func(t *testing.T) {
@@ -476,7 +478,8 @@ func TestListOrders(t *testing.T) {
 		f := newFixture(t)
 		rec := f.do(t, http.MethodGet, "/api/orders?cursor=", "")
 		require.Equal(t, http.StatusOK, rec.Code)
-		assert.Nil(t, f.orders.lastQuery(t).After)
+		_, hasAfter := f.orders.lastQuery(t).After()
+		assert.False(t, hasAfter)
 	})
 }
 

@@ -20,7 +20,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"stockd/api"
-	"stockd/domain"
 	"stockd/ports"
 )
 
@@ -291,8 +290,8 @@ func TestStreamEventsConformToOpenAPI(t *testing.T) {
 	series := next(t, events)
 	require.Equal(t, "series", series.name)
 	merge(t, s.prices,
-		domain.Tick{Stock: "stock1", Day: march3, At: 9*3600 + 200, Price: 130},
-		domain.Tick{Stock: "stock1", Day: march4, At: 8 * 3600, Price: 140},
+		mustTick("stock1", march3, 9*3600+200, 130),
+		mustTick("stock1", march4, 8*3600, 140),
 	)
 	minute := nextMinutes(t, events, 1)[0]
 	assert.Contains(t, minute, `"2026-03-04"`)

@@ -53,8 +53,8 @@ type pricesResponse struct {
 }
 
 func toPricesResponse(stock string, s domain.MinuteSeries) pricesResponse {
-	resp := pricesResponse{Stock: stock, Date: dayJSON(s.Day), Time: make([]string, len(s.Minutes)), Price: s.Prices, Open: s.Open, High: s.High, Low: s.Low}
-	for i, m := range s.Minutes {
+	resp := pricesResponse{Stock: stock, Date: dayJSON(s.Day()), Time: make([]string, len(s.Minutes())), Price: s.Closes(), Open: s.Opens(), High: s.Highs(), Low: s.Lows()}
+	for i, m := range s.Minutes() {
 		resp.Time[i] = m.String()
 	}
 	return resp

@@ -49,7 +49,7 @@ func merge(t *testing.T, prices *memory.PriceStore, ticks ...domain.Tick) {
 	t.Helper()
 	b := domain.NewTickBatch()
 	for _, tk := range ticks {
-		tk, err := domain.NewTick(tk.Stock, tk.Day, tk.At, tk.Price)
+		tk, err := domain.NewTick(tk.Stock(), tk.Day(), tk.At(), tk.Price())
 		require.NoError(t, err)
 		b.Add(tk)
 	}
@@ -62,9 +62,9 @@ func newPriceServer(t *testing.T, ping time.Duration, opts ...func(*httpapi.Deps
 	require.NoError(t, err)
 	prices := memory.NewPriceStore()
 	merge(t, prices,
-		domain.Tick{Stock: "stock1", Day: march3, At: 9 * 3600, Price: 100}, domain.Tick{Stock: "stock1", Day: march3, At: 9*3600 + 30, Price: 90},
-		domain.Tick{Stock: "stock1", Day: march3, At: 9*3600 + 10, Price: 120}, domain.Tick{Stock: "stock1", Day: march3, At: 9*3600 + 150, Price: 110},
-		domain.Tick{Stock: "stock1", Day: march2, At: 10 * 3600, Price: 70},
+		mustTick("stock1", march3, 9*3600, 100), mustTick("stock1", march3, 9*3600+30, 90),
+		mustTick("stock1", march3, 9*3600+10, 120), mustTick("stock1", march3, 9*3600+150, 110),
+		mustTick("stock1", march2, 10*3600, 70),
 	)
 	get, err := app.NewGetPrices(stocks, prices)
 	require.NoError(t, err)
@@ -168,7 +168,7 @@ func TestStockDays(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	assert.JSONEq(t, `{"stock": "stock1", "days": ["2026-03-02", "2026-03-03"]}`, rec.Body.String())
 
-	merge(t, s.prices, domain.Tick{Stock: "stock1", Day: march4, At: 9 * 3600, Price: 1})
+	merge(t, s.prices, mustTick("stock1", march4, 9*3600, 1))
 	assert.JSONEq(t, `{"stock": "stock1", "days": ["2026-03-02", "2026-03-03", "2026-03-04"]}`, s.get(t, "/api/stocks/stock1/days").Body.String())
 
 	rec = s.get(t, "/api/stocks/stock2/days")
@@ -251,9 +251,9 @@ func TestStream(t *testing.T) {
 	assert.Equal(t, sseEvent{data: ": ping"}, ping)
 
 	merge(t, s.prices,
-		domain.Tick{Stock: "stock1", Day: march3, At: 9*3600 + 70, Price: 95},   // 09:01 gets its own tick
-		domain.Tick{Stock: "stock1", Day: march3, At: 9*3600 + 200, Price: 130}, // 09:03 is new
-		domain.Tick{Stock: "stock2", Day: march3, At: 9 * 3600, Price: 7},       // another stock: not on this stream
+		mustTick("stock1", march3, 9*3600+70, 95),   // 09:01 gets its own tick
+		mustTick("stock1", march3, 9*3600+200, 130), // 09:03 is new
+		mustTick("stock2", march3, 9*3600, 7),       // another stock: not on this stream
 	)
 	minutes := nextMinutes(t, events, 2)
 	assert.JSONEq(t, `{"date": "2026-03-03", "time": "090100", "price": 95, "open": 95, "high": 95, "low": 95}`, minutes[0])
@@ -262,12 +262,12 @@ func TestStream(t *testing.T) {
 	// A tick of an earlier day sends nothing; the next day's first tick
 	// comes with its date. Both in one write: the late one must not show.
 	merge(t, s.prices,
-		domain.Tick{Stock: "stock1", Day: march2, At: 9 * 3600, Price: 55},
-		domain.Tick{Stock: "stock1", Day: march4, At: 8*3600 + 5, Price: 140},
+		mustTick("stock1", march2, 9*3600, 55),
+		mustTick("stock1", march4, 8*3600+5, 140),
 	)
 	assert.JSONEq(t, `{"date": "2026-03-04", "time": "080000", "price": 140, "open": 140, "high": 140, "low": 140}`, nextMinutes(t, events, 1)[0])
-	merge(t, s.prices, domain.Tick{Stock: "stock1", Day: march3, At: 15 * 3600, Price: 66})
-	merge(t, s.prices, domain.Tick{Stock: "stock1", Day: march4, At: 8*3600 + 65, Price: 141})
+	merge(t, s.prices, mustTick("stock1", march3, 15*3600, 66))
+	merge(t, s.prices, mustTick("stock1", march4, 8*3600+65, 141))
 	assert.JSONEq(t, `{"date": "2026-03-04", "time": "080100", "price": 141, "open": 141, "high": 141, "low": 141}`, nextMinutes(t, events, 1)[0],
 		"the tick of 2026-03-03, now an earlier day, sent nothing")
 

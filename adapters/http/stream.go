@@ -65,10 +65,10 @@ func (p *priceHandlers) stream(c echo.Context) error {
 	var ids eventIDs
 	var buf []byte
 	if missed, ok := resumeCandles(c.Request().Header.Get("Last-Event-ID"), w.Series); ok {
-		buf = ids.appendMinutes(buf, w.Series.Day, missed)
+		buf = ids.appendMinutes(buf, w.Series.Day(), missed)
 	} else {
 		if n := w.Series.Len(); n > 0 {
-			buf = ids.appendID(buf, w.Series.Day, w.Series.Minutes[n-1])
+			buf = ids.appendID(buf, w.Series.Day(), w.Series.Minutes()[n-1])
 		}
 		buf = append(append(append(buf, "event: series\ndata: "...), series...), "\n\n"...)
 	}

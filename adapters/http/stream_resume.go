@@ -26,10 +26,10 @@ const maxResumeMinutes = 60
 // that came late) is not resent; the next series has it.
 func resumeCandles(lastID string, s domain.MinuteSeries) (candles []domain.MinuteCandle, ok bool) {
 	day, minute, ok := parseEventID(lastID)
-	if !ok || day != s.Day {
+	if !ok || day != s.Day() {
 		return nil, false
 	}
-	i, found := slices.BinarySearch(s.Minutes, minute)
+	i, found := slices.BinarySearch(s.Minutes(), minute)
 	if !found || s.Len()-i > maxResumeMinutes {
 		return nil, false
 	}

@@ -32,7 +32,7 @@ func streamFrom(t *testing.T, srv *httptest.Server, lastID string) <-chan sseEve
 
 // tickOn is a tick of stock1 on the fixture's latest day (newPriceServer).
 func tickOn(at domain.TimeOfDay, price int64) domain.Tick {
-	return domain.Tick{Stock: "stock1", Day: march3, At: at, Price: price}
+	return mustTick("stock1", march3, at, price)
 }
 
 // TestStreamEventIDsAndResume: each event carries the newest minute sent

@@ -30,7 +30,7 @@ func TestDecodeRecordChecksTheKey(t *testing.T) {
 			continue
 		}
 		require.NoError(t, err, tc.key)
-		assert.Equal(t, "stock2", tick.Stock)
+		assert.Equal(t, "stock2", tick.Stock())
 	}
 }
 
@@ -77,7 +77,7 @@ func FuzzDecodeRecord(f *testing.F) {
 			return
 		}
 		// Encoded, the tick carries its day: another default changes nothing.
-		back, err := kafka.DecodeRecord([]byte(tick.Stock), kafka.EncodeTick(tick), day0.AddDays(1), s)
+		back, err := kafka.DecodeRecord([]byte(tick.Stock()), kafka.EncodeTick(tick), day0.AddDays(1), s)
 		require.NoError(t, err)
 		require.Equal(t, tick, back)
 	})

@@ -44,13 +44,13 @@ type tickJSON struct {
 func EncodeTick(t domain.Tick) []byte {
 	b := make([]byte, 0, 80)
 	b = append(b, `{"stock":`...)
-	b = strconv.AppendQuote(b, t.Stock)
+	b = strconv.AppendQuote(b, t.Stock())
 	b = append(b, `,"date":"`...)
-	b = t.Day.AppendTo(b)
+	b = t.Day().AppendTo(b)
 	b = append(b, `","time":"`...)
-	b = t.At.AppendDigits(b)
+	b = t.At().AppendDigits(b)
 	b = append(b, `","price":`...)
-	b = strconv.AppendInt(b, t.Price, 10)
+	b = strconv.AppendInt(b, t.Price(), 10)
 	return append(b, '}')
 }
 
@@ -193,12 +193,12 @@ var ErrKeyMismatch = errors.New("record key names another stock than its value")
 // value's stock (in any case) or empty.
 func DecodeRecord(key, value []byte, day domain.Day, stocks domain.Stocks) (domain.Tick, error) {
 	t, err := DecodeTick(value, day, stocks)
-	if err != nil || len(key) == 0 || string(key) == t.Stock { // the common case, without a copy of the key
+	if err != nil || len(key) == 0 || string(key) == t.Stock() { // the common case, without a copy of the key
 		return t, err
 	}
-	if k, err := stocks.Canonical(string(key)); err != nil || k != t.Stock {
+	if k, err := stocks.Canonical(string(key)); err != nil || k != t.Stock() {
 		// Bounded: the reason goes into a header and a log line.
-		return domain.Tick{}, fmt.Errorf("%w: key %.64q, value's stock %q", ErrKeyMismatch, key, t.Stock)
+		return domain.Tick{}, fmt.Errorf("%w: key %.64q, value's stock %q", ErrKeyMismatch, key, t.Stock())
 	}
 	return t, nil
 }

@@ -102,7 +102,7 @@ func batchSeries(b *domain.TickBatch) map[string]domain.MinuteSeries {
 	for s, days := range b.Histories() {
 		for day, h := range days {
 			series := h.Series()
-			series.Day = day
+			series = series.OnDay(day)
 			out[s+" "+day.String()] = series
 		}
 	}
@@ -490,9 +490,9 @@ func TestDecodeTick(t *testing.T) {
 			continue
 		}
 		require.NoError(t, err, tc.value)
-		assert.Equal(t, tc.want, fmt.Sprintf("%s@%s %s=%d", tick.Stock, tick.Day, tick.At, tick.Price))
+		assert.Equal(t, tc.want, fmt.Sprintf("%s@%s %s=%d", tick.Stock(), tick.Day(), tick.At(), tick.Price()))
 		encoded := kafka.EncodeTick(tick)
-		assert.Contains(t, string(encoded), `"date":"`+tick.Day.String()+`"`, "a record always says its day")
+		assert.Contains(t, string(encoded), `"date":"`+tick.Day().String()+`"`, "a record always says its day")
 		back, err := kafka.DecodeTick(encoded, day0.AddDays(7), s)
 		require.NoError(t, err)
 		assert.Equal(t, tick, back)

@@ -76,7 +76,7 @@ func Produce(ctx context.Context, cfg ProducerConfig, ticks TickScanner) (int, e
 			return failed
 		}
 		sent++
-		cl.Produce(ctx, &kgo.Record{Key: []byte(t.Stock), Value: EncodeTick(t)}, func(_ *kgo.Record, err error) {
+		cl.Produce(ctx, &kgo.Record{Key: []byte(t.Stock()), Value: EncodeTick(t)}, func(_ *kgo.Record, err error) {
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {

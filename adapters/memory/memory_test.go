@@ -39,8 +39,8 @@ func TestPriceStoreForgetsDaysByItsClock(t *testing.T) {
 	s, err := memory.NewPriceStoreKeeping(memory.Retention{Clock: clock, Zone: tokyo, KeepDays: 2})
 	require.NoError(t, err)
 	b := domain.NewTickBatch()
-	b.Add(domain.Tick{Stock: "stock1", Day: d1, At: 9 * 3600, Price: 1})
-	b.Add(domain.Tick{Stock: "stock1", Day: d2, At: 9 * 3600, Price: 2})
+	b.Add(mustTick("stock1", d1, 9*3600, 1))
+	b.Add(mustTick("stock1", d2, 9*3600, 2))
 	require.NoError(t, s.Merge(t.Context(), b.Histories()))
 
 	expiry := d1.ExpiresAt(2, tokyo) // 2026-03-05 00:00 in Tokyo

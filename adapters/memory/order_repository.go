@@ -57,8 +57,7 @@ func (r *OrderRepository) List(_ context.Context, q domain.OrderQuery) ([]domain
 	// end is one past the newest order listed after the cursor: the first
 	// index whose order is listed before the cursor, or at it.
 	end := len(r.sorted)
-	if q.After != nil {
-		after := *q.After
+	if after, ok := q.After(); ok {
 		end, _ = slices.BinarySearchFunc(r.sorted, after, func(o domain.Order, p domain.OrderPosition) int {
 			if after.Before(o.Position()) {
 				return -1
@@ -66,8 +65,8 @@ func (r *OrderRepository) List(_ context.Context, q domain.OrderQuery) ([]domain
 			return 1
 		})
 	}
-	out := make([]domain.Order, 0, min(q.Limit, 64))
-	for i := end - 1; i >= 0 && len(out) < q.Limit; i-- {
+	out := make([]domain.Order, 0, min(q.Limit(), 64))
+	for i := end - 1; i >= 0 && len(out) < q.Limit(); i-- {
 		if q.Matches(r.sorted[i]) {
 			out = append(out, r.sorted[i])
 		}

@@ -18,8 +18,8 @@ func TestStorePublishesChanges(t *testing.T) {
 	s := memory.NewPriceStore()
 	ch := s.Feed().Watch(t.Context(), "stock1")
 	b := domain.NewTickBatch()
-	b.Add(domain.Tick{Stock: "stock1", Day: d1, At: 9 * 3600, Price: 10})
-	b.Add(domain.Tick{Stock: "stock1", Day: d1, At: 9*3600 + 125, Price: 12})
+	b.Add(mustTick("stock1", d1, 9*3600, 10))
+	b.Add(mustTick("stock1", d1, 9*3600+125, 12))
 	require.NoError(t, s.Merge(t.Context(), b.Histories()))
 	got := <-ch
 	assert.Equal(t, d1, got.Day)
@@ -29,12 +29,12 @@ func TestStorePublishesChanges(t *testing.T) {
 	assert.Empty(t, ch, "re-applying a batch changes nothing")
 
 	next := domain.NewTickBatch()
-	next.Add(domain.Tick{Stock: "stock1", Day: d2, At: 9 * 3600, Price: 10}) // equal to day 1's first minute, yet new
+	next.Add(mustTick("stock1", d2, 9*3600, 10)) // equal to day 1's first minute, yet new
 	require.NoError(t, s.Merge(t.Context(), next.Histories()))
 	assert.Equal(t, domain.DayChange{Day: d2, Minutes: []domain.MinuteCandle{{Minute: 9 * 3600, Open: 10, High: 10, Low: 10, Close: 10}}}, <-ch)
 
 	late := domain.NewTickBatch()
-	late.Add(domain.Tick{Stock: "stock1", Day: d1, At: 10 * 3600, Price: 99})
+	late.Add(mustTick("stock1", d1, 10*3600, 99))
 	require.NoError(t, s.Merge(t.Context(), late.Histories()))
 	assert.Empty(t, ch, "a late tick of an earlier day is not the latest day's change")
 }

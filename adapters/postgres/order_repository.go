@@ -277,14 +277,15 @@ func listingSQL(cursor, user bool) string {
 
 // List returns one stretch of the listing.
 func (r *OrderRepository) List(ctx context.Context, q domain.OrderQuery) ([]domain.Order, error) {
-	args := []any{q.Visibility.DayStart, q.Visibility.DayEnd, q.Limit}
-	if q.User != "" {
-		args = append(args, q.User)
+	args := []any{q.Visibility().DayStart(), q.Visibility().DayEnd(), q.Limit()}
+	if q.User() != "" {
+		args = append(args, q.User())
 	}
-	if q.After != nil {
-		args = append(args, q.After.CreatedAt, q.After.ID)
+	after, hasAfter := q.After()
+	if hasAfter {
+		args = append(args, after.CreatedAt, after.ID)
 	}
-	rows, err := r.pool.Query(ctx, listings[[2]bool{q.After != nil, q.User != ""}], args...)
+	rows, err := r.pool.Query(ctx, listings[[2]bool{hasAfter, q.User() != ""}], args...)
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", translate(err))
 	}

@@ -182,7 +182,7 @@ func TestListingUsesTheIndexes(t *testing.T) {
 		return strings.Join(lines, "\n")
 	}
 	for _, cursor := range []bool{false, true} {
-		args := []any{v.DayStart, v.DayEnd, 101}
+		args := []any{v.DayStart(), v.DayEnd(), 101}
 		after := []any{}
 		if cursor {
 			after = []any{time.Now().Add(-time.Hour), int64(10000)}

@@ -155,7 +155,7 @@ func parseStored(key string, raw []byte) (*storedSeries, error) {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 	series := h.Series()
-	series.Day = stored.Day
+	series = series.OnDay(stored.Day())
 	return &storedSeries{raw: string(raw), exists: raw != nil, digest: digestOf(raw), history: h, series: series, fields: fields}, nil
 }
 

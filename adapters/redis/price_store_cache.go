@@ -55,7 +55,7 @@ func (c *seriesCache) lookup(stock, raw string) (seriesEntry, bool) {
 // store remembers series as what raw, stock's stored value, holds.
 func (c *seriesCache) store(stock, raw string, series domain.MinuteSeries) seriesEntry {
 	q, ok := series.Quote()
-	e := seriesEntry{raw: raw, quote: q, hasQuote: ok, day: series.Day, series: &series}
+	e := seriesEntry{raw: raw, quote: q, hasQuote: ok, day: series.Day(), series: &series}
 	c.put(stock, e)
 	return e
 }

@@ -18,7 +18,7 @@ func seriesOf(day domain.Day, prices ...int64) domain.MinuteSeries {
 		h.Record(domain.TimeOfDay(9*3600+60*i+7), p)
 	}
 	s := h.Series()
-	s.Day = day
+	s = s.OnDay(day)
 	return s
 }
 
@@ -36,7 +36,7 @@ func TestSeriesCacheMatchesBytes(t *testing.T) {
 	assert.True(t, e.hasQuote)
 	assert.Equal(t, domain.Day(20260302), e.day)
 	require.NotNil(t, e.series)
-	assert.Equal(t, []int64{10, 11}, e.series.Prices)
+	assert.Equal(t, []int64{10, 11}, e.series.Closes())
 
 	_, ok = c.lookup("stock1", "v2")
 	assert.False(t, ok, "same length, other bytes")

@@ -36,10 +36,10 @@ func priceStoreContract(t *testing.T, c rueidis.Client) {
 	storetest.PriceStoreUndated(t, func(*testing.T) ports.PriceStore { return redis.NewPriceStore(c) },
 		func(t *testing.T, _ ports.PriceStore, stock string, series domain.MinuteSeries) {
 			times := make([]string, series.Len())
-			for i, m := range series.Minutes {
+			for i, m := range series.Minutes() {
 				times[i] = m.String()
 			}
-			raw, err := json.Marshal(map[string]any{"time": times, "price": series.Prices})
+			raw, err := json.Marshal(map[string]any{"time": times, "price": series.Closes()})
 			require.NoError(t, err)
 			set(t, c, stock, string(raw))
 		})
@@ -49,8 +49,13 @@ func priceStoreContract(t *testing.T, c rueidis.Client) {
 // of a case is past keeping.
 var day = domain.DayOf(time.Now().UTC()).AddDays(2)
 
+// tick builds a tick through domain.NewTick; a bad one is a bug of the test.
 func tick(stock string, d domain.Day, at domain.TimeOfDay, price int64) domain.Tick {
-	return domain.Tick{Stock: stock, Day: d, At: at, Price: price}
+	t, err := domain.NewTick(stock, d, at, price)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }
 
 func batchOf(ticks ...domain.Tick) map[string]domain.DayHistories {
@@ -174,7 +179,7 @@ func TestMergeSeesOtherWriters(t *testing.T) {
 	require.NoError(t, a.Merge(t.Context(), batchOf(tick("stock1", day, 9*3600+120, 30))))
 	got, err := a.Series(t.Context(), "stock1", 0)
 	require.NoError(t, err)
-	assert.Equal(t, []int64{10, 20, 30}, got.Prices)
+	assert.Equal(t, []int64{10, 20, 30}, got.Closes())
 
 	// b rolls the stock over; a, which still remembers day 1 as the
 	// latest, merges a tick of day 1: it goes to day 1's key.
@@ -182,7 +187,7 @@ func TestMergeSeesOtherWriters(t *testing.T) {
 	require.NoError(t, a.Merge(t.Context(), batchOf(tick("stock1", day, 9*3600+180, 35))))
 	got, err = a.Series(t.Context(), "stock1", day)
 	require.NoError(t, err)
-	assert.Equal(t, []int64{10, 20, 30, 35}, got.Prices)
+	assert.Equal(t, []int64{10, 20, 30, 35}, got.Closes())
 	q, _, err := a.Latest(t.Context(), "stock1")
 	require.NoError(t, err)
 	assert.Equal(t, domain.Quote{Day: day.AddDays(1), At: 9 * 3600, Price: 40}, q)
@@ -193,7 +198,7 @@ func TestMergeSeesOtherWriters(t *testing.T) {
 	require.NoError(t, a.Merge(t.Context(), batchOf(tick("stock1", day.AddDays(1), 9*3600+360, 60))))
 	got, err = a.Series(t.Context(), "stock1", 0)
 	require.NoError(t, err)
-	assert.Equal(t, []int64{50, 60}, got.Prices)
+	assert.Equal(t, []int64{50, 60}, got.Closes())
 }
 
 // TestOwnWriteOnNextCall: a process that just wrote reads its own write on
@@ -408,5 +413,5 @@ func latestSeesForeignWrites(t *testing.T, open func() rueidis.Client) {
 	eventually("stock2", 92, true)
 	series, err := writer.Series(t.Context(), "stock2", 0)
 	require.NoError(t, err)
-	assert.Equal(t, []int64{5, 90, 91, 92}, series.Prices, "the foreign entry is taken as a tick")
+	assert.Equal(t, []int64{5, 90, 91, 92}, series.Closes(), "the foreign entry is taken as a tick")
 }

@@ -127,7 +127,7 @@ func (r *priceReader) Series(ctx context.Context, stock string, day domain.Day) 
 		if err != nil {
 			return domain.MinuteSeries{}, err
 		}
-		if latest.Day == day {
+		if latest.Day() == day {
 			return latest, nil
 		}
 	}
@@ -141,7 +141,7 @@ func (r *priceReader) Series(ctx context.Context, stock string, day domain.Day) 
 	if err != nil {
 		return domain.MinuteSeries{}, err
 	}
-	s.series.Day = day
+	s.series = s.series.OnDay(day)
 	return s.series, nil
 }
 

@@ -201,7 +201,7 @@ func (w *priceWriter) write(ctx context.Context, stocks []string, histories map[
 			stale = append(stale, stock)
 			continue
 		}
-		days := earlierDaysToRead(s.series.Day, s.exists, histories[stock], oldest)
+		days := earlierDaysToRead(s.series.Day(), s.exists, histories[stock], oldest)
 		for _, d := range days {
 			dayKeys = append(dayKeys, dayKey(stock, d))
 		}
@@ -273,7 +273,7 @@ func (w *priceWriter) merged(stock string, before *storedSeries, batch domain.Da
 	if before.exists {
 		current = before.history.Clone()
 	}
-	sd := domain.LoadStockDays(before.series.Day, current, earlier)
+	sd := domain.LoadStockDays(before.series.Day(), current, earlier)
 	m := sd.Merge(batch, oldest)
 
 	wr := stockWrite{stock: stock, before: before, after: before}

@@ -321,7 +321,7 @@ func TestSeriesFormat(t *testing.T) {
 
 	series, err := s.Series(t.Context(), "stock1", 0)
 	require.NoError(t, err)
-	assert.Equal(t, []int64{12, 11, 11, 13}, series.Prices)
+	assert.Equal(t, []int64{12, 11, 11, 13}, series.Closes())
 
 	set(t, c, "stock2", `{"time": ["9am"], "price": [1]}`)
 	err = s.Merge(t.Context(), b.Histories())

@@ -52,29 +52,29 @@ func decodeSeries(stock string, raw []byte) (domain.MinuteSeries, map[string]jso
 	for _, f := range seriesFields {
 		delete(fields, f)
 	}
-	s := domain.MinuteSeries{Minutes: make([]domain.TimeOfDay, len(sj.Time)), Prices: sj.Price}
+	st := domain.StoredSeries{Minutes: make([]domain.TimeOfDay, len(sj.Time)), Closes: sj.Price}
 	if sj.Date != nil { // null, like no date, is an undated series
 		day, err := domain.ParseDay(*sj.Date)
 		if err != nil {
 			return domain.MinuteSeries{}, nil, fmt.Errorf("%w: %s: %v", domain.ErrMalformedSeries, stock, err)
 		}
-		s.Day = day
+		st.Day = day
 	}
 	for i, t := range sj.Time {
 		m, err := domain.ParseTimeOfDay(t)
 		if err != nil {
 			return domain.MinuteSeries{}, nil, fmt.Errorf("%w: %s: time %d: %v", domain.ErrMalformedSeries, stock, i, err)
 		}
-		s.Minutes[i] = m
+		st.Minutes[i] = m
 	}
 	// Times of ours that do not parse mean the value is not ours after
 	// all: the entries are then read as ticks at their own times.
-	s.CloseAt = tickTimes(sj.CloseTime, len(sj.Time))
-	if s.CloseAt != nil {
-		s.OpenAt = tickTimes(sj.OpenTime, len(sj.Time))
-		s.Open, s.High, s.Low = sj.Open, sj.High, sj.Low
+	st.CloseTimes = tickTimes(sj.CloseTime, len(sj.Time))
+	if st.CloseTimes != nil {
+		st.OpenTimes = tickTimes(sj.OpenTime, len(sj.Time))
+		st.Opens, st.Highs, st.Lows = sj.Open, sj.High, sj.Low
 	}
-	return s, fields, nil
+	return domain.SeriesFromStored(st), fields, nil
 }
 
 // tickTimes reads close_time or open_time; nil unless it has n entries
@@ -108,22 +108,22 @@ func encodeSeries(s domain.MinuteSeries, fields map[string]json.RawMessage) []by
 	n := s.Len()
 	b := make([]byte, 0, 64+n*72+keptSize(fields))
 	ours := map[string]func([]byte) []byte{
-		"close_time": func(b []byte) []byte { return appendTimes(b, s.CloseAt) },
+		"close_time": func(b []byte) []byte { return appendTimes(b, s.CloseTimes()) },
 		"date": func(b []byte) []byte {
 			b = append(b, '"')
-			b = s.Day.AppendTo(b)
+			b = s.Day().AppendTo(b)
 			return append(b, '"')
 		},
-		"high":      func(b []byte) []byte { return appendInts(b, s.High) },
-		"low":       func(b []byte) []byte { return appendInts(b, s.Low) },
-		"open":      func(b []byte) []byte { return appendInts(b, s.Open) },
-		"open_time": func(b []byte) []byte { return appendTimes(b, s.OpenAt) },
-		"price":     func(b []byte) []byte { return appendInts(b, s.Prices) },
-		"time":      func(b []byte) []byte { return appendTimes(b, s.Minutes) },
+		"high":      func(b []byte) []byte { return appendInts(b, s.Highs()) },
+		"low":       func(b []byte) []byte { return appendInts(b, s.Lows()) },
+		"open":      func(b []byte) []byte { return appendInts(b, s.Opens()) },
+		"open_time": func(b []byte) []byte { return appendTimes(b, s.OpenTimes()) },
+		"price":     func(b []byte) []byte { return appendInts(b, s.Closes()) },
+		"time":      func(b []byte) []byte { return appendTimes(b, s.Minutes()) },
 	}
 	keys := make([]string, 0, len(fields)+len(ours))
 	for _, k := range seriesFields {
-		if k != "date" || !s.Day.IsZero() {
+		if k != "date" || !s.Day().IsZero() {
 			keys = append(keys, k)
 		}
 	}

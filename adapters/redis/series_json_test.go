@@ -28,7 +28,7 @@ func TestSeriesRoundTrip(t *testing.T) {
 	for i, ticks := range []int{0, 1, 10, 5000} {
 		s := randomDay(r, ticks).Series()
 		if i%2 == 1 {
-			s.Day = domain.Day(20260302 + i)
+			s = s.OnDay(domain.Day(20260302 + i))
 		}
 		raw := encodeSeries(s, kept)
 		require.True(t, json.Valid(raw), "%s", raw)
@@ -37,7 +37,7 @@ func TestSeriesRoundTrip(t *testing.T) {
 		h, err := domain.HistoryFromSeries(got)
 		require.NoError(t, err)
 		back := h.Series()
-		back.Day = got.Day
+		back = back.OnDay(got.Day())
 		assert.True(t, back.Equal(s), "ticks %d", ticks)
 		assert.Equal(t, len(kept), len(fields))
 		for k, v := range kept {
@@ -54,17 +54,17 @@ func TestSeriesRoundTrip(t *testing.T) {
 func TestSeriesDate(t *testing.T) {
 	s := randomDay(rand.New(rand.NewPCG(3, 4)), 3).Series()
 	assert.NotContains(t, string(encodeSeries(s, nil)), `"date"`)
-	s.Day = 20260302
+	s = s.OnDay(20260302)
 	raw := encodeSeries(s, map[string]json.RawMessage{"a": json.RawMessage(`1`)})
 	assert.Contains(t, string(raw), `"close_time":[`)
 	assert.Contains(t, string(raw), `],"date":"2026-03-02","high":[`, "keys stay sorted")
 	got, _, err := decodeSeries("stock1", raw)
 	require.NoError(t, err)
-	assert.Equal(t, domain.Day(20260302), got.Day)
+	assert.Equal(t, domain.Day(20260302), got.Day())
 	for _, undated := range []string{`{"time":["090000"],"price":[1]}`, `{"time":["090000"],"price":[1],"date":null}`} {
 		got, fields, err := decodeSeries("stock1", []byte(undated))
 		require.NoError(t, err)
-		assert.True(t, got.Day.IsZero(), undated)
+		assert.True(t, got.Day().IsZero(), undated)
 		assert.NotContains(t, fields, "date", "date is ours, not a kept field")
 	}
 	_, _, err = decodeSeries("stock1", []byte(`{"time":[],"price":[],"date":"2026-02-30"}`))

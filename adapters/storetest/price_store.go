@@ -33,8 +33,8 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		got, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
 		assert.Equal(t, 0, got.Len())
-		assert.NotNil(t, got.Minutes)
-		assert.True(t, got.Day.IsZero())
+		assert.NotNil(t, got.Minutes())
+		assert.True(t, got.Day().IsZero())
 		days, err := s.Days(t.Context(), stock)
 		require.NoError(t, err)
 		assert.Empty(t, days)
@@ -58,7 +58,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 			{9*3600 + 10, 90, domain.Quote{Day: day, At: 9*3600 + 90, Price: 120}},  // an earlier minute changes nothing at the end
 			{9*3600 + 95, 130, domain.Quote{Day: day, At: 9*3600 + 95, Price: 130}}, // a later tick of the last minute
 		} {
-			mergeTicks(t, s, domain.Tick{Stock: stock, Day: day, At: step.at, Price: step.price})
+			mergeTicks(t, s, mustTick(stock, day, step.at, step.price))
 			got, ok, err := s.Latest(t.Context(), stock)
 			require.NoError(t, err)
 			require.True(t, ok)
@@ -92,7 +92,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		var ticks []domain.Tick
 		for range 300 {
 			at := domain.TimeOfDay(9*3600 + r.IntN(600)) // many ticks share a second
-			ticks = append(ticks, domain.Tick{Stock: stock, Day: day, At: at, Price: 1 + r.Int64N(50)})
+			ticks = append(ticks, mustTick(stock, day, at, 1+r.Int64N(50)))
 		}
 		want := seriesOf(ticks, day)
 		for round := range 3 {
@@ -105,7 +105,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 			got, err := s.Series(t.Context(), stock, day)
 			require.NoError(t, err)
 			require.True(t, want.Equal(got), "round %d: got %v\nwant %v", round, got, want)
-			require.NotEmpty(t, got.High, "the series carries candles")
+			require.NotEmpty(t, got.Highs(), "the series carries candles")
 		}
 	})
 
@@ -128,7 +128,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		for i := range 20 {
 			name := uniqueKey("stock")
 			names = append(names, name)
-			ticks = append(ticks, domain.Tick{Stock: name, Day: day, At: domain.TimeOfDay(9*3600 + i), Price: int64(i + 1)})
+			ticks = append(ticks, mustTick(name, day, domain.TimeOfDay(9*3600+i), int64(i+1)))
 		}
 		mergeTicks(t, s, ticks...)
 		for i, name := range names {
@@ -137,7 +137,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 			p, ok := got.Latest()
 			require.True(t, ok)
 			assert.Equal(t, int64(i+1), p)
-			assert.Equal(t, day, got.Day)
+			assert.Equal(t, day, got.Day())
 		}
 	})
 
@@ -147,8 +147,8 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		d1, d2 := day, day.AddDays(1)
 		// The second morning: 09:00:05 of day 2 is later than
 		// 09:59:56 of day 1, though earlier in its day.
-		mergeTicks(t, s, domain.Tick{Stock: stock, Day: d1, At: 9*3600 + 59*60 + 56, Price: 1124})
-		mergeTicks(t, s, domain.Tick{Stock: stock, Day: d2, At: 9*3600 + 5, Price: 5000})
+		mergeTicks(t, s, mustTick(stock, d1, 9*3600+59*60+56, 1124))
+		mergeTicks(t, s, mustTick(stock, d2, 9*3600+5, 5000))
 		q, ok, err := s.Latest(t.Context(), stock)
 		require.NoError(t, err)
 		require.True(t, ok)
@@ -156,17 +156,17 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 
 		latest, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
-		assert.Equal(t, d2, latest.Day)
-		assert.Equal(t, []int64{5000}, latest.Prices, "the new day starts afresh")
+		assert.Equal(t, d2, latest.Day())
+		assert.Equal(t, []int64{5000}, latest.Closes(), "the new day starts afresh")
 		same, err := s.Series(t.Context(), stock, d2)
 		require.NoError(t, err)
 		assert.True(t, latest.Equal(same), "the latest day asked by its date is the latest series")
 
 		first, err := s.Series(t.Context(), stock, d1)
 		require.NoError(t, err)
-		assert.Equal(t, d1, first.Day)
-		assert.Equal(t, []domain.TimeOfDay{9*3600 + 59*60}, first.Minutes)
-		assert.Equal(t, []int64{1124}, first.Prices)
+		assert.Equal(t, d1, first.Day())
+		assert.Equal(t, []domain.TimeOfDay{9*3600 + 59*60}, first.Minutes())
+		assert.Equal(t, []int64{1124}, first.Closes())
 
 		assertDays(t, s, stock, d1, d2)
 		_, err = s.Series(t.Context(), stock, d2.AddDays(1))
@@ -177,16 +177,16 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		s := newStore(t)
 		stock := uniqueKey("stock")
 		d0, d1, d2 := day, day.AddDays(1), day.AddDays(2)
-		mergeTicks(t, s, domain.Tick{Stock: stock, Day: d1, At: 9 * 3600, Price: 10})
-		mergeTicks(t, s, domain.Tick{Stock: stock, Day: d2, At: 9 * 3600, Price: 20})
+		mergeTicks(t, s, mustTick(stock, d1, 9*3600, 10))
+		mergeTicks(t, s, mustTick(stock, d2, 9*3600, 20))
 		before, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
 
 		// Late: day 1 at a later time of day than day 2's last tick, and
 		// day 0, a day never seen.
 		mergeTicks(t, s,
-			domain.Tick{Stock: stock, Day: d1, At: 10 * 3600, Price: 11},
-			domain.Tick{Stock: stock, Day: d0, At: 11 * 3600, Price: 1})
+			mustTick(stock, d1, 10*3600, 11),
+			mustTick(stock, d0, 11*3600, 1))
 		q, _, err := s.Latest(t.Context(), stock)
 		require.NoError(t, err)
 		assert.Equal(t, domain.Quote{Day: d2, At: 9 * 3600, Price: 20}, q)
@@ -196,7 +196,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 
 		late, err := s.Series(t.Context(), stock, d1)
 		require.NoError(t, err)
-		assert.Equal(t, int64(11), late.Prices[len(late.Prices)-1])
+		assert.Equal(t, int64(11), late.Closes()[len(late.Closes())-1])
 		assert.Equal(t, 61, late.Len(), "09:00 to 10:00 of day 1")
 		assertDays(t, s, stock, d0, d1, d2)
 	})
@@ -205,15 +205,15 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		s := newStore(t)
 		stock := uniqueKey("stock")
 		d1, d2, d3 := day, day.AddDays(1), day.AddDays(2)
-		mergeTicks(t, s, domain.Tick{Stock: stock, Day: d2, At: 9 * 3600, Price: 20})
+		mergeTicks(t, s, mustTick(stock, d2, 9*3600, 20))
 		mergeTicks(t, s,
-			domain.Tick{Stock: stock, Day: d1, At: 9 * 3600, Price: 10},
-			domain.Tick{Stock: stock, Day: d2, At: 9*3600 + 60, Price: 21},
-			domain.Tick{Stock: stock, Day: d3, At: 8 * 3600, Price: 30})
+			mustTick(stock, d1, 9*3600, 10),
+			mustTick(stock, d2, 9*3600+60, 21),
+			mustTick(stock, d3, 8*3600, 30))
 		assertDays(t, s, stock, d1, d2, d3)
 		moved, err := s.Series(t.Context(), stock, d2)
 		require.NoError(t, err)
-		assert.Equal(t, []int64{20, 21}, moved.Prices, "day 2 moved with the batch's day-2 tick in it")
+		assert.Equal(t, []int64{20, 21}, moved.Closes(), "day 2 moved with the batch's day-2 tick in it")
 		q, _, err := s.Latest(t.Context(), stock)
 		require.NoError(t, err)
 		assert.Equal(t, domain.Quote{Day: d3, At: 8 * 3600, Price: 30}, q)
@@ -238,7 +238,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 			want[d] = day.AddDays(d)
 			var ofDay []domain.Tick
 			for _, tk := range ticks {
-				if tk.Day == want[d] {
+				if tk.Day() == want[d] {
 					ofDay = append(ofDay, tk)
 				}
 			}
@@ -250,7 +250,7 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 		assertDays(t, s, stock, want...)
 		latest, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
-		assert.Equal(t, want[days-1], latest.Day)
+		assert.Equal(t, want[days-1], latest.Day())
 		q, _, err := s.Latest(t.Context(), stock)
 		require.NoError(t, err)
 		wq, _ := latest.Quote()
@@ -271,20 +271,20 @@ func PriceStoreExpiry(t *testing.T, zone *time.Location, keeping func(t *testing
 		today := domain.DayOf(time.Now().In(zone))
 		gone, kept, next := today.AddDays(-10), today.AddDays(-1), today.AddDays(1)
 
-		mergeTicks(t, s, domain.Tick{Stock: stock, Day: gone, At: 9 * 3600, Price: 1})
+		mergeTicks(t, s, mustTick(stock, gone, 9*3600, 1))
 		latest, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
-		assert.Equal(t, gone, latest.Day, "the latest day is kept however old")
+		assert.Equal(t, gone, latest.Day(), "the latest day is kept however old")
 		assertDays(t, s, stock, gone)
 
-		mergeTicks(t, s, domain.Tick{Stock: stock, Day: next, At: 9 * 3600, Price: 3})
+		mergeTicks(t, s, mustTick(stock, next, 9*3600, 3))
 		assertDays(t, s, stock, next)
 		_, err = s.Series(t.Context(), stock, gone)
 		require.ErrorIs(t, err, ports.ErrDayNotFound, "the former latest moved past keeping")
 
 		mergeTicks(t, s,
-			domain.Tick{Stock: stock, Day: gone, At: 10 * 3600, Price: 5},
-			domain.Tick{Stock: stock, Day: kept, At: 10 * 3600, Price: 2})
+			mustTick(stock, gone, 10*3600, 5),
+			mustTick(stock, kept, 10*3600, 2))
 		assertDays(t, s, stock, kept, next)
 		_, err = s.Series(t.Context(), stock, gone)
 		require.ErrorIs(t, err, ports.ErrDayNotFound, "a late tick past keeping is dropped")
@@ -300,7 +300,7 @@ func PriceStoreExpiry(t *testing.T, zone *time.Location, keeping func(t *testing
 // would.
 func PriceStoreUndated(t *testing.T, newStore func(t *testing.T) ports.PriceStore, writeUndated func(t *testing.T, s ports.PriceStore, stock string, series domain.MinuteSeries)) {
 	day := suiteDay()
-	undated := domain.MinuteSeries{Minutes: []domain.TimeOfDay{9 * 3600, 9*3600 + 60}, Prices: []int64{10, 11}}
+	undated := domain.SeriesFromStored(domain.StoredSeries{Minutes: []domain.TimeOfDay{9 * 3600, 9*3600 + 60}, Closes: []int64{10, 11}})
 
 	t.Run("an undated series is served, of no day", func(t *testing.T) {
 		s := newStore(t)
@@ -308,8 +308,8 @@ func PriceStoreUndated(t *testing.T, newStore func(t *testing.T) ports.PriceStor
 		writeUndated(t, s, stock, undated)
 		got, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
-		assert.True(t, got.Day.IsZero())
-		assert.Equal(t, []int64{10, 11}, got.Prices)
+		assert.True(t, got.Day().IsZero())
+		assert.Equal(t, []int64{10, 11}, got.Closes())
 		q, ok, err := s.Latest(t.Context(), stock)
 		require.NoError(t, err)
 		require.True(t, ok)
@@ -321,11 +321,11 @@ func PriceStoreUndated(t *testing.T, newStore func(t *testing.T) ports.PriceStor
 		s := newStore(t)
 		stock := uniqueKey("stock")
 		writeUndated(t, s, stock, undated)
-		mergeTicks(t, s, domain.Tick{Stock: stock, Day: day, At: 9*3600 + 120, Price: 12})
+		mergeTicks(t, s, mustTick(stock, day, 9*3600+120, 12))
 		got, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
-		assert.Equal(t, day, got.Day)
-		assert.Equal(t, []int64{10, 11, 12}, got.Prices)
+		assert.Equal(t, day, got.Day())
+		assert.Equal(t, []int64{10, 11, 12}, got.Closes())
 		assertDays(t, s, stock, day)
 	})
 
@@ -335,16 +335,16 @@ func PriceStoreUndated(t *testing.T, newStore func(t *testing.T) ports.PriceStor
 		writeUndated(t, s, stock, undated)
 		d1, d2 := day, day.AddDays(1)
 		mergeTicks(t, s,
-			domain.Tick{Stock: stock, Day: d2, At: 9 * 3600, Price: 20},
-			domain.Tick{Stock: stock, Day: d1, At: 9*3600 + 120, Price: 12})
+			mustTick(stock, d2, 9*3600, 20),
+			mustTick(stock, d1, 9*3600+120, 12))
 		assertDays(t, s, stock, d1, d2)
 		first, err := s.Series(t.Context(), stock, d1)
 		require.NoError(t, err)
-		assert.Equal(t, []int64{10, 11, 12}, first.Prices)
+		assert.Equal(t, []int64{10, 11, 12}, first.Closes())
 		latest, err := s.Series(t.Context(), stock, 0)
 		require.NoError(t, err)
-		assert.Equal(t, d2, latest.Day)
-		assert.Equal(t, []int64{20}, latest.Prices)
+		assert.Equal(t, d2, latest.Day())
+		assert.Equal(t, []int64{20}, latest.Closes())
 	})
 }
 
@@ -403,10 +403,10 @@ func mergeConcurrently(t *testing.T, s ports.PriceStore, ticks []domain.Tick, wo
 func seriesOf(ticks []domain.Tick, day domain.Day) domain.MinuteSeries {
 	h := domain.NewPriceHistory()
 	for _, tk := range ticks {
-		h.Record(tk.At, tk.Price)
+		h.Record(tk.At(), tk.Price())
 	}
 	s := h.Series()
-	s.Day = day
+	s = s.OnDay(day)
 	return s
 }
 
@@ -414,7 +414,7 @@ func distinctTicks(r *rand.Rand, stock string, day domain.Day, n int) []domain.T
 	perm := r.Perm(3600)[:n]
 	ticks := make([]domain.Tick, n)
 	for i, s := range perm {
-		ticks[i] = domain.Tick{Stock: stock, Day: day, At: domain.TimeOfDay(9*3600 + s), Price: 1 + r.Int64N(5000)}
+		ticks[i] = mustTick(stock, day, domain.TimeOfDay(9*3600+s), 1+r.Int64N(5000))
 	}
 	return ticks
 }

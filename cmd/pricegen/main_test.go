@@ -36,11 +36,11 @@ func TestDefaultFileShape(t *testing.T) {
 			t.Fatalf("%s on days %v, want %s only", stock, days.Days(), day)
 		}
 		s := days[day].Series()
-		if s.Len() != 60 || s.Minutes[0].String() != "090000" || s.Minutes[59].String() != "095900" {
-			t.Errorf("%s: %d minutes from %v", stock, s.Len(), s.Minutes[0])
+		if s.Len() != 60 || s.Minutes()[0].String() != "090000" || s.Minutes()[59].String() != "095900" {
+			t.Errorf("%s: %d minutes from %v", stock, s.Len(), s.Minutes()[0])
 		}
 		gaps := 0
-		for _, at := range s.CloseAt {
+		for _, at := range s.CloseTimes() {
 			if at == domain.NoTick {
 				gaps++
 			}

@@ -186,7 +186,7 @@ func BenchmarkBuyStockWaitReplicas(b *testing.B) {
 	require.NoError(b, err)
 	prices := redis.NewPriceStore(c)
 	batch := domain.NewTickBatch()
-	batch.Add(domain.Tick{Stock: "stock1", Day: domain.DayOf(time.Now()), At: 9 * 3600, Price: 1})
+	batch.Add(mustTick("stock1", domain.DayOf(time.Now()), 9*3600, 1))
 	require.NoError(b, prices.Merge(b.Context(), batch.Histories()))
 	const users = 64
 	for _, wait := range []int{0, 1} {

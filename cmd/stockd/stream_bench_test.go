@@ -65,7 +65,7 @@ func measureStreams(b *testing.B, bin, redisAddr string, store *redis.PriceStore
 	hour := domain.NewTickBatch()
 	for sec := range 3600 {
 		for s := 1; s <= 3; s++ {
-			hour.Add(domain.Tick{Stock: "stock" + strconv.Itoa(s), Day: domain.DayOf(time.Now()), At: domain.TimeOfDay(9*3600 + sec), Price: int64(1000 + (sec*7+s)%500)})
+			hour.Add(mustTick("stock"+strconv.Itoa(s), domain.DayOf(time.Now()), domain.TimeOfDay(9*3600+sec), int64(1000+(sec*7+s)%500)))
 		}
 	}
 	require.NoError(b, store.Merge(b.Context(), hour.Histories()))
@@ -154,7 +154,7 @@ func measureStreams(b *testing.B, bin, redisAddr string, store *redis.PriceStore
 		price := int64(1_000_000 + k)
 		batch := domain.NewTickBatch()
 		for s := 1; s <= 3; s++ {
-			batch.Add(domain.Tick{Stock: "stock" + strconv.Itoa(s), Day: domain.DayOf(time.Now()), At: domain.TimeOfDay(10*3600 + 60*k), Price: price})
+			batch.Add(mustTick("stock"+strconv.Itoa(s), domain.DayOf(time.Now()), domain.TimeOfDay(10*3600+60*k), price))
 		}
 		mu.Lock()
 		sent[price] = time.Now()
