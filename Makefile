@@ -44,8 +44,9 @@ test-multi:
 test-integration:
 	$(GO) test $(RACE) -count=1 -timeout=10m -tags integration $(PKGS)
 
-## check: formatting, vet, staticcheck, dead code, the domain's imports, no adapter importing another, generated files
+## check: formatting, vet, staticcheck, dead code, the domain's imports, no adapter importing another, generated files, links in the docs
 check: deadcode
+	./scripts/check-links.sh
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags integration $(PKGS)
