@@ -40,7 +40,7 @@ test-e2e: build
 test-multi:
 	$(GO) test -count=1 -timeout=10m -tags multi -run '^TestTwoByTwoBehindNginx$$' ./cmd/stockd
 
-## test-integration: throwaway redis-server and PostgreSQL database (see README)
+## test-integration: throwaway redis-server and PostgreSQL database (see docs/operations.md)
 test-integration:
 	$(GO) test $(RACE) -count=1 -timeout=10m -tags integration $(PKGS)
 

@@ -1,6 +1,6 @@
 // The dashboard: one chart per stock fed by the stock's event stream, a buy
 // form, and the paged orders list. Plain JavaScript against the service's own
-// API (see the HTTP API in the README); uPlot (a global from the vendored
+// API (see docs/api.md and api/openapi.yaml); uPlot (a global from the vendored
 // script) draws the charts.
 
 const ORDERS_PAGE_SIZE = 10;
