@@ -59,16 +59,19 @@ func (p *priceHandlers) stream(c echo.Context) error {
 		}
 		return rc.Flush() == nil
 	}
-	// The series is sent and not kept: a stream held for hours holds only
-	// what its minute events need. A client that resumes (Last-Event-ID)
-	// gets the minutes it missed instead, when they are few.
+	// The series is sent and not kept (only a checksum share per minute,
+	// for the event ids): a stream held for hours holds little. A client
+	// that resumes (Last-Event-ID) gets the minutes it missed instead, when
+	// they are few and nothing before them changed.
 	var ids eventIDs
 	var buf []byte
 	if missed, ok := resumeCandles(c.Request().Header.Get("Last-Event-ID"), w.Series); ok {
+		ids.holdSeries(w.Series.Window(0, missed[0].Minute-1)) // what the client still has
 		buf = ids.appendMinutes(buf, w.Series.Day(), missed)
 	} else {
-		if n := w.Series.Len(); n > 0 {
-			buf = ids.appendID(buf, w.Series.Day(), w.Series.Minutes()[n-1])
+		ids.holdSeries(w.Series)
+		if w.Series.Len() > 0 {
+			buf = ids.appendID(buf)
 		}
 		buf = append(append(append(buf, "event: series\ndata: "...), series...), "\n\n"...)
 	}

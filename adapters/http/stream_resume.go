@@ -1,7 +1,10 @@
 package http
 
 import (
+	"encoding/binary"
+	"hash/fnv"
 	"slices"
+	"strconv"
 	"strings"
 
 	"stockd/domain"
@@ -12,25 +15,37 @@ import (
 // smaller message then.
 const maxResumeMinutes = 60
 
-// A stream's event ids are the newest minute the client has been sent,
-// with its trading day (YYYY-MM-DDThhmmss; hhmmss alone for a series of no
-// day), so that a client that reconnects with Last-Event-ID (as
-// EventSource does by itself) gets every minute from that one on: the
-// minute it had may have changed since, and the later ones are new.
+// A stream's event id says what the client holds: the newest minute it has
+// been sent, with its trading day, and a checksum of every earlier minute
+// as the client has it (YYYY-MM-DDThhmmss.<16 hex digits>; no day part for
+// a series of no day). A client that reconnects with Last-Event-ID (as
+// EventSource does by itself) gets every minute from its newest on, which
+// may have changed since or be new, but only while every earlier minute is
+// still as it has it: a tick that came late while it was away changes an
+// earlier minute (and the carried ones after it), and then it gets a fresh
+// series. The checksum is of content, not of history, so any process can
+// judge an id that another one gave out.
 
 // resumeCandles are the minutes of s to send a client whose Last-Event-ID
 // is lastID, instead of the series: ok is false (send the series) when
 // there is no id, it is not one of these ids, it is of another day than s
-// (the trading day changed), s does not hold that minute, or more than maxResumeMinutes came after it.
-// A change to a minute before lastID while the client was away (a tick
-// that came late) is not resent; the next series has it.
+// (the trading day changed), s does not hold that minute, a minute before
+// it is not as the client has it, or more than maxResumeMinutes came after
+// it.
 func resumeCandles(lastID string, s domain.MinuteSeries) (candles []domain.MinuteCandle, ok bool) {
-	day, minute, ok := parseEventID(lastID)
+	day, minute, sum, ok := parseEventID(lastID)
 	if !ok || day != s.Day() {
 		return nil, false
 	}
 	i, found := slices.BinarySearch(s.Minutes(), minute)
 	if !found || s.Len()-i > maxResumeMinutes {
+		return nil, false
+	}
+	var before uint64
+	for j := range i {
+		before += digestOf(s.Candle(j))
+	}
+	if before != sum {
 		return nil, false
 	}
 	for j := i; j < s.Len(); j++ {
@@ -40,44 +55,94 @@ func resumeCandles(lastID string, s domain.MinuteSeries) (candles []domain.Minut
 }
 
 // parseEventID reads an id that eventIDs wrote.
-func parseEventID(id string) (domain.Day, domain.TimeOfDay, bool) {
+func parseEventID(id string) (domain.Day, domain.TimeOfDay, uint64, bool) {
 	var day domain.Day
-	if d, t, dated := strings.Cut(id, "T"); dated {
+	if d, rest, dated := strings.Cut(id, "T"); dated {
 		parsed, err := domain.ParseDay(d)
 		if err != nil {
-			return 0, 0, false
+			return 0, 0, 0, false
 		}
-		day, id = parsed, t
+		day, id = parsed, rest
 	}
-	if len(id) != 6 {
-		return 0, 0, false
+	at, hex, ok := strings.Cut(id, ".")
+	if !ok || len(at) != 6 || len(hex) != 16 {
+		return 0, 0, 0, false
 	}
-	minute, err := domain.ParseTimeOfDay(id)
+	minute, err := domain.ParseTimeOfDay(at)
 	if err != nil {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
-	return day, minute, true
+	sum, err := strconv.ParseUint(hex, 16, 64)
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	return day, minute, sum, true
 }
 
-// eventIDs tracks the newest minute a stream has sent, and its day: the
-// event id.
+// digestOf is a minute's share of the checksum. Shares are added, so that
+// the checksum of a prefix can be kept up to date as single minutes change.
+func digestOf(c domain.MinuteCandle) uint64 {
+	var b [40]byte
+	binary.LittleEndian.PutUint64(b[0:], uint64(c.Minute))
+	binary.LittleEndian.PutUint64(b[8:], uint64(c.Open))
+	binary.LittleEndian.PutUint64(b[16:], uint64(c.High))
+	binary.LittleEndian.PutUint64(b[24:], uint64(c.Low))
+	binary.LittleEndian.PutUint64(b[32:], uint64(c.Close))
+	h := fnv.New64a()
+	_, _ = h.Write(b[:])
+	return h.Sum64()
+}
+
+// eventIDs tracks what a stream's client holds, for its event ids: the day,
+// the newest minute sent, and each minute's share of the checksum (8 bytes
+// a minute, not the candles: a stream held for hours stays small).
 type eventIDs struct {
 	day    domain.Day
 	newest domain.TimeOfDay
 	any    bool
+	held   []uint64 // by minute of the day; 0: not held
 }
 
-// appendID writes the id line of the event that follows, for a stream
-// that has now sent minute of day.
-func (e *eventIDs) appendID(b []byte, day domain.Day, minute domain.TimeOfDay) []byte {
-	if !e.any || day > e.day || (day == e.day && minute > e.newest) {
-		e.day, e.newest, e.any = day, minute, true
+// hold records that the client now holds c of day; a later day starts
+// afresh, as the client starts a new chart.
+func (e *eventIDs) hold(day domain.Day, c domain.MinuteCandle) {
+	if e.held == nil {
+		e.held = make([]uint64, domain.SecondsPerDay/60)
+	}
+	if !e.any || day > e.day {
+		clear(e.held)
+		e.day, e.newest, e.any = day, c.Minute, true
+	}
+	if c.Minute > e.newest {
+		e.newest = c.Minute
+	}
+	e.held[c.Minute/60] = digestOf(c)
+}
+
+// holdSeries records that the client holds every minute of s.
+func (e *eventIDs) holdSeries(s domain.MinuteSeries) {
+	for i := range s.Len() {
+		e.hold(s.Day(), s.Candle(i))
+	}
+}
+
+// appendID writes the id line of the event that follows.
+func (e *eventIDs) appendID(b []byte) []byte {
+	var before uint64
+	for _, d := range e.held[:e.newest/60] {
+		before += d
 	}
 	b = append(b, "id: "...)
 	if !e.day.IsZero() {
 		b = append(e.day.AppendTo(b), 'T')
 	}
-	b = e.newest.AppendDigits(b)
+	b = append(e.newest.AppendDigits(b), '.')
+	var hex [16]byte
+	digits := strconv.AppendUint(hex[:0], before, 16)
+	for range 16 - len(digits) {
+		b = append(b, '0')
+	}
+	b = append(b, digits...)
 	return append(b, '\n')
 }
 
@@ -85,7 +150,8 @@ func (e *eventIDs) appendID(b []byte, day domain.Day, minute domain.TimeOfDay) [
 // of day.
 func (e *eventIDs) appendMinutes(b []byte, day domain.Day, minutes []domain.MinuteCandle) []byte {
 	for _, m := range minutes {
-		b = e.appendID(b, day, m.Minute)
+		e.hold(day, m)
+		b = e.appendID(b)
 		b = appendMinuteEvent(b, day, m)
 	}
 	return b

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,10 +36,12 @@ func tickOn(at domain.TimeOfDay, price int64) domain.Tick {
 	return mustTick("stock1", march3, at, price)
 }
 
-// TestStreamEventIDsAndResume: each event carries the newest minute sent
-// as its id; a client that reconnects with Last-Event-ID gets the minutes
-// from that one on as minute events instead of the whole series, and a
-// fresh series when the id is unknown or too much was missed.
+// TestStreamEventIDsAndResume: each event carries the newest minute sent,
+// with its day and a checksum of the earlier minutes, as its id; a client
+// that reconnects with Last-Event-ID gets the minutes from that one on as
+// minute events instead of the whole series, and a fresh series when the
+// id is unknown, of another day, too much was missed, or a minute before
+// it changed while the client was away (a late tick).
 func TestStreamEventIDsAndResume(t *testing.T) {
 	s := newPriceServer(t, time.Hour)
 	srv := httptest.NewServer(s.handler)
@@ -47,33 +50,47 @@ func TestStreamEventIDsAndResume(t *testing.T) {
 	events := streamFrom(t, srv, "")
 	series := next(t, events)
 	require.Equal(t, "series", series.name)
-	assert.Equal(t, "2026-03-03T090200", series.id, "the series' newest minute")
+	assert.Regexp(t, `^2026-03-03T090200\.[0-9a-f]{16}$`, series.id, "the series' newest minute")
 	merge(t, s.prices, tickOn(9*3600+200, 130))
 	minute := next(t, events)
 	assert.Equal(t, "minute", minute.name)
-	assert.Equal(t, "2026-03-03T090300", minute.id)
+	assert.Regexp(t, `^2026-03-03T090300\.`, minute.id)
 
 	// Away from 09:03 on: 09:03 changes and 09:05 is new.
 	merge(t, s.prices, tickOn(9*3600+230, 140), tickOn(9*3600+300, 150))
-	resumed := streamFrom(t, srv, "2026-03-03T090300")
+	resumed := streamFrom(t, srv, minute.id)
 	// The series carries a quiet minute forward, so 09:04 is in it too.
 	for _, want := range []sseEvent{
 		{name: "minute", id: "2026-03-03T090300", data: `{"date":"2026-03-03","time":"090300","price":140,"open":130,"high":140,"low":130}`},
 		{name: "minute", id: "2026-03-03T090400", data: `{"date":"2026-03-03","time":"090400","price":140,"open":140,"high":140,"low":140}`},
 		{name: "minute", id: "2026-03-03T090500", data: `{"date":"2026-03-03","time":"090500","price":150,"open":150,"high":150,"low":150}`},
 	} {
-		assert.Equal(t, want, next(t, resumed))
+		got := next(t, resumed)
+		assert.True(t, strings.HasPrefix(got.id, want.id+"."), "id %q of %s", got.id, want.id)
+		got.id = want.id
+		assert.Equal(t, want, got)
 	}
 	merge(t, s.prices, tickOn(9*3600+360, 160))
-	assert.Equal(t, "2026-03-03T090600", next(t, resumed).id, "and then live, as any stream")
+	live := next(t, resumed)
+	assert.Regexp(t, `^2026-03-03T090600\.`, live.id, "and then live, as any stream")
+	again := next(t, streamFrom(t, srv, live.id))
+	assert.Equal(t, "minute", again.name, "an id of a resumed stream resumes too")
+	assert.Equal(t, live.id, again.id, "the same minutes, the same checksum")
 
-	for _, lastID := range []string{"nonsense", "085900", "09:03:00", "235900", "090300", "2026-03-02T090300", "2026-13-03T090300"} {
+	// A late tick changes 09:01 while the client is away: its 09:01 is no
+	// longer the series', so it gets the series again, not just 09:06 on.
+	merge(t, s.prices, tickOn(9*3600+90, 95))
+	assert.Equal(t, "series", next(t, streamFrom(t, srv, live.id)).name, "an earlier minute changed: a fresh series")
+
+	for _, lastID := range []string{"nonsense", "085900", "09:03:00", "235900", "090300", "2026-03-03T090300",
+		"2026-03-03T090300.0000000000000000", "2026-03-02T090300" + live.id[17:], "2026-13-03T090300" + live.id[17:]} {
 		assert.Equal(t, "series", next(t, streamFrom(t, srv, lastID)).name, "Last-Event-ID %q", lastID)
 	}
+	fresh := next(t, streamFrom(t, srv, ""))
 	var many []domain.Tick
 	for m := range 61 {
 		many = append(many, tickOn(domain.TimeOfDay(10*3600+60*m), 100))
 	}
 	merge(t, s.prices, many...)
-	assert.Equal(t, "series", next(t, streamFrom(t, srv, "2026-03-03T090600")).name, "more than 60 minutes missed: a fresh series")
+	assert.Equal(t, "series", next(t, streamFrom(t, srv, fresh.id)).name, "more than 60 minutes missed: a fresh series")
 }
