@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"stockd/domain"
@@ -25,7 +26,8 @@ func NewGetPrices(stocks domain.Stocks, prices ports.SeriesReader) (*GetPrices, 
 // Execute returns the canonical stock name and its series on day, or on
 // its latest day when day is zero (an empty series of no day when the
 // stock has no price yet); domain.ErrUnknownStock for a stock not traded,
-// ports.ErrDayNotFound for a given day of which it has no series.
+// ports.ErrDayNotFound (with the canonical name) for a given day of which
+// it has no series.
 func (g *GetPrices) Execute(ctx context.Context, stock string, day domain.Day) (string, domain.MinuteSeries, error) {
 	name, err := g.stocks.Canonical(stock)
 	if err != nil {
@@ -33,6 +35,9 @@ func (g *GetPrices) Execute(ctx context.Context, stock string, day domain.Day) (
 	}
 	s, err := g.prices.Series(ctx, name, day)
 	if err != nil {
+		if errors.Is(err, ports.ErrDayNotFound) {
+			return name, domain.MinuteSeries{}, err
+		}
 		return "", domain.MinuteSeries{}, fmt.Errorf("read prices of %s: %w", name, err)
 	}
 	return name, s, nil

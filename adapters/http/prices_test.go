@@ -149,9 +149,12 @@ func TestPricesOfADay(t *testing.T) {
 		require.Equal(t, http.StatusOK, rec.Code, "%s: %s", tc.query, rec.Body.String())
 		assert.JSONEq(t, tc.want, rec.Body.String(), tc.query)
 	}
-	for _, target := range []string{"/api/stocks/stock1/prices?date=2026-03-01", "/api/stocks/stock2/prices?date=2026-03-03"} {
+	for _, target := range []string{"/api/stocks/stock1/prices?date=2026-03-01", "/api/stocks/STOCK2/prices?date=2026-03-03"} {
 		rec := s.get(t, target)
 		assertProblem(t, rec, http.StatusNotFound, "day-not-found")
+		stock := strings.ToLower(strings.Split(target, "/")[3])
+		assert.Contains(t, rec.Body.String(), stock+" has no prices of", "the detail names the stock")
+		assert.Contains(t, rec.Body.String(), "/api/stocks/"+stock+"/days")
 	}
 	for _, bad := range []string{"", "2026-3-2", "20260302", "2026-02-30", "2026-13-01", "tomorrow", "2026-03-02T00:00:00Z"} {
 		rec := s.get(t, "/api/stocks/stock1/prices?date="+bad)
