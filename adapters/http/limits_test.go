@@ -282,3 +282,42 @@ func TestServerErrorsAreLoggedAsJSON(t *testing.T) {
 		assert.Regexp(t, `^\{"time":.*"level":"WARN".*\}$`, line)
 	}
 }
+
+// TestStreamLimitCountsClientsBehindTrustedProxies: behind a trusted load
+// balancer, the per-client stream limit counts the clients that
+// X-Forwarded-For names, not the balancer; a peer that is not trusted is
+// counted by its own address whatever X-Forwarded-For it sends.
+func TestStreamLimitCountsClientsBehindTrustedProxies(t *testing.T) {
+	_, balancers, err := net.ParseCIDR("10.1.0.0/16")
+	require.NoError(t, err)
+	s := newPriceServer(t, time.Hour, func(d *httpapi.Deps) {
+		d.StreamLimitPerClient, d.TrustedProxies = 1, []*net.IPNet{balancers}
+	})
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	open := func(peer, forwardedFor string) {
+		req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/api/stocks/stock1/stream", nil)
+		req.RemoteAddr = peer
+		req.Header.Set("X-Forwarded-For", forwardedFor)
+		wg.Go(func() { s.handler.ServeHTTP(httptest.NewRecorder(), req) })
+	}
+	refused := func(peer, forwardedFor string) {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, "/api/stocks/stock1/stream", nil)
+		req.RemoteAddr = peer
+		req.Header.Set("X-Forwarded-For", forwardedFor)
+		rec := httptest.NewRecorder()
+		s.handler.ServeHTTP(rec, req)
+		assertProblem(t, rec, http.StatusTooManyRequests, "too-many-streams")
+	}
+	open("10.1.0.9:4000", "203.0.113.1")
+	open("10.1.0.9:4001", "203.0.113.2") // another client through the same balancer
+	require.Eventually(t, func() bool { return s.prices.Feed().Watchers() == 2 }, 5*time.Second, time.Millisecond,
+		"two clients behind one balancer have a stream each")
+	refused("10.1.0.9:4002", "203.0.113.1")
+	open("198.51.100.7:4000", "203.0.113.3")
+	require.Eventually(t, func() bool { return s.prices.Feed().Watchers() == 3 }, 5*time.Second, time.Millisecond)
+	refused("198.51.100.7:4001", "203.0.113.4") // not a balancer: counted by its own address
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -78,6 +79,9 @@ type Deps struct {
 	StreamLimit          int
 	StreamLifetime       time.Duration
 	Draining             *Draining
+	// TrustedProxies are the load balancers (TRUSTED_PROXIES) whose
+	// X-Forwarded-For names the client; none: the peer is the client.
+	TrustedProxies []*net.IPNet
 	// TracerProvider, when set, gives each API request a server span (see
 	// traceRequests); nil (tracing off) adds nothing.
 	TracerProvider trace.TracerProvider
@@ -87,6 +91,9 @@ type Deps struct {
 // operations routes.
 func NewHandler(d Deps) *echo.Echo {
 	e, m := newRouter(d.Checks, d.Registry, d.Logger, d.CORSOrigins, d.TracerProvider)
+	if len(d.TrustedProxies) > 0 {
+		e.IPExtractor = clientBehind(d.TrustedProxies)
+	}
 	h := &handlers{buy: d.BuyStock, list: d.ListOrders, get: d.GetOrder, users: d.GetUser,
 		cursors: cursorCodecsOf(d), orders: newOrdersCounter(d.Registry)}
 	p := newPriceHandlers(d)
@@ -115,6 +122,19 @@ func NewOpsHandler(checks []Check, reg *prometheus.Registry, log *slog.Logger) *
 	return e
 }
 
+// clientBehind reads the client's address from X-Forwarded-For, believing
+// only the hops that are trusted balancers (the rightmost address that is
+// not one is the client), and no private or loopback range by default as
+// Echo would: a client that reaches the API directly cannot pick the
+// address its limits count.
+func clientBehind(trusted []*net.IPNet) echo.IPExtractor {
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
 // newRouter is the Echo instance every server shares: request ids,
 // a span per request when tp is set, metrics, access log, panic recovery, CORS when origins are given, a
 // deadline per request, the error mapper, and the operations routes.
@@ -123,8 +143,8 @@ func newRouter(checks []Check, reg *prometheus.Registry, log *slog.Logger, corsO
 	e.HideBanner, e.HidePort = true, true
 	e.Pre(closeAfterChunked, headAsGet)
 	// The peer address, not X-Forwarded-For: a client must not pick the
-	// address it is rate-limited as. Behind a proxy, set a trusting
-	// extractor here.
+	// address it is rate-limited as. Behind a load balancer, the API's
+	// router believes the balancer instead (Deps.TrustedProxies).
 	e.IPExtractor = echo.ExtractIPDirect()
 	m := newMetrics(reg)
 	e.HTTPErrorHandler = errorHandler(m)

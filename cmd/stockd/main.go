@@ -251,7 +251,7 @@ func newHandler(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus
 	}
 	deps := httpapi.Deps{
 		BuyStock: buy, ListOrders: list, GetOrder: get, GetPrices: prices, GetUser: users,
-		CursorKey: []byte(cfg.CursorSecret), CursorSecret: st.cursorSecret, CORSOrigins: cfg.CORSOrigins,
+		CursorKey: []byte(cfg.CursorSecret), CursorSecret: st.cursorSecret, CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies,
 		ListStocks: stocks, ListDays: days, WatchPrices: watch, Zone: cfg.Location, Draining: draining,
 		StreamLimitPerClient: cfg.StreamLimitPerClient, StreamLimit: httpapi.StreamCapacity(cfg.StreamLimit, log),
 		Checks: slices.Concat(st.checks, []httpapi.Check{draining.Check()}), Registry: reg, Logger: log,

@@ -47,6 +47,7 @@ var Settings = []Setting{
 	{"AUTH", "off", "off or tokens"},
 	{"RATE_LIMIT", "", "requests per second per user; 0 is off (50 with tokens, else 0)"},
 	{"CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (none by default)"},
+	{"TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For names the client (none: the peer is the client)"},
 	{"CURSOR_SECRET", "", "key of the paging cursors, the same in every API process, 16 characters or more (empty: one kept in the order store)"},
 	{"STREAM_LIMIT_PER_CLIENT", "32", "open price streams per client address; past it a stream is 429"},
 	{"STREAM_LIMIT", "10000", "open price streams per process; past it a stream is 503 (lowered when the descriptor limit leaves no headroom)"},
@@ -121,9 +122,12 @@ type Config struct {
 	Auth              AuthMode
 	RateLimit         int
 	CORSOrigins       []string
-	CursorSecret      string // "" keeps the secret in the order store
-	ShutdownDelay     time.Duration
-	LogLevel          slog.Level
+	// TrustedProxies are the balancers whose X-Forwarded-For is believed,
+	// so that limits per client address count clients, not the balancer.
+	TrustedProxies []*net.IPNet
+	CursorSecret   string // "" keeps the secret in the order store
+	ShutdownDelay  time.Duration
+	LogLevel       slog.Level
 
 	StreamLimitPerClient int
 	StreamLimit          int
@@ -147,6 +151,23 @@ func oneOf[T ~string](name, v string, allowed ...T) (T, error) {
 }
 
 // list splits a comma-separated value, dropping empty items.
+// parseNet reads a CIDR, or an address as the network of that address
+// alone.
+func parseNet(s string) (*net.IPNet, error) {
+	if _, n, err := net.ParseCIDR(s); err == nil {
+		return n, nil
+	}
+	ip := net.ParseIP(s)
+	if ip == nil {
+		return nil, fmt.Errorf("%q is neither an address nor a CIDR", s)
+	}
+	bits := 8 * len(ip.To16())
+	if v4 := ip.To4(); v4 != nil {
+		ip, bits = v4, 32
+	}
+	return &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}, nil
+}
+
 func list(v string) []string {
 	var out []string
 	for _, s := range strings.Split(v, ",") {
@@ -219,6 +240,13 @@ func Parse(getenv func(string) string) (Config, error) {
 		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {
 			return c, fmt.Errorf("DEBUG_ADDR: %v", err)
 		}
+	}
+	for _, p := range list(get("TRUSTED_PROXIES")) {
+		n, err := parseNet(p)
+		if err != nil {
+			return c, fmt.Errorf("TRUSTED_PROXIES: %v", err)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, n)
 	}
 	for _, o := range c.CORSOrigins {
 		if err := checkOrigin(o); err != nil {

@@ -122,6 +122,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"SEED_USERS", "stockd:idem:{user1}:k:5"},
 		{"SEED_USERS", "-user:5"},
 		{"RATE_LIMIT", "fast"},
+		{"TRUSTED_PROXIES", "nginx"},
+		{"TRUSTED_PROXIES", "10.0.0.0/33"},
 		{"PRICE_DATE", "2026-02-30"},
 		{"PRICE_DATE", "20260302"},
 		{"PRICE_DATE", "today"},
@@ -225,4 +227,19 @@ func TestTracingIsOnOnlyWithAnOTLPEndpoint(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, want, cfg.Tracing, env)
 	}
+}
+
+// TestTrustedProxies: addresses and CIDRs, an address standing for itself.
+func TestTrustedProxies(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Parse(envOf(map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7,::1"}))
+	require.NoError(t, err)
+	var got []string
+	for _, n := range cfg.TrustedProxies {
+		got = append(got, n.String())
+	}
+	assert.Equal(t, []string{"10.0.0.0/8", "192.0.2.7/32", "::1/128"}, got)
+	cfg, err = config.Parse(envOf(nil))
+	require.NoError(t, err)
+	assert.Empty(t, cfg.TrustedProxies, "none by default: the peer is the client")
 }
