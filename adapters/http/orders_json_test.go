@@ -15,6 +15,7 @@ func FuzzOrdersJSON(f *testing.F) {
 	f.Add(int64(-5), "<b>&é\x00\"\\\u2028", "st\xffck", "denied", int64(-1), int64(0), int64(0), "", false, 1)
 	f.Add(int64(9), "u", "s", "accepted", int64(1), int64(1), int64(-1<<62), "n<>", true, 3)
 	f.Add(int64(9), "u", "s", "accepted", int64(1), int64(1), int64(1<<62), "", false, 0)
+	f.Add(int64(2), "a<b", "s>", "a&b", int64(1), int64(1), int64(0), "\u007f", true, 1)
 	f.Fuzz(func(t *testing.T, id int64, user, stock, status string, price, qty, nanos int64, next string, hasNext bool, n int) {
 		// Seconds as well as nanoseconds, so that years outside 0-9999
 		// and zero fractions both occur.
