@@ -73,6 +73,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeRecord$$' -fuzztime=$(FUZZTIME) ./adapters/kafka
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeBuyRequest$$' -fuzztime=$(FUZZTIME) ./adapters/http
 	$(GO) test -run='^$$' -fuzz='^FuzzCursor$$' -fuzztime=$(FUZZTIME) ./adapters/http
+	$(GO) test -run='^$$' -fuzz='^FuzzOrdersJSON$$' -fuzztime=$(FUZZTIME) ./adapters/http
 	$(GO) test -tags integration -run='^$$' -fuzz='^FuzzUserRecord$$' -fuzztime=$(FUZZTIME) ./adapters/redis
 
 ## lint-openapi: Redocly CLI (pinned, installed by npm into .cache/npm) on api/openapi.yaml

@@ -14,7 +14,7 @@
 # scratch database dropped, whatever ends the run (an error, Ctrl-C,
 # SIGTERM); LOADTEST_KEEP=1 keeps the work directory.
 #
-# LOADTEST_ONLY=buy,cluster,orders,csv,kafka,yardsticks runs only those
+# LOADTEST_ONLY=ceiling,cpu,buy,cluster,orders,csv,kafka,yardsticks runs only those
 # stages (the money is reconciled after buy and cluster).
 # LOADTEST_STOCKD=path runs a stockd binary built elsewhere (a "before"
 # figure in the same conditions), instead of building this tree's.
@@ -171,6 +171,7 @@ start_redis() {
 		if wait_port "$port" 2>/dev/null && kill -0 "$pid" 2>/dev/null &&
 			[[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]]; then
 			echo "$port" >"$dir/port"
+			echo "$pid" >"$dir/pid"
 			return 0
 		fi
 		stop "$pid"
@@ -252,12 +253,26 @@ prepare() {
 	stockd_cmd "$env" update
 }
 
+# memory_env: the same stockd on its memory stores (prices from the same
+# file at start, the same users seeded): the ceiling of the HTTP layer, the
+# JSON and the domain on this machine.
+memory_env() {
+	echo "PRICE_STORE=memory ORDER_STORE=memory" \
+		"STOCKS=$STOCKS SEED_USERS=$(seed_of "$ALL_USERS") AUTH=off RATE_LIMIT=0 PRICE_SOURCE=csv PRICE_CSV=price_data.csv"
+}
+
 # serve NAME REDIS DB: starts stockd serve, prints its address. With
 # DEBUG_ADDR supported, pprof listens on a port of its own (in $WORK/NAME.debug).
 # A port taken meanwhile by someone else makes it try another.
 serve() {
-	local name=$1 env addr extra="" pid
-	env=$(stockd_env "$2" "$3")
+	serve_env "$1" "$(stockd_env "$2" "$3")"
+}
+
+# serve_env NAME ENV [COMMAND]: serve, with the whole environment given;
+# COMMAND "" is stockd's default (ingest the file, then serve: the memory
+# stores hold what one process loads).
+serve_env() {
+	local name=$1 env=$2 cmd=${3-serve} addr extra="" pid
 	for _ in 1 2 3 4 5; do
 		addr=127.0.0.1:$(free_port)
 		if grep -qa DEBUG_ADDR "$BIN"; then
@@ -267,7 +282,7 @@ serve() {
 			echo "$dbg" >"$WORK/$name.debug"
 		fi
 		# shellcheck disable=SC2086
-		env $env HTTP_ADDR="$addr" $extra "$BIN" serve >"$WORK/serve-$name.log" 2>&1 &
+		env $env HTTP_ADDR="$addr" $extra "$BIN" $cmd >"$WORK/serve-$name.log" 2>&1 &
 		pid=$!
 		started $pid
 		echo $pid >"$WORK/$name.pid"
@@ -292,6 +307,7 @@ bench() {
 	local r
 	r=$(grep '^RESULT' <<<"$out") || { echo "$out" >&2; return 1; }
 	read -r _ rps p50 p99 n errs non2xx <<<"$r"
+	echo "$rps $p99 $n" >"$WORK/last-bench" # for the stages that compare runs
 	local note="$n requests"
 	((errs > 0)) && note+=", $errs socket errors"
 	((non2xx > 0)) && note+=", $non2xx non-2xx"
@@ -397,6 +413,91 @@ stage_orders_page() {
 		bench "GET /api/orders?limit=100, $n rows, -c$CONNS_LIST" "$CONNS_LIST" "http://$addr" get "/api/orders?limit=100"
 	done
 	stop "$(cat "$WORK/orders.pid")"
+}
+
+# cpu_ticks PID...: the CPU time (user + system, all threads, in clock
+# ticks) the processes have used so far; a process gone counts 0.
+cpu_ticks() {
+	local p t=0 f
+	for p in "$@"; do
+		# The command name may hold spaces: read the fields after its ")".
+		f=$(awk '{ c = index($0, ") "); split(substr($0, c + 2), f, " "); print f[12] + f[13] }' "/proc/$p/stat" 2>/dev/null) || f=0
+		t=$((t + ${f:-0}))
+	done
+	echo "$t"
+}
+
+# pg_backends DB: the PostgreSQL server processes serving DB now (stockd's
+# pool), but not the psql asking.
+pg_backends() {
+	psql -At "$PG_SERVER/$1" -c "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()" | paste -sd' '
+}
+
+# side_by_side WHAT: BuyStock (user1/user2 x 3 stocks, -c$CONNS_BUY) and
+# then the orders page (limit=100, -c$CONNS_LIST) on the same binary, first
+# on its memory stores (the ceiling), then on Redis + PostgreSQL, each setup
+# on throwaway servers of its own. WHAT=share prints each run and its share
+# of the ceiling; WHAT=cpu prints the CPU each server process spent per
+# request over the run (utime + stime from /proc, divided by wrk's count
+# of requests): stockd, its Redis, and the PostgreSQL backends serving its
+# database (the server's shared writers, WAL and checkpointer, are left
+# out: other databases use them too).
+side_by_side() {
+	local what=$1 redis_dir=$WORK/side-$1 db
+	start_redis "$redis_dir"
+	local redis=127.0.0.1:$(cat "$redis_dir/port") redis_pid
+	redis_pid=$(cat "$redis_dir/pid")
+	db=$(scratch_db "side_$1")
+	prepare "$redis" "$db"
+	local -A rps=()
+	local setup
+	for setup in memory stores; do
+		local env label addr pid pg="" cmd=serve
+		if [[ $setup == memory ]]; then
+			env=$(memory_env) label="memory stores" cmd=""
+		else
+			env=$(stockd_env "$redis" "$db") label="Redis + PostgreSQL"
+		fi
+		addr=$(serve_env "side-$what-$setup" "$env" "$cmd")
+		pid=$(cat "$WORK/side-$what-$setup.pid")
+		local path
+		for path in buy orders; do
+			local name conns args=()
+			if [[ $path == buy ]]; then
+				name="BuyStock, user1/user2 x 3 stocks, -c$CONNS_BUY" conns=$CONNS_BUY args=(buy user1,user2 "$STOCKS")
+			else
+				name="GET /api/orders?limit=100, -c$CONNS_LIST" conns=$CONNS_LIST args=(get "/api/orders?limit=100")
+			fi
+			# A second of warm-up: the pools are full and the backends
+			# started before the count begins.
+			wrk -t2 -c"$conns" -d1s -s scripts/wrk/stockd.lua "http://$addr" -- "${args[@]}" >/dev/null 2>&1 || true
+			[[ $setup == stores ]] && pg=$(pg_backends "$db")
+			local s0 r0 p0 s1 r1 p1
+			# shellcheck disable=SC2086
+			s0=$(cpu_ticks "$pid") r0=$(cpu_ticks "$redis_pid") p0=$(cpu_ticks $pg)
+			bench "$what: $name, $label" "$conns" "http://$addr" "${args[@]}"
+			# shellcheck disable=SC2086
+			s1=$(cpu_ticks "$pid") r1=$(cpu_ticks "$redis_pid") p1=$(cpu_ticks $pg)
+			local n
+			read -r rps[$setup-$path] _ n <"$WORK/last-bench"
+			if [[ $what == cpu ]]; then
+				local hz
+				hz=$(getconf CLK_TCK)
+				us() { awk -v d="$1" -v n="$n" -v hz="$hz" 'BEGIN { printf "%.0f", d / hz * 1e6 / n }'; }
+				local note="stockd $(us $((s1 - s0))) us"
+				[[ $setup == stores ]] && note+=", Redis $(us $((r1 - r0))) us, PostgreSQL $(us $((p1 - p0))) us ($(wc -w <<<"$pg") backends)"
+				row "$what: CPU per request, ${name%%,*}, $label" - - - "$note (over $n requests)"
+			fi
+		done
+		stop "$pid"
+	done
+	if [[ $what == share ]]; then
+		for path in buy orders; do
+			row "share of the ceiling: $([[ $path == buy ]] && echo BuyStock || echo orders page)" \
+				"$(awk -v a="${rps[stores-$path]}" -v b="${rps[memory-$path]}" 'BEGIN { printf "%.0f %%", 100 * a / b }')" - - \
+				"Redis + PostgreSQL ${rps[stores-$path]}/s of memory stores ${rps[memory-$path]}/s"
+		done
+	fi
 }
 
 elapsed_seconds() { # the "Elapsed (wall clock)" of /usr/bin/time -v, in seconds
@@ -528,6 +629,8 @@ DB=$(scratch_db single)
 DB_CLUSTER=$(scratch_db cluster)
 prepare "$REDIS" "$DB"
 
+stage ceiling "memory stores and Redis + PostgreSQL side by side" side_by_side share
+stage cpu "CPU per request of stockd, Redis and PostgreSQL" side_by_side cpu
 stage buy "BuyStock, single Redis" stage_buy_single
 stage cluster "BuyStock, Redis Cluster" stage_buy_cluster
 stage orders "orders page" stage_orders_page

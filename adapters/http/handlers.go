@@ -132,6 +132,12 @@ func (h *handlers) listOrders(c echo.Context) error {
 		resp.Next = &s
 		c.Response().Header().Set("Link", nextLink(c.Request().URL, s))
 	}
+	// Echo's ?pretty (and debug mode) indents: encoding/json does that.
+	if _, pretty := c.QueryParams()["pretty"]; !pretty && !c.Echo().Debug {
+		if b, ok := appendOrdersJSON(make([]byte, 0, 64+160*len(resp.Results)), resp); ok {
+			return c.JSONBlob(http.StatusOK, b)
+		}
+	}
 	return c.JSON(http.StatusOK, resp)
 }
 

@@ -67,6 +67,13 @@ end
 local literals = {t = 'true', f = 'false', n = 'null'}
 
 local function credit_span(s)
+  -- The record as stockd writes it, {"credit":N} with N in canonical
+  -- form, is read without the scan below, which gives the same answer for
+  -- it (FuzzUserRecord holds both ways equal to Go): most of a debit's
+  -- time in Redis went to scanning it character by character.
+  local f, l = string.match(s, '^{"credit":()[1-9]%d*()}$')
+  if not f then f, l = string.match(s, '^{"credit":()0()}$') end
+  if f then return f, l - 1, true end
   local i = skip_ws(s, 1)
   if string.sub(s, i, i) ~= '{' then return nil end
   local closers, depth = {}, 0
@@ -229,6 +236,14 @@ end
 -- credit. price and quantity are at least 1 (domain.Buy); a product beyond
 -- int64 is beyond every credit, so it is denied.
 local function judge(credit, price, quantity)
+  if #credit <= 15 and #price + #quantity <= 15 then
+    -- Every value and the product are below 10^15 < 2^53, where doubles
+    -- are exact integers: no limbs needed (TestDebitScriptAgreesWithJudge
+    -- covers both sides of this test).
+    local c, cost = tonumber(credit), tonumber(price) * tonumber(quantity)
+    if cost > c then return 'denied', credit end
+    return 'accepted', string.format('%.0f', c - cost)
+  end
   local c = limbs(credit)
   local cost = mul(limbs(price), limbs(quantity))
   if cmp(cost, c) > 0 then return 'denied', credit end
