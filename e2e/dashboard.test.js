@@ -432,6 +432,34 @@ describe('dashboard', () => {
     }
   });
 
+  test('the files come gzipped with an ETag, and a reload revalidates them (304)', async () => {
+    const p = await openPage({ width: 1366, height: 900 });
+    const seen = [];
+    p.on('response', async (r) => {
+      const h = await r.allHeaders().catch(() => ({}));
+      seen.push({ path: new URL(r.url()).pathname, status: r.status(), encoding: h['content-encoding'], etag: h.etag });
+    });
+    try {
+      await p.goto(origin + '/');
+      await p.waitForFunction(() => document.querySelectorAll('article[data-stock]').length > 0, null, { timeout: SETTLE_MS });
+      const first = (path) => seen.find((r) => r.path === path);
+      // JSON answers of this size are under the 1 KiB that is worth
+      // compressing; the Go tests check gzip on a full day's series.
+      for (const path of ['/static/app.js', '/static/style.css']) {
+        await waitUntil(`the answer of ${path}`, async () => first(path)?.status === 200);
+        assert.equal(first(path).encoding, 'gzip', `${path} is gzipped`);
+        assert.ok(first(path).etag, `${path} carries an ETag`);
+      }
+      seen.length = 0;
+      await p.reload();
+      await p.waitForFunction(() => document.querySelectorAll('article[data-stock]').length > 0, null, { timeout: SETTLE_MS });
+      await waitUntil('the reload of /static/app.js', async () => seen.some((r) => r.path === '/static/app.js'));
+      assert.equal(seen.find((r) => r.path === '/static/app.js').status, 304, 'the browser revalidates and gets 304');
+    } finally {
+      await p.context().close();
+    }
+  });
+
   test('/docs renders the API description from the service alone', async () => {
     const docs = await openPage({ width: 1366, height: 900 });
     const before = consoleErrors.length;
