@@ -121,8 +121,22 @@ http {
 	require.NoError(t, os.WriteFile(path, []byte(conf), 0o600))
 	cmd := exec.Command("nginx", "-c", path, "-p", dir, "-g", "daemon off;")
 	cmd.Stderr = os.Stderr
+	// A group of its own: the master's workers go with it. Killing the
+	// master alone left each worker running, orphaned, after the test.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		deadline := time.Now().Add(10 * time.Second)
+		for syscall.Kill(-cmd.Process.Pid, 0) == nil {
+			if time.Now().After(deadline) {
+				t.Errorf("nginx's process group %d still runs after the test", cmd.Process.Pid)
+				return
+			}
+			time.Sleep(10 * time.Millisecond) // polling the kernel, with a deadline
+		}
+	})
 	waitHealthy(t, "http://"+addr, 10*time.Second)
 	return addr
 }
