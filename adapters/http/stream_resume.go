@@ -101,6 +101,7 @@ type eventIDs struct {
 	newest domain.TimeOfDay
 	any    bool
 	held   []uint64 // by minute of the day; 0: not held
+	total  uint64   // the sum of held
 }
 
 // hold records that the client now holds c of day; a later day starts
@@ -111,12 +112,14 @@ func (e *eventIDs) hold(day domain.Day, c domain.MinuteCandle) {
 	}
 	if !e.any || day > e.day {
 		clear(e.held)
-		e.day, e.newest, e.any = day, c.Minute, true
+		e.day, e.newest, e.any, e.total = day, c.Minute, true, 0
 	}
 	if c.Minute > e.newest {
 		e.newest = c.Minute
 	}
-	e.held[c.Minute/60] = digestOf(c)
+	d := digestOf(c)
+	e.total += d - e.held[c.Minute/60]
+	e.held[c.Minute/60] = d
 }
 
 // holdSeries records that the client holds every minute of s.
@@ -128,10 +131,9 @@ func (e *eventIDs) holdSeries(s domain.MinuteSeries) {
 
 // appendID writes the id line of the event that follows.
 func (e *eventIDs) appendID(b []byte) []byte {
-	var before uint64
-	for _, d := range e.held[:e.newest/60] {
-		before += d
-	}
+	// newest is the latest minute held, so every share after it is zero
+	// and the sum of those before it is the total less its own.
+	before := e.total - e.held[e.newest/60]
 	b = append(b, "id: "...)
 	if !e.day.IsZero() {
 		b = append(e.day.AppendTo(b), 'T')
