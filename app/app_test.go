@@ -13,6 +13,7 @@ import (
 	"stockd/adapters/memory"
 	"stockd/app"
 	"stockd/domain"
+	"stockd/internal/domaintest"
 	"stockd/ports"
 )
 
@@ -62,7 +63,7 @@ func newWorld(t *testing.T) *world {
 	w.list, err = app.NewListOrders(w.orders, w.clock, time.UTC)
 	require.NoError(t, err)
 	b := domain.NewTickBatch()
-	b.Add(mustTick("stock1", day1, 9*3600, 100))
+	b.Add(domaintest.Tick("stock1", day1, 9*3600, 100))
 	require.NoError(t, w.prices.Merge(t.Context(), b.Histories()))
 	require.NoError(t, w.credits.SetCredit(t.Context(), "user1", 1000))
 	return w
@@ -303,7 +304,7 @@ func TestBuyStockRefusesStalePrice(t *testing.T) {
 	require.NoError(t, err, "without a limit the same price is taken")
 
 	// A fresh tick makes the price fresh again; the key was left free.
-	merge(t, w.prices, mustTick("stock1", day1, 9*3600+16*60, 50))
+	merge(t, w.prices, domaintest.Tick("stock1", day1, 9*3600+16*60, 50))
 	res, err = buy.Execute(t.Context(), cmd)
 	require.NoError(t, err)
 	assert.Equal(t, int64(50), res.Order.Price())

@@ -12,6 +12,7 @@ import (
 	"stockd/adapters/memory"
 	"stockd/app"
 	"stockd/domain"
+	"stockd/internal/domaintest"
 	"stockd/ports"
 )
 
@@ -25,7 +26,7 @@ func TestFailureBeforeAnyWriteFreesTheKey(t *testing.T) {
 	_, err := w.buy.Execute(t.Context(), noPrice)
 	require.ErrorIs(t, err, app.ErrNoPrice)
 	b := domain.NewTickBatch()
-	b.Add(mustTick("stock2", day1, 9*3600, 50))
+	b.Add(domaintest.Tick("stock2", day1, 9*3600, 50))
 	require.NoError(t, w.prices.Merge(t.Context(), b.Histories()))
 	res, err := w.buy.Execute(t.Context(), noPrice)
 	require.NoError(t, err, "the key was freed")

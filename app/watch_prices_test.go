@@ -10,6 +10,7 @@ import (
 	"stockd/adapters/memory"
 	"stockd/app"
 	"stockd/domain"
+	"stockd/internal/domaintest"
 	"stockd/ports"
 )
 
@@ -35,7 +36,7 @@ func TestWatchPrices(t *testing.T) {
 	require.ErrorIs(t, err, domain.ErrUnknownStock)
 	assert.Equal(t, 0, prices.Feed().Watchers(), "an unknown stock is not watched")
 
-	merge(t, prices, mustTick("stock1", day1, 9*3600+59*60, 7))
+	merge(t, prices, domaintest.Tick("stock1", day1, 9*3600+59*60, 7))
 	ctx, cancel := context.WithCancel(t.Context())
 	w, err := watch.Execute(ctx, "STOCK1")
 	require.NoError(t, err)
@@ -46,12 +47,12 @@ func TestWatchPrices(t *testing.T) {
 	// The next day's first tick, earlier in its day than yesterday's last:
 	// the change is of the new day, with only the new day's minute.
 	day2 := day1.AddDays(1)
-	merge(t, prices, mustTick("stock1", day2, 9*3600, 5))
+	merge(t, prices, domaintest.Tick("stock1", day2, 9*3600, 5))
 	assert.Equal(t, domain.DayChange{Day: day2, Minutes: []domain.MinuteCandle{{Minute: 9 * 3600, Open: 5, High: 5, Low: 5, Close: 5}}}, <-w.Changes)
 
 	// A late tick of day 1 is not the latest day's: nothing is sent.
-	merge(t, prices, mustTick("stock1", day1, 10*3600, 9))
-	merge(t, prices, mustTick("stock1", day2, 9*3600+60, 6))
+	merge(t, prices, domaintest.Tick("stock1", day1, 10*3600, 9))
+	merge(t, prices, domaintest.Tick("stock1", day2, 9*3600+60, 6))
 	assert.Equal(t, domain.DayChange{Day: day2, Minutes: []domain.MinuteCandle{{Minute: 9*3600 + 60, Open: 6, High: 6, Low: 6, Close: 6}}}, <-w.Changes,
 		"the next change is day 2's, the late tick sent nothing")
 	cancel()
@@ -67,13 +68,13 @@ func TestListStocks(t *testing.T) {
 	require.Error(t, err)
 	list, err := app.NewListStocks(stocks, prices)
 	require.NoError(t, err)
-	merge(t, prices, mustTick("stock1", day1, 9*3600+61, 5))
+	merge(t, prices, domaintest.Tick("stock1", day1, 9*3600+61, 5))
 	quotes, err := list.Execute(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, []app.StockQuote{{Stock: "stock2"}, {Stock: "stock1", Day: day1, Minute: 9*3600 + 60, Price: 5, HasPrice: true}}, quotes)
 
 	// A new day's first minute is the latest, though earlier in its day.
-	merge(t, prices, mustTick("stock1", day1.AddDays(1), 9*3600, 4))
+	merge(t, prices, domaintest.Tick("stock1", day1.AddDays(1), 9*3600, 4))
 	quotes, err = list.Execute(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, app.StockQuote{Stock: "stock1", Day: day1.AddDays(1), Minute: 9 * 3600, Price: 4, HasPrice: true}, quotes[1])
@@ -87,8 +88,8 @@ func TestGetPricesByDay(t *testing.T) {
 	require.NoError(t, err)
 	day2 := day1.AddDays(1)
 	merge(t, prices,
-		mustTick("stock1", day1, 9*3600+59*60, 1124),
-		mustTick("stock1", day2, 9*3600, 5000))
+		domaintest.Tick("stock1", day1, 9*3600+59*60, 1124),
+		domaintest.Tick("stock1", day2, 9*3600, 5000))
 
 	name, s, err := get.Execute(t.Context(), "Stock1", 0)
 	require.NoError(t, err)
@@ -122,8 +123,8 @@ func TestListDays(t *testing.T) {
 	list, err := app.NewListDays(stocks, prices)
 	require.NoError(t, err)
 	day0, day2 := day1.AddDays(-1), day1.AddDays(1)
-	merge(t, prices, mustTick("stock1", day2, 9*3600, 1))
-	merge(t, prices, mustTick("stock1", day0, 9*3600, 1), mustTick("stock1", day1, 9*3600, 1))
+	merge(t, prices, domaintest.Tick("stock1", day2, 9*3600, 1))
+	merge(t, prices, domaintest.Tick("stock1", day0, 9*3600, 1), domaintest.Tick("stock1", day1, 9*3600, 1))
 
 	name, days, err := list.Execute(t.Context(), "STOCK1")
 	require.NoError(t, err)

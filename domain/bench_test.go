@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"stockd/domain"
+	"stockd/internal/domaintest"
 )
 
 func BenchmarkTickBatchAdd(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	ticks := make([]domain.Tick, 1<<16)
 	for i := range ticks {
-		ticks[i] = mustTick([]string{"stock1", "stock2", "stock3"}[r.IntN(3)], testDay, domain.TimeOfDay(r.IntN(domain.SecondsPerDay)), 1+r.Int64N(3000))
+		ticks[i] = domaintest.Tick([]string{"stock1", "stock2", "stock3"}[r.IntN(3)], testDay, domain.TimeOfDay(r.IntN(domain.SecondsPerDay)), 1+r.Int64N(3000))
 	}
 	batch := domain.NewTickBatch()
 	i := 0
@@ -27,7 +28,7 @@ func BenchmarkTickBatchAddSorted(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	ticks := make([]domain.Tick, 1<<16)
 	for i := range ticks {
-		ticks[i] = mustTick([]string{"stock1", "stock2", "stock3"}[r.IntN(3)], testDay, domain.TimeOfDay(i*domain.SecondsPerDay/len(ticks)), 1+r.Int64N(3000))
+		ticks[i] = domaintest.Tick([]string{"stock1", "stock2", "stock3"}[r.IntN(3)], testDay, domain.TimeOfDay(i*domain.SecondsPerDay/len(ticks)), 1+r.Int64N(3000))
 	}
 	batch := domain.NewTickBatch()
 	i := 0
@@ -50,7 +51,7 @@ func BenchmarkStockDaysMerge(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 1))
 			batch := domain.NewTickBatch()
 			for range 1000 {
-				batch.Add(mustTick("s", testDay, domain.TimeOfDay(9*3600+r.IntN(3600)), 1+r.Int64N(3000)))
+				batch.Add(domaintest.Tick("s", testDay, domain.TimeOfDay(9*3600+r.IntN(3600)), 1+r.Int64N(3000)))
 			}
 			h := batch.Histories()["s"][testDay]
 			s := domain.NewStockDays()

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"stockd/domain"
+	"stockd/internal/domaintest"
 )
 
 func at(t *testing.T, s string) domain.TimeOfDay {
@@ -101,7 +102,7 @@ func randomTicks(r *rand.Rand, n int) []domain.Tick {
 		if len(ticks) > 0 && r.IntN(3) == 0 {
 			s = ticks[r.IntN(len(ticks))].At()
 		}
-		ticks = append(ticks, mustTick("s", testDay, s, 1+r.Int64N(3000)))
+		ticks = append(ticks, domaintest.Tick("s", testDay, s, 1+r.Int64N(3000)))
 	}
 	return ticks
 }
@@ -296,8 +297,8 @@ func TestTickBatch(t *testing.T) {
 	b := domain.NewTickBatch()
 	next := testDay.AddDays(1)
 	for _, tk := range []domain.Tick{
-		mustTick("a", testDay, 10, 1), mustTick("b", testDay, 20, 2), mustTick("a", testDay, 70, 3), mustTick("a", testDay, 70, 4),
-		mustTick("a", next, 5, 9), // the next day, earlier in its day: a day of its own
+		domaintest.Tick("a", testDay, 10, 1), domaintest.Tick("b", testDay, 20, 2), domaintest.Tick("a", testDay, 70, 3), domaintest.Tick("a", testDay, 70, 4),
+		domaintest.Tick("a", next, 5, 9), // the next day, earlier in its day: a day of its own
 	} {
 		b.Add(tk)
 	}
@@ -344,7 +345,7 @@ func TestNewTick(t *testing.T) {
 		if !errors.Is(err, c.want) {
 			t.Errorf("%s: err = %v, want %v", c.name, err, c.want)
 		}
-		if c.want == nil && tk != (mustTick(c.stock, c.day, c.at, c.price)) {
+		if c.want == nil && tk != (domaintest.Tick(c.stock, c.day, c.at, c.price)) {
 			t.Errorf("%s: tick = %+v", c.name, tk)
 		}
 	}
@@ -365,7 +366,7 @@ func TestSeriesFromStoredAndOnDay(t *testing.T) {
 		!slices.Equal(s.Highs(), stored.Highs) || !slices.Equal(s.Lows(), stored.Lows) || !slices.Equal(s.OpenTimes(), stored.OpenTimes) {
 		t.Fatalf("SeriesFromStored(%+v) = %+v", stored, s)
 	}
-	undated := seriesOf([]domain.Tick{mustTick("s", testDay, 9*3600, 10)})
+	undated := seriesOf([]domain.Tick{domaintest.Tick("s", testDay, 9*3600, 10)})
 	dated := undated.OnDay(testDay)
 	if undated.Day() != 0 || dated.Day() != testDay || !slices.Equal(dated.Closes(), undated.Closes()) {
 		t.Fatalf("OnDay: receiver day %v, result day %v", undated.Day(), dated.Day())

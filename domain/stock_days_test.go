@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"stockd/domain"
+	"stockd/internal/domaintest"
 )
 
 // daysOf folds ticks of one stock into its histories by day, as a batch
@@ -24,7 +25,7 @@ func randomDayTicks(r *rand.Rand, n, maxDays int) []domain.Tick {
 	first := testDay.AddDays(-r.IntN(10))
 	for i := range ticks {
 		tk := ticks[i]
-		ticks[i] = mustTick(tk.Stock(), first.AddDays(r.IntN(maxDays)), tk.At(), tk.Price())
+		ticks[i] = domaintest.Tick(tk.Stock(), first.AddDays(r.IntN(maxDays)), tk.At(), tk.Price())
 	}
 	return ticks
 }
@@ -125,7 +126,7 @@ func TestStockDaysRollover(t *testing.T) {
 	t.Parallel()
 	d1, d2, d3 := testDay, testDay.AddDays(1), testDay.AddDays(2)
 	tick := func(d domain.Day, clock string, p int64) domain.Tick {
-		return mustTick("s", d, at(t, clock), p)
+		return domaintest.Tick("s", d, at(t, clock), p)
 	}
 	s := domain.NewStockDays()
 	if q, ok := s.Quote(); ok {
@@ -217,7 +218,7 @@ func TestStockDaysAdoptsEarliestDay(t *testing.T) {
 	if days := s.Days(); len(days) != 0 {
 		t.Fatalf("an undated series lists days %v", days)
 	}
-	m := s.Merge(daysOf([]domain.Tick{mustTick("s", d1, at(t, "090200"), 12)}), 0)
+	m := s.Merge(daysOf([]domain.Tick{domaintest.Tick("s", d1, at(t, "090200"), 12)}), 0)
 	if !m.Adopted || m.Latest != d1 || m.Moved != 0 {
 		t.Fatalf("adopting merge = %+v", m)
 	}
@@ -230,8 +231,8 @@ func TestStockDaysAdoptsEarliestDay(t *testing.T) {
 	for _, order := range [][]domain.Day{{d1, d2}, {d2, d1}} {
 		s := domain.LoadStockDays(0, undated(), nil)
 		ticks := []domain.Tick{
-			mustTick("s", order[0], at(t, "090500"), 20),
-			mustTick("s", order[1], at(t, "090500"), 20),
+			domaintest.Tick("s", order[0], at(t, "090500"), 20),
+			domaintest.Tick("s", order[1], at(t, "090500"), 20),
 		}
 		m := s.Merge(daysOf(ticks), 0)
 		if !m.Adopted || m.Moved != d1 || m.Latest != d2 {
@@ -255,15 +256,15 @@ func TestStockDaysAdoptsEarliestDay(t *testing.T) {
 func TestLatestChange(t *testing.T) {
 	t.Parallel()
 	d1, d2 := testDay, testDay.AddDays(1)
-	before := seriesOf([]domain.Tick{mustTick("s", testDay, at(t, "090000"), 10), mustTick("s", testDay, at(t, "090100"), 11)})
+	before := seriesOf([]domain.Tick{domaintest.Tick("s", testDay, at(t, "090000"), 10), domaintest.Tick("s", testDay, at(t, "090100"), 11)})
 	before = before.OnDay(d1)
-	same := seriesOf([]domain.Tick{mustTick("s", testDay, at(t, "090000"), 10), mustTick("s", testDay, at(t, "090100"), 11), mustTick("s", testDay, at(t, "090200"), 12)})
+	same := seriesOf([]domain.Tick{domaintest.Tick("s", testDay, at(t, "090000"), 10), domaintest.Tick("s", testDay, at(t, "090100"), 11), domaintest.Tick("s", testDay, at(t, "090200"), 12)})
 	same = same.OnDay(d1)
 	if c := domain.LatestChange(before, same); c.Day != d1 || len(c.Minutes) != 1 || c.Minutes[0].Close != 12 {
 		t.Fatalf("change within a day = %+v", c)
 	}
 	// A new day sends all its minutes, even those equal to yesterday's.
-	next := seriesOf([]domain.Tick{mustTick("s", testDay, at(t, "090000"), 10)})
+	next := seriesOf([]domain.Tick{domaintest.Tick("s", testDay, at(t, "090000"), 10)})
 	next = next.OnDay(d2)
 	if c := domain.LatestChange(before, next); c.Day != d2 || len(c.Minutes) != 1 || c.Minutes[0].Close != 10 {
 		t.Fatalf("change to a new day = %+v", c)
@@ -275,12 +276,12 @@ func TestLatestChange(t *testing.T) {
 func TestStockDaysKeepsNoPartOfTheBatch(t *testing.T) {
 	t.Parallel()
 	d1, d2 := testDay, testDay.AddDays(1)
-	batch := daysOf([]domain.Tick{mustTick("s", d1, 9*3600, 1), mustTick("s", d2, 9*3600, 2)})
+	batch := daysOf([]domain.Tick{domaintest.Tick("s", d1, 9*3600, 1), domaintest.Tick("s", d2, 9*3600, 2)})
 	want1, want2 := batch[d1].Series(), batch[d2].Series()
 	s := domain.NewStockDays()
 	s.Merge(batch, 0)
-	s.Merge(daysOf([]domain.Tick{mustTick("s", d1, 10*3600, 3), mustTick("s", d2, 10*3600, 4)}), 0)
-	s.Merge(daysOf([]domain.Tick{mustTick("s", d2.AddDays(1), 9*3600, 5)}), 0)
+	s.Merge(daysOf([]domain.Tick{domaintest.Tick("s", d1, 10*3600, 3), domaintest.Tick("s", d2, 10*3600, 4)}), 0)
+	s.Merge(daysOf([]domain.Tick{domaintest.Tick("s", d2.AddDays(1), 9*3600, 5)}), 0)
 	if !batch[d1].Series().Equal(want1) || !batch[d2].Series().Equal(want2) {
 		t.Fatal("a merge changed the batch it was given")
 	}

@@ -13,6 +13,7 @@ import (
 
 	"stockd/adapters/csv"
 	"stockd/domain"
+	"stockd/internal/domaintest"
 )
 
 func stocks(t testing.TB) domain.Stocks {
@@ -25,15 +26,7 @@ func stocks(t testing.TB) domain.Stocks {
 }
 
 // day0 is the default day of the tests' files.
-var day0 = mustDay("2026-03-02")
-
-func mustDay(s string) domain.Day {
-	d, err := domain.ParseDay(s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
+var day0 = domaintest.Day("2026-03-02")
 
 var utc = csv.Calendar{Default: day0, Zone: time.UTC}
 

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"stockd/api"
+	"stockd/internal/domaintest"
 	"stockd/ports"
 )
 
@@ -290,8 +291,8 @@ func TestStreamEventsConformToOpenAPI(t *testing.T) {
 	series := next(t, events)
 	require.Equal(t, "series", series.name)
 	merge(t, s.prices,
-		mustTick("stock1", march3, 9*3600+200, 130),
-		mustTick("stock1", march4, 8*3600, 140),
+		domaintest.Tick("stock1", march3, 9*3600+200, 130),
+		domaintest.Tick("stock1", march4, 8*3600, 140),
 	)
 	minute := nextMinutes(t, events, 1)[0]
 	assert.Contains(t, minute, `"2026-03-04"`)

@@ -20,6 +20,7 @@ import (
 	"stockd/adapters/memory"
 	"stockd/app"
 	"stockd/domain"
+	"stockd/internal/domaintest"
 )
 
 // priceServer is the API on memory stores, with stock1 priced at 09:00
@@ -31,18 +32,10 @@ type priceServer struct {
 }
 
 var (
-	march2 = mustDay("2026-03-02")
-	march3 = mustDay("2026-03-03")
-	march4 = mustDay("2026-03-04")
+	march2 = domaintest.Day("2026-03-02")
+	march3 = domaintest.Day("2026-03-03")
+	march4 = domaintest.Day("2026-03-04")
 )
-
-func mustDay(s string) domain.Day {
-	d, err := domain.ParseDay(s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
 
 // merge merges ticks (stock, day, seconds, price) in one batch.
 func merge(t *testing.T, prices *memory.PriceStore, ticks ...domain.Tick) {
@@ -62,9 +55,9 @@ func newPriceServer(t *testing.T, ping time.Duration, opts ...func(*httpapi.Deps
 	require.NoError(t, err)
 	prices := memory.NewPriceStore()
 	merge(t, prices,
-		mustTick("stock1", march3, 9*3600, 100), mustTick("stock1", march3, 9*3600+30, 90),
-		mustTick("stock1", march3, 9*3600+10, 120), mustTick("stock1", march3, 9*3600+150, 110),
-		mustTick("stock1", march2, 10*3600, 70),
+		domaintest.Tick("stock1", march3, 9*3600, 100), domaintest.Tick("stock1", march3, 9*3600+30, 90),
+		domaintest.Tick("stock1", march3, 9*3600+10, 120), domaintest.Tick("stock1", march3, 9*3600+150, 110),
+		domaintest.Tick("stock1", march2, 10*3600, 70),
 	)
 	get, err := app.NewGetPrices(stocks, prices)
 	require.NoError(t, err)
@@ -171,7 +164,7 @@ func TestStockDays(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	assert.JSONEq(t, `{"stock": "stock1", "days": ["2026-03-02", "2026-03-03"]}`, rec.Body.String())
 
-	merge(t, s.prices, mustTick("stock1", march4, 9*3600, 1))
+	merge(t, s.prices, domaintest.Tick("stock1", march4, 9*3600, 1))
 	assert.JSONEq(t, `{"stock": "stock1", "days": ["2026-03-02", "2026-03-03", "2026-03-04"]}`, s.get(t, "/api/stocks/stock1/days").Body.String())
 
 	rec = s.get(t, "/api/stocks/stock2/days")
@@ -254,9 +247,9 @@ func TestStream(t *testing.T) {
 	assert.Equal(t, sseEvent{data: ": ping"}, ping)
 
 	merge(t, s.prices,
-		mustTick("stock1", march3, 9*3600+70, 95),   // 09:01 gets its own tick
-		mustTick("stock1", march3, 9*3600+200, 130), // 09:03 is new
-		mustTick("stock2", march3, 9*3600, 7),       // another stock: not on this stream
+		domaintest.Tick("stock1", march3, 9*3600+70, 95),   // 09:01 gets its own tick
+		domaintest.Tick("stock1", march3, 9*3600+200, 130), // 09:03 is new
+		domaintest.Tick("stock2", march3, 9*3600, 7),       // another stock: not on this stream
 	)
 	minutes := nextMinutes(t, events, 2)
 	assert.JSONEq(t, `{"date": "2026-03-03", "time": "090100", "price": 95, "open": 95, "high": 95, "low": 95}`, minutes[0])
@@ -265,12 +258,12 @@ func TestStream(t *testing.T) {
 	// A tick of an earlier day sends nothing; the next day's first tick
 	// comes with its date. Both in one write: the late one must not show.
 	merge(t, s.prices,
-		mustTick("stock1", march2, 9*3600, 55),
-		mustTick("stock1", march4, 8*3600+5, 140),
+		domaintest.Tick("stock1", march2, 9*3600, 55),
+		domaintest.Tick("stock1", march4, 8*3600+5, 140),
 	)
 	assert.JSONEq(t, `{"date": "2026-03-04", "time": "080000", "price": 140, "open": 140, "high": 140, "low": 140}`, nextMinutes(t, events, 1)[0])
-	merge(t, s.prices, mustTick("stock1", march3, 15*3600, 66))
-	merge(t, s.prices, mustTick("stock1", march4, 8*3600+65, 141))
+	merge(t, s.prices, domaintest.Tick("stock1", march3, 15*3600, 66))
+	merge(t, s.prices, domaintest.Tick("stock1", march4, 8*3600+65, 141))
 	assert.JSONEq(t, `{"date": "2026-03-04", "time": "080100", "price": 141, "open": 141, "high": 141, "low": 141}`, nextMinutes(t, events, 1)[0],
 		"the tick of 2026-03-03, now an earlier day, sent nothing")
 

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"stockd/domain"
+	"stockd/internal/domaintest"
 )
 
 // streamFrom opens a stream of stock1 with a Last-Event-ID ("" for none).
@@ -33,7 +34,7 @@ func streamFrom(t *testing.T, srv *httptest.Server, lastID string) <-chan sseEve
 
 // tickOn is a tick of stock1 on the fixture's latest day (newPriceServer).
 func tickOn(at domain.TimeOfDay, price int64) domain.Tick {
-	return mustTick("stock1", march3, at, price)
+	return domaintest.Tick("stock1", march3, at, price)
 }
 
 // TestStreamEventIDsAndResume: each event carries the newest minute sent,

@@ -10,6 +10,7 @@ import (
 	"stockd/adapters/memory"
 	"stockd/adapters/storetest"
 	"stockd/domain"
+	"stockd/internal/domaintest"
 	"stockd/ports"
 )
 
@@ -39,8 +40,8 @@ func TestPriceStoreForgetsDaysByItsClock(t *testing.T) {
 	s, err := memory.NewPriceStoreKeeping(memory.Retention{Clock: clock, Zone: tokyo, KeepDays: 2})
 	require.NoError(t, err)
 	b := domain.NewTickBatch()
-	b.Add(mustTick("stock1", d1, 9*3600, 1))
-	b.Add(mustTick("stock1", d2, 9*3600, 2))
+	b.Add(domaintest.Tick("stock1", d1, 9*3600, 1))
+	b.Add(domaintest.Tick("stock1", d2, 9*3600, 2))
 	require.NoError(t, s.Merge(t.Context(), b.Histories()))
 
 	expiry := d1.ExpiresAt(2, tokyo) // 2026-03-05 00:00 in Tokyo

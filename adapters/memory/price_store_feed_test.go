@@ -8,6 +8,7 @@ import (
 
 	"stockd/adapters/memory"
 	"stockd/domain"
+	"stockd/internal/domaintest"
 )
 
 // TestStorePublishesChanges: the memory store tells its feed the minutes a
@@ -18,8 +19,8 @@ func TestStorePublishesChanges(t *testing.T) {
 	s := memory.NewPriceStore()
 	ch := s.Feed().Watch(t.Context(), "stock1")
 	b := domain.NewTickBatch()
-	b.Add(mustTick("stock1", d1, 9*3600, 10))
-	b.Add(mustTick("stock1", d1, 9*3600+125, 12))
+	b.Add(domaintest.Tick("stock1", d1, 9*3600, 10))
+	b.Add(domaintest.Tick("stock1", d1, 9*3600+125, 12))
 	require.NoError(t, s.Merge(t.Context(), b.Histories()))
 	got := <-ch
 	assert.Equal(t, d1, got.Day)
@@ -29,12 +30,12 @@ func TestStorePublishesChanges(t *testing.T) {
 	assert.Empty(t, ch, "re-applying a batch changes nothing")
 
 	next := domain.NewTickBatch()
-	next.Add(mustTick("stock1", d2, 9*3600, 10)) // equal to day 1's first minute, yet new
+	next.Add(domaintest.Tick("stock1", d2, 9*3600, 10)) // equal to day 1's first minute, yet new
 	require.NoError(t, s.Merge(t.Context(), next.Histories()))
 	assert.Equal(t, domain.DayChange{Day: d2, Minutes: []domain.MinuteCandle{{Minute: 9 * 3600, Open: 10, High: 10, Low: 10, Close: 10}}}, <-ch)
 
 	late := domain.NewTickBatch()
-	late.Add(mustTick("stock1", d1, 10*3600, 99))
+	late.Add(domaintest.Tick("stock1", d1, 10*3600, 99))
 	require.NoError(t, s.Merge(t.Context(), late.Histories()))
 	assert.Empty(t, ch, "a late tick of an earlier day is not the latest day's change")
 }

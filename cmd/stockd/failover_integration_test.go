@@ -22,6 +22,7 @@ import (
 	"stockd/adapters/redis"
 	"stockd/app"
 	"stockd/domain"
+	"stockd/internal/domaintest"
 	"stockd/internal/testenv"
 )
 
@@ -186,7 +187,7 @@ func BenchmarkBuyStockWaitReplicas(b *testing.B) {
 	require.NoError(b, err)
 	prices := redis.NewPriceStore(c)
 	batch := domain.NewTickBatch()
-	batch.Add(mustTick("stock1", domain.DayOf(time.Now()), 9*3600, 1))
+	batch.Add(domaintest.Tick("stock1", domain.DayOf(time.Now()), 9*3600, 1))
 	require.NoError(b, prices.Merge(b.Context(), batch.Histories()))
 	const users = 64
 	for _, wait := range []int{0, 1} {

@@ -20,6 +20,7 @@ import (
 
 	"stockd/adapters/redis"
 	"stockd/domain"
+	"stockd/internal/domaintest"
 	"stockd/internal/testenv"
 )
 
@@ -65,7 +66,7 @@ func measureStreams(b *testing.B, bin, redisAddr string, store *redis.PriceStore
 	hour := domain.NewTickBatch()
 	for sec := range 3600 {
 		for s := 1; s <= 3; s++ {
-			hour.Add(mustTick("stock"+strconv.Itoa(s), domain.DayOf(time.Now()), domain.TimeOfDay(9*3600+sec), int64(1000+(sec*7+s)%500)))
+			hour.Add(domaintest.Tick("stock"+strconv.Itoa(s), domain.DayOf(time.Now()), domain.TimeOfDay(9*3600+sec), int64(1000+(sec*7+s)%500)))
 		}
 	}
 	require.NoError(b, store.Merge(b.Context(), hour.Histories()))
@@ -154,7 +155,7 @@ func measureStreams(b *testing.B, bin, redisAddr string, store *redis.PriceStore
 		price := int64(1_000_000 + k)
 		batch := domain.NewTickBatch()
 		for s := 1; s <= 3; s++ {
-			batch.Add(mustTick("stock"+strconv.Itoa(s), domain.DayOf(time.Now()), domain.TimeOfDay(10*3600+60*k), price))
+			batch.Add(domaintest.Tick("stock"+strconv.Itoa(s), domain.DayOf(time.Now()), domain.TimeOfDay(10*3600+60*k), price))
 		}
 		mu.Lock()
 		sent[price] = time.Now()
