@@ -214,9 +214,8 @@ func (b *BuyStock) finish(ctx context.Context, req ports.DebitRequest, res ports
 	}
 	if res.Order.Status() == domain.Accepted {
 		// The order is safe in the repository; forgetting the outbox
-		// record can wait for the settler if this fails. It is one HDEL
-		// that rueidis pipelines with the concurrent requests' commands on
-		// the same connection, which is the batch the settler would make.
+		// record can wait for the settler if this fails, and may be
+		// done a moment later with other buys' (redis.LaterSettler).
 		_ = b.pending.SettlePending(ctx, res.Order.User(), res.Order.Key())
 	}
 }

@@ -235,7 +235,7 @@ func newIngest(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus.
 
 func newHandler(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus.Registry, draining *httpapi.Draining, tp trace.TracerProvider) (http.Handler, error) {
 	// Each constructor refuses a missing dependency; one check for all.
-	buy, err1 := app.NewBuyStock(cfg.Stocks, st.prices, st.credits, st.credits, st.orders, st.keys, st.clock)
+	buy, err1 := app.NewBuyStock(cfg.Stocks, st.prices, st.credits, st.buyPending, st.orders, st.keys, st.clock)
 	if err1 == nil {
 		buy = buy.WithMaxPriceAge(cfg.MaxPriceAge, cfg.Location)
 	}

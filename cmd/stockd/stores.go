@@ -30,10 +30,14 @@ type stores struct {
 	// when the feed needs no worker (memory).
 	runFeed func(context.Context) error
 	credits ports.CreditStore
-	orders  ports.OrderRepository
-	keys    ports.IdempotencyStore
-	tokens  ports.TokenStore
-	clock   ports.Clock
+	// buyPending forgets a bought order's pending record once it is
+	// recorded: the credit store itself, or on Redis one that gathers the
+	// forgets of concurrent buys into one round (redis.LaterSettler).
+	buyPending ports.PendingSettler
+	orders     ports.OrderRepository
+	keys       ports.IdempotencyStore
+	tokens     ports.TokenStore
+	clock      ports.Clock
 	// newRateLimiter builds the per-user rate limit every API process on
 	// the store shares (in this process alone on memory).
 	newRateLimiter func(limit int) (ports.RateLimiter, error)
@@ -80,6 +84,7 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 			return fail(fmt.Errorf("PRICE_HISTORY_DAYS: %w", err))
 		}
 		st.prices, st.feed, st.credits, st.keys = prices, prices.Feed(), credits, memory.NewIdempotencyStore(st.clock)
+		st.buyPending = credits
 		st.tokens = memory.NewTokenStore()
 		st.newRateLimiter = func(limit int) (ports.RateLimiter, error) {
 			return memory.NewRateLimiter(limit, time.Second, st.clock)
@@ -104,6 +109,10 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 			log.Warn("redis is unavailable; starting anyway and retrying", "addr", cfg.RedisAddrs, "error", err)
 		}
 		st.prices, st.credits, st.keys = conn.PriceStore(redis.WithTimezone(cfg.Location), redis.WithHistoryDays(cfg.HistoryDays)), conn.CreditStore(redis.WithCreditTracing(tp)).WaitForReplicas(cfg.RedisWaitReplicas), conn.IdempotencyStore()
+		later := conn.LaterSettler()
+		// Closed before the connector (closers run last first): what is
+		// queued is sent while the client is still open.
+		st.buyPending, st.closers = later, append(st.closers, later.Flush)
 		feed := conn.PriceFeed(log)
 		st.feed, st.runFeed = feed, feed.Run
 		st.tokens = conn.TokenStore()
