@@ -18,6 +18,7 @@ import (
 // FuzzDecodeBuyRequest: the decoder never panics, answers every refusal
 // as a client problem (never a 500), and what it accepts is a JSON object
 // of exactly the three members, which encoding/json reads the same way.
+// What the plain-body scanner accepts, the token decoder reads the same.
 func FuzzDecodeBuyRequest(f *testing.F) {
 	for _, seed := range []string{
 		`{"user":"user2","stockname":"stock1","quantity":100}`,
@@ -29,10 +30,22 @@ func FuzzDecodeBuyRequest(f *testing.F) {
 		`[{"user":"u"}]`,
 		`{"user":{"user":{}}}`,
 		``, `null`, `"x"`, `{`,
+		" {\t\"quantity\" :\r\n7 , \"stockname\":\"stock2\",\"user\":\"u-1\" }\n",
+		`{"user":"u","stockname":"s","quantity":1,"quantity":2}`,
+		`{"user":"u","stockname":"s","quantity":01}`,
+		`{"user":"u","stockname":"s","quantity":123456789012345678}`,
+		`{"user":"u\"","stockname":"s","quantity":1}`,
+		`{"user":"u","stockname":"s","quantity":1,}`,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		if fast, ok := scanBuyRequest(body); ok {
+			slow, err := parseBuyRequest(bytes.NewReader(body))
+			if err != nil || slow != fast {
+				t.Fatalf("%q scanned as %+v, decoded as %+v (%v)", body, fast, slow, err)
+			}
+		}
 		req := httptest.NewRequest(http.MethodPost, "/api/buy-stock", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		got, err := decodeBuyRequest(req)
