@@ -86,7 +86,7 @@ func withMaxPriceAge(d time.Duration) option {
 	return func(o *fixtureOptions) { o.maxPriceAge = d }
 }
 
-func newFixture(t *testing.T, opts ...option) *fixture {
+func newFixture(t testing.TB, opts ...option) *fixture {
 	t.Helper()
 	o := fixtureOptions{cursorKey: cursorKey}
 	for _, opt := range opts {
@@ -156,13 +156,13 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 }
 
 // tick records a price of stock at a time of day (seconds) today.
-func (f *fixture) tick(t *testing.T, stock string, at int, price int64) {
+func (f *fixture) tick(t testing.TB, stock string, at int, price int64) {
 	t.Helper()
 	f.tickOn(t, today, stock, at, price)
 }
 
 // tickOn records a price of stock at a time of day (seconds) on day.
-func (f *fixture) tickOn(t *testing.T, day domain.Day, stock string, at int, price int64) {
+func (f *fixture) tickOn(t testing.TB, day domain.Day, stock string, at int, price int64) {
 	t.Helper()
 	tk, err := domain.NewTick(stock, day, domain.TimeOfDay(at), price)
 	require.NoError(t, err)
@@ -171,7 +171,7 @@ func (f *fixture) tickOn(t *testing.T, day domain.Day, stock string, at int, pri
 	require.NoError(t, f.prices.Merge(t.Context(), b.Histories()))
 }
 
-func (f *fixture) setCredit(t *testing.T, user string, credit int64) {
+func (f *fixture) setCredit(t testing.TB, user string, credit int64) {
 	t.Helper()
 	require.NoError(t, f.credits.SetCredit(t.Context(), user, credit))
 }

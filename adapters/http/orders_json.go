@@ -37,6 +37,20 @@ func appendOrdersJSON(b []byte, resp ordersResponse) (_ []byte, ok bool) {
 	return append(b, "}\n"...), true
 }
 
+// appendBuyJSON appends the answer of a buy as c.JSON writes it, like
+// appendOrdersJSON (FuzzOrdersJSON holds it equal to encoding/json too).
+func appendBuyJSON(b []byte, resp buyResponse) (_ []byte, ok bool) {
+	b = append(b, `{"result":`...)
+	b = appendJSONString(b, resp.Result)
+	b = append(b, `,"order":`...)
+	if b, ok = appendOrderJSON(b, resp.Order); !ok {
+		return b, false
+	}
+	b = append(b, `,"credit":`...)
+	b = strconv.AppendInt(b, resp.Credit, 10)
+	return append(b, "}\n"...), true
+}
+
 func appendOrderJSON(b []byte, o orderJSON) ([]byte, bool) {
 	if y := o.CreationDate.Year(); y < 0 || y > 9999 {
 		return b, false

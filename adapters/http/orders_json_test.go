@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// FuzzOrdersJSON: the hand-written encoder of the orders page writes
-// byte for byte what encoding/json's Encoder (c.JSON) writes, or declines
-// exactly where encoding/json fails.
+// FuzzOrdersJSON: the hand-written encoders of the orders page and of a
+// buy's answer write byte for byte what encoding/json's Encoder (c.JSON)
+// writes, or decline exactly where encoding/json fails.
 func FuzzOrdersJSON(f *testing.F) {
 	f.Add(int64(1), "user1", "stock1", "accepted", int64(1200), int64(3), int64(1764400000123456789), "c2VjcmV0", true, 2)
 	f.Add(int64(-5), "<b>&é\x00\"\\\u2028", "st\xffck", "denied", int64(-1), int64(0), int64(0), "", false, 1)
@@ -32,6 +32,15 @@ func FuzzOrdersJSON(f *testing.F) {
 		}
 		if hasNext {
 			resp.Next = &next
+		}
+		if len(resp.Results) > 0 {
+			buy := buyResponse{Result: next, Order: resp.Results[0], Credit: price ^ qty}
+			var want bytes.Buffer
+			wantErr := json.NewEncoder(&want).Encode(buy)
+			got, ok := appendBuyJSON(nil, buy)
+			if ok != (wantErr == nil) || ok && !bytes.Equal(got, want.Bytes()) {
+				t.Fatalf("buy: appender wrote (ok %v)\n%s\nencoding/json wrote (%v)\n%s", ok, got, wantErr, want.Bytes())
+			}
 		}
 		var want bytes.Buffer
 		wantErr := json.NewEncoder(&want).Encode(resp)
