@@ -428,9 +428,10 @@ cpu_ticks() {
 }
 
 # pg_backends DB: the PostgreSQL server processes serving DB now (stockd's
-# pool), but not the psql asking.
+# pool), but not the psql asking, nor an autovacuum worker that the
+# preceding buys woke (it would be counted against the orders page).
 pg_backends() {
-	psql -At "$PG_SERVER/$1" -c "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()" | paste -sd' '
+	psql -At "$PG_SERVER/$1" -c "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()" | paste -sd' '
 }
 
 # side_by_side WHAT: BuyStock (user1/user2 x 3 stocks, -c$CONNS_BUY) and
@@ -472,12 +473,23 @@ side_by_side() {
 			# started before the count begins.
 			wrk -t2 -c"$conns" -d1s -s scripts/wrk/stockd.lua "http://$addr" -- "${args[@]}" >/dev/null 2>&1 || true
 			[[ $setup == stores ]] && pg=$(pg_backends "$db")
-			local s0 r0 p0 s1 r1 p1
-			# shellcheck disable=SC2086
-			s0=$(cpu_ticks "$pid") r0=$(cpu_ticks "$redis_pid") p0=$(cpu_ticks $pg)
+			local s0 r0 p0 s1 r1 p1 b
+			local -A pg_start=()
+			for b in $pg; do pg_start[$b]=$(cpu_ticks "$b"); done
+			s0=$(cpu_ticks "$pid") r0=$(cpu_ticks "$redis_pid")
 			bench "$what: $name, $label" "$conns" "http://$addr" "${args[@]}"
-			# shellcheck disable=SC2086
-			s1=$(cpu_ticks "$pid") r1=$(cpu_ticks "$redis_pid") p1=$(cpu_ticks $pg)
+			# PostgreSQL: per backend alive at the end, its ticks since the
+			# start, or all of them if the pool opened it during the run; a
+			# backend closed during the run is left out (its ticks are
+			# gone with it).
+			s1=$(cpu_ticks "$pid") r1=$(cpu_ticks "$redis_pid")
+			p0=0 p1=0
+			if [[ $setup == stores ]]; then
+				pg=$(pg_backends "$db")
+				for b in $pg; do
+					p1=$((p1 + $(cpu_ticks "$b") - ${pg_start[$b]:-0}))
+				done
+			fi
 			local n
 			read -r rps[$setup-$path] _ n <"$WORK/last-bench"
 			if [[ $what == cpu ]]; then
