@@ -115,3 +115,33 @@ func TestQuoteInputIsBounded(t *testing.T) {
 	assert.Contains(t, long, `"`+strings.Repeat("é", 64)+`"`)
 	assert.Contains(t, long, "cut")
 }
+
+// onceReader gives its text on the first Read and fails every later one,
+// as a client that sent a few bytes and went quiet would.
+type onceReader struct {
+	text string
+	read bool
+}
+
+func (r *onceReader) Read(p []byte) (int, error) {
+	if r.read {
+		return 0, errors.New("read after the first bytes")
+	}
+	r.read = true
+	return copy(p, r.text), nil
+}
+
+// TestABodyThatIsNoObjectIsRefusedAtItsFirstBytes: a body that shows it is
+// no JSON object is refused from what came, without waiting for more.
+func TestABodyThatIsNoObjectIsRefusedAtItsFirstBytes(t *testing.T) {
+	t.Parallel()
+	for _, text := range []string{"x", " \n[", "\t]"} {
+		req := httptest.NewRequest(http.MethodPost, "/api/buy-stock", &onceReader{text: text})
+		req.Header.Set("Content-Type", "application/json")
+		_, err := decodeBuyRequest(req)
+		kind, status, _ := problemOf(err)
+		assert.Equal(t, http.StatusBadRequest, status, "%q", text)
+		assert.Equal(t, probBadBody, kind, "%q", text)
+		assert.NotContains(t, err.Error(), "read after", "%q: read past the first bytes", text)
+	}
+}

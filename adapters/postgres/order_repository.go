@@ -290,7 +290,7 @@ func (r *OrderRepository) List(ctx context.Context, q domain.OrderQuery) ([]doma
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", translate(err))
 	}
-	var scratch orderRow
+	scratch := orderRow{names: make(map[string]string, 8)}
 	orders, err := pgx.CollectRows(rows, scratch.scan)
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", translate(err))
@@ -308,8 +308,8 @@ func scanOrder(row pgx.CollectableRow) (domain.Order, error) {
 // to Scan escape, and, locals of a function per row, they were eight
 // allocations a row. The text columns are read in place
 // (pgtype.DriverBytes, valid until the next row, which is why only the
-// Collect functions scan into it) and the names a page repeats (users,
-// stocks, statuses) are made strings once a page.
+// Collect functions scan into it) and, in a page (List gives names), the
+// names it repeats (users, stocks, statuses) are made strings once.
 type orderRow struct {
 	id, price, qty           int64
 	key, user, stock, status pgtype.DriverBytes
@@ -332,17 +332,14 @@ func (r *orderRow) scan(row pgx.CollectableRow) (domain.Order, error) {
 	return domain.OrderFromStore(r.id, string(r.key), r.name(r.user), r.name(r.stock), st, r.price, r.qty, r.created)
 }
 
-// name returns b as a string, the same string for the same bytes within
-// a page.
+// name returns b as a string: for a page (names made), the same string
+// for the same bytes; for a single row, a string of its own.
 func (r *orderRow) name(b []byte) string {
 	if s, ok := r.names[string(b)]; ok {
 		return s
 	}
 	s := string(b)
-	if r.names == nil {
-		r.names = make(map[string]string, 8)
-	}
-	if len(r.names) < maxNames {
+	if r.names != nil && len(r.names) < maxNames {
 		r.names[s] = s
 	}
 	return s

@@ -21,8 +21,9 @@ const forgetDelay = 2 * time.Millisecond
 // once rather than after forgetDelay.
 const maxForgets = 1024
 
-// forgetTimeout bounds one round, which runs on no caller's context.
-const forgetTimeout = 5 * time.Second
+// forgetTimeout bounds one round, which runs on no caller's context; it
+// is also the most a round under way can add to a shutdown (Close).
+const forgetTimeout = 2 * time.Second
 
 // LaterSettler is the PendingSettler of the buy path: it forgets the
 // pending records of recorded orders a moment later, in one pipelined
@@ -45,6 +46,7 @@ type LaterSettler struct {
 	queue  map[string][]string // order keys by user
 	n      int                 // keys queued
 	armed  bool                // a round is due after forgetDelay
+	closed bool                // Close began: no round starts any more
 	rounds sync.WaitGroup      // rounds under way (see Close)
 }
 
@@ -63,12 +65,17 @@ func newLaterSettler(clients clientSource) *LaterSettler {
 }
 
 // SettlePending queues the forget of user's pending orders with these
-// order keys and returns at once.
+// order keys and returns at once. After Close it forgets nothing: the
+// settler will.
 func (l *LaterSettler) SettlePending(_ context.Context, user string, orderKeys ...string) error {
 	if len(orderKeys) == 0 {
 		return nil
 	}
 	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
 	l.queue[user] = append(l.queue[user], orderKeys...)
 	l.n += len(orderKeys)
 	full, arm := l.n >= maxForgets, !l.armed
@@ -97,7 +104,7 @@ func (l *LaterSettler) roundDue() {
 // startRound takes the queue and sends it in a goroutine of its own. l.mu
 // must be held.
 func (l *LaterSettler) startRound() {
-	if l.n == 0 {
+	if l.n == 0 || l.closed {
 		return
 	}
 	batch := l.queue
@@ -129,13 +136,17 @@ func (l *LaterSettler) forget(ctx context.Context, batch map[string][]string) er
 	return nil
 }
 
-// Flush sends the queued forgets now and waits until every round under
+// Close sends the queued forgets now and waits until every round under
 // way has ended: after it, every order settled before the call is
-// forgotten (unless Redis failed, which the settler covers). For a
-// shutdown, and for tests, which must not wait for a timer.
-func (l *LaterSettler) Flush() {
+// forgotten (unless Redis failed, which the settler covers). Forgets that
+// come later (a buy still finishing while the process stops) are left to
+// the settler: no round starts once Close has, so none can use a client
+// closed after it, and none is added to rounds while Close waits for
+// them. For a shutdown, and for tests, which must not wait for a timer.
+func (l *LaterSettler) Close() {
 	l.mu.Lock()
 	l.startRound()
+	l.closed = true
 	l.mu.Unlock()
 	l.rounds.Wait()
 }

@@ -19,7 +19,7 @@ import (
 )
 
 // TestLaterSettlerForgetsWhatItWasGiven: the forgets a LaterSettler
-// queues reach Redis by the end of Flush, per user, leaving every other
+// queues reach Redis by the end of Close, per user, leaving every other
 // pending order, whether they came in one call or one a call.
 func TestLaterSettlerForgetsWhatItWasGiven(t *testing.T) {
 	single := client(t, testenv.StartRedis(t).Addr)
@@ -60,7 +60,7 @@ func TestLaterSettlerForgetsWhatItWasGiven(t *testing.T) {
 				}
 			}
 			settle.Wait()
-			later.Flush()
+			later.Close()
 
 			pending, err := store.PendingOrders(t.Context())
 			require.NoError(t, err)
@@ -72,20 +72,33 @@ func TestLaterSettlerForgetsWhatItWasGiven(t *testing.T) {
 				assert.True(t, left[k], "an order nobody settled stays pending")
 			}
 			for k := range settled {
-				assert.False(t, left[k], "order %s was settled and is still pending after Flush", k)
+				assert.False(t, left[k], "order %s was settled and is still pending after Close", k)
 			}
 		})
 	}
 }
 
-// TestLaterSettlerFlushWithNothingQueued returns at once and settles
-// nothing.
-func TestLaterSettlerFlushWithNothingQueued(t *testing.T) {
+// TestLaterSettlerLeavesLateForgetsToTheSettler: a forget that comes
+// after Close (a buy still finishing as the process stops) sends nothing,
+// and its pending record stays for the settler; Close twice is fine.
+func TestLaterSettlerLeavesLateForgetsToTheSettler(t *testing.T) {
 	c := client(t, testenv.StartRedis(t).Addr)
+	store := redis.NewCreditStore(c)
 	later := redis.NewLaterSettler(c)
-	later.Flush()
-	require.NoError(t, later.SettlePending(t.Context(), "nobody"))
-	later.Flush()
+	user := fmt.Sprintf("late-%d", time.Now().UnixNano())
+	require.NoError(t, store.SetCredit(t.Context(), user, 100))
+	o := laterOrder(t, user, 0)
+	_, err := store.Debit(t.Context(), ports.DebitRequest{Order: o})
+	require.NoError(t, err)
+
+	later.Close()
+	require.NoError(t, later.SettlePending(t.Context(), user, o.Key()))
+	later.Close()
+
+	pending, err := store.PendingOrders(t.Context())
+	require.NoError(t, err)
+	require.Len(t, pending, 1)
+	assert.Equal(t, o.Key(), pending[0].Order.Key())
 }
 
 func laterOrder(t *testing.T, user string, i int) domain.BuyOrder {

@@ -112,7 +112,7 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 		later := conn.LaterSettler()
 		// Closed before the connector (closers run last first): what is
 		// queued is sent while the client is still open.
-		st.buyPending, st.closers = later, append(st.closers, later.Flush)
+		st.buyPending, st.closers = later, append(st.closers, later.Close)
 		feed := conn.PriceFeed(log)
 		st.feed, st.runFeed = feed, feed.Run
 		st.tokens = conn.TokenStore()
