@@ -261,12 +261,18 @@ func (s *CreditStore) SettlePending(ctx context.Context, user string, orderKeys 
 	}
 	client, err := s.clients.Client(ctx)
 	if err == nil {
-		err = client.Do(ctx, client.B().Hdel().Key(pendingKeyOf(user)).Field(orderKeys...).Build()).Error()
+		err = client.Do(ctx, forgetPending(client, user, orderKeys)).Error()
 	}
 	if err != nil {
 		return fmt.Errorf("settle pending orders of %s: %w", user, translate(err))
 	}
 	return nil
+}
+
+// forgetPending is the one command that forgets user's pending orders
+// with these order keys, for SettlePending and the LaterSettler alike.
+func forgetPending(client rueidis.Client, user string, orderKeys []string) rueidis.Completed {
+	return client.B().Hdel().Key(pendingKeyOf(user)).Field(orderKeys...).Build()
 }
 
 // scanKeys returns the keys matching pattern of type typ on every node

@@ -126,7 +126,7 @@ func (l *LaterSettler) forget(ctx context.Context, batch map[string][]string) er
 	}
 	cmds := make(rueidis.Commands, 0, len(batch))
 	for user, keys := range batch {
-		cmds = append(cmds, client.B().Hdel().Key(pendingKeyOf(user)).Field(keys...).Build())
+		cmds = append(cmds, forgetPending(client, user, keys))
 	}
 	for _, r := range client.DoMulti(ctx, cmds...) {
 		if err := r.Error(); err != nil {
