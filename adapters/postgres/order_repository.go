@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -290,8 +291,7 @@ func (r *OrderRepository) List(ctx context.Context, q domain.OrderQuery) ([]doma
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", translate(err))
 	}
-	scratch := orderRow{names: make(map[string]string, 8)}
-	orders, err := pgx.CollectRows(rows, scratch.scan)
+	orders, err := pgx.CollectRows(rows, newPageRow(q.Limit()).scan)
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", translate(err))
 	}
@@ -303,33 +303,67 @@ func scanOrder(row pgx.CollectableRow) (domain.Order, error) {
 	return r.scan(row)
 }
 
-// orderRow holds the columns of one order row. A page scans all its rows
-// into one orderRow (pgx.CollectRows(rows, r.scan)): the variables given
-// to Scan escape, and, locals of a function per row, they were eight
-// allocations a row. The text columns are read in place
-// (pgtype.DriverBytes, valid until the next row, which is why only the
-// Collect functions scan into it) and, in a page (List gives names), the
-// names it repeats (users, stocks, statuses) are made strings once.
+// orderRow holds the columns of one order row. The text columns are read
+// in place (pgtype.DriverBytes, valid until the next row, which is why
+// only the Collect functions scan into it).
+//
+// A page scans all its rows into one orderRow made by newPageRow, so that
+// what a row costs is paid once a page: the variables given to Scan (as
+// locals of a function per row, they escaped: eight allocations a row),
+// the slice that passes them (one a row), the names the page repeats
+// (users, stocks, statuses: made strings once) and the keys (all in one
+// buffer: a strings.Builder never changes what it has written, so each
+// key sliced off it stays valid as it grows).
 type orderRow struct {
 	id, price, qty           int64
 	key, user, stock, status pgtype.DriverBytes
 	created                  time.Time
-	names                    map[string]string
+
+	dest  []any             // the fields above, for Scan; nil: made per row
+	names map[string]string // nil: every name a string of its own
+	keys  *strings.Builder  // nil: every key a string of its own
 }
 
 // maxNames bounds the names a page keeps: a page of distinct users
 // costs what it did without them.
 const maxNames = 256
 
+// newPageRow returns the orderRow that scans a page of up to limit rows.
+func newPageRow(limit int) *orderRow {
+	r := &orderRow{names: make(map[string]string, 8), keys: &strings.Builder{}}
+	r.dest = []any{&r.id, &r.key, &r.user, &r.stock, &r.status, &r.price, &r.qty, &r.created}
+	r.keys.Grow(limit * orderKeyLen)
+	return r
+}
+
+// orderKeyLen is the length of the keys stockd makes (32 hex digits), to
+// size a page's key buffer; other keys only make it grow.
+const orderKeyLen = 32
+
 func (r *orderRow) scan(row pgx.CollectableRow) (domain.Order, error) {
-	if err := row.Scan(&r.id, &r.key, &r.user, &r.stock, &r.status, &r.price, &r.qty, &r.created); err != nil {
+	dest := r.dest
+	if dest == nil {
+		dest = []any{&r.id, &r.key, &r.user, &r.stock, &r.status, &r.price, &r.qty, &r.created}
+	}
+	if err := row.Scan(dest...); err != nil {
 		return domain.Order{}, err
 	}
 	st, err := domain.ParseStatus(r.name(r.status))
 	if err != nil {
 		return domain.Order{}, err
 	}
-	return domain.OrderFromStore(r.id, string(r.key), r.name(r.user), r.name(r.stock), st, r.price, r.qty, r.created)
+	return domain.OrderFromStore(r.id, r.keyString(), r.name(r.user), r.name(r.stock), st, r.price, r.qty, r.created)
+}
+
+// keyString returns the row's key as a string: for a page, a slice of
+// the page's key buffer; for a single row, a string of its own.
+func (r *orderRow) keyString() string {
+	if r.keys == nil {
+		return string(r.key)
+	}
+	start := r.keys.Len()
+	r.keys.Write(r.key)
+	return r.keys.String()[start:]
 }
 
 // name returns b as a string: for a page (names made), the same string
