@@ -94,8 +94,11 @@ func (b *BuyStock) Execute(ctx context.Context, cmd BuyStockCommand) (BuyStockRe
 		return BuyStockResult{}, err
 	}
 	now := b.clock.Now()
-	r := ports.Reservation{User: buy.User(), Key: cmd.IdempotencyKey, Fingerprint: fingerprintOf(buy.User(), buy.Stock(), buy.Quantity()), OrderKey: key, ReservedAt: now}
+	r := ports.Reservation{User: buy.User(), Key: cmd.IdempotencyKey, OrderKey: key, ReservedAt: now}
 	if r.Key != "" {
+		// The fingerprint tells a retry from another request under the
+		// same key; without a key there is nothing to tell apart.
+		r.Fingerprint = fingerprintOf(buy.User(), buy.Stock(), buy.Quantity())
 		replay, err := b.keys.Reserve(ctx, r, idempotencyTTL)
 		if err != nil {
 			return BuyStockResult{}, err
