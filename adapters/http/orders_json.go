@@ -6,33 +6,36 @@ import (
 	"time"
 )
 
-// appendOrdersJSON appends resp exactly as c.JSON writes it (encoding/json's
-// Encoder: HTML characters escaped, a newline at the end), without
-// reflection: reflection and re-compacting each time's MarshalJSON were a
-// quarter of an orders page's CPU. FuzzOrdersJSON holds the two equal.
-// ok is false when a creation date is one MarshalJSON refuses (a year
-// outside 0-9999): the caller then lets encoding/json say so.
-func appendOrdersJSON(b []byte, resp ordersResponse) (_ []byte, ok bool) {
+// appendOrdersJSON appends the page of n orders (order(i) is the i-th,
+// -1 is a nil list) and next exactly as c.JSON writes an ordersResponse
+// (encoding/json's Encoder: HTML characters escaped, a newline at the
+// end), without reflection: reflection and re-compacting each time's
+// MarshalJSON were a quarter of an orders page's CPU. order converts one
+// order at a time, so that the page needs no slice of orderJSON of its
+// own. FuzzOrdersJSON holds the two equal. ok is false when a creation
+// date is one MarshalJSON refuses (a year outside 0-9999): the caller then
+// lets encoding/json say so.
+func appendOrdersJSON(b []byte, n int, order func(i int) orderJSON, next *string) (_ []byte, ok bool) {
 	b = append(b, `{"results":`...)
-	if resp.Results == nil {
+	if n < 0 {
 		b = append(b, "null"...)
 	} else {
 		b = append(b, '[')
-		for i, o := range resp.Results {
+		for i := range n {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			if b, ok = appendOrderJSON(b, o); !ok {
+			if b, ok = appendOrderJSON(b, order(i)); !ok {
 				return b, false
 			}
 		}
 		b = append(b, ']')
 	}
 	b = append(b, `,"next":`...)
-	if resp.Next == nil {
+	if next == nil {
 		b = append(b, "null"...)
 	} else {
-		b = appendJSONString(b, *resp.Next)
+		b = appendJSONString(b, *next)
 	}
 	return append(b, "}\n"...), true
 }

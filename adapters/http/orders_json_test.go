@@ -44,7 +44,11 @@ func FuzzOrdersJSON(f *testing.F) {
 		}
 		var want bytes.Buffer
 		wantErr := json.NewEncoder(&want).Encode(resp)
-		got, ok := appendOrdersJSON(nil, resp)
+		results := len(resp.Results)
+		if resp.Results == nil {
+			results = -1
+		}
+		got, ok := appendOrdersJSON(nil, results, func(i int) orderJSON { return resp.Results[i] }, resp.Next)
 		if ok != (wantErr == nil) {
 			t.Fatalf("encoding/json error %v, appender ok %v", wantErr, ok)
 		}
