@@ -1,10 +1,12 @@
 package http_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -99,4 +101,35 @@ func TestListingSendsALinkToTheNextPage(t *testing.T) {
 type ordersPage struct {
 	Results []map[string]any `json:"results"`
 	Next    *string          `json:"next"`
+}
+
+// Pages are written in pooled buffers: pages of every size served at once
+// must each get their own body, the same as when served alone. (Under
+// -race, a buffer given back before its page was written is also a race.)
+func TestConcurrentPagesEachGetTheirOwnBody(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for i := range 30 {
+		user := []string{"user1", "user2"}[i%2]
+		body := fmt.Sprintf(`{"user":%q,"stockname":"stock1","quantity":%d}`, user, 1+i%7)
+		require.Equal(t, http.StatusCreated, f.do(t, http.MethodPost, "/api/buy-stock", body).Code)
+	}
+	targets := []string{"/api/orders", "/api/orders?limit=1", "/api/orders?limit=7&user=user2", "/api/orders?limit=30", "/api/orders?user=user1"}
+	want := map[string]string{}
+	for _, target := range targets {
+		rec := f.do(t, http.MethodGet, target, "")
+		require.Equal(t, http.StatusOK, rec.Code)
+		want[target] = rec.Body.String()
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 40 {
+				target := targets[(g+i)%len(targets)]
+				rec := f.do(t, http.MethodGet, target, "")
+				assert.Equal(t, want[target], rec.Body.String(), target)
+			}
+		})
+	}
+	wg.Wait()
 }
