@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 )
@@ -41,8 +42,9 @@ func decodeBuyRequest(r *http.Request) (buyRequest, error) {
 	// scanned without a decoder (which was a quarter of a buy's
 	// allocations). Anything else, and anything longer, goes to the
 	// decoder, which also says what is wrong with a body.
-	head := make([]byte, 0, shortBody)
-	head, whole := readShort(body, head)
+	buf := shortBodies.Get().(*[shortBody]byte)
+	defer shortBodies.Put(buf) // what is read from it is copied out
+	head, whole := readShort(body, buf[:0])
 	if whole && body.err == nil {
 		if req, ok := scanBuyRequest(head); ok {
 			return req, nil
@@ -58,6 +60,10 @@ func decodeBuyRequest(r *http.Request) (buyRequest, error) {
 // shortBody is how much of a body is read before it is decoded: a buy
 // with a user and stock name of a few dozen characters each fits.
 const shortBody = 512
+
+// shortBodies holds the buffers bodies are read into: made per request,
+// one was 512 of a buy's bytes of garbage.
+var shortBodies = sync.Pool{New: func() any { return new([shortBody]byte) }}
 
 // readShort reads r into buf's spare capacity, and says whether that
 // was the whole of r (its end came first). It stops early, not whole,
