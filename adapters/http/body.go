@@ -61,8 +61,8 @@ func decodeBuyRequest(r *http.Request) (buyRequest, error) {
 // with a user and stock name of a few dozen characters each fits.
 const shortBody = 512
 
-// shortBodies holds the buffers bodies are read into: made per request,
-// one was 512 of a buy's bytes of garbage.
+// shortBodies holds the buffers bodies are read into: a 512-byte buffer
+// made per request was garbage on every buy.
 var shortBodies = sync.Pool{New: func() any { return new([shortBody]byte) }}
 
 // readShort reads r into buf's spare capacity, and says whether that

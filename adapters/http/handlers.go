@@ -155,20 +155,23 @@ func (h *handlers) listOrders(c echo.Context) error {
 		order := func(i int) orderJSON { return toOrderJSON(page.Orders[i]) }
 		buf := pageBuffers.Get().(*[]byte)
 		b, ok := appendOrdersJSON(slices.Grow((*buf)[:0], 64+160*len(page.Orders)), len(page.Orders), order, next)
+		defer func() {
+			// Written by then: an io.Writer keeps nothing of what it
+			// was given once Write returned (net/http and the gzip
+			// middleware copy what they keep; a writer added on this
+			// route must too), so the buffer can serve the next page.
+			if cap(b) <= maxPooledPage {
+				*buf = b[:0]
+				pageBuffers.Put(buf)
+			}
+		}()
 		if ok {
 			// A length known up front spares net/http the chunked
 			// encoding, which wrote a page of 100 orders in four or five
 			// syscalls instead of two (the gzip middleware drops it when
 			// it compresses).
 			c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(b)))
-			err := c.JSONBlob(http.StatusOK, b)
-			// Written (net/http and gzip copy what they keep): the
-			// buffer can serve the next page.
-			if cap(b) <= maxPooledPage {
-				*buf = b
-				pageBuffers.Put(buf)
-			}
-			return err
+			return c.JSONBlob(http.StatusOK, b)
 		}
 	}
 	resp := ordersResponse{Results: make([]orderJSON, len(page.Orders)), Next: next}

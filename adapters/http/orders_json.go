@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// appendOrdersJSON appends the page of n orders (order(i) is the i-th,
-// -1 is a nil list) and next exactly as c.JSON writes an ordersResponse
+// appendOrdersJSON appends the page of n orders (order(i) is the i-th;
+// n < 0 writes "results":null, as for a nil list) and next exactly as c.JSON writes an ordersResponse
 // (encoding/json's Encoder: HTML characters escaped, a newline at the
 // end), without reflection: reflection and re-compacting each time's
 // MarshalJSON were a quarter of an orders page's CPU. order converts one

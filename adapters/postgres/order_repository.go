@@ -307,7 +307,7 @@ func scanOrder(row pgx.CollectableRow) (domain.Order, error) {
 
 // orderRow holds the columns of one order row. The text columns are read
 // in place (pgtype.DriverBytes, valid until the next row, which is why
-// only the Collect functions scan into it).
+// only pgx's Collect and AppendRows functions scan into it).
 //
 // A page scans all its rows into one orderRow made by newPageRow, so that
 // what a row costs is paid once a page: the variables given to Scan (as
@@ -362,7 +362,9 @@ func (r *orderRow) scan(row pgx.CollectableRow) (domain.Order, error) {
 }
 
 // keyString returns the row's key as a string: for a page, a slice of
-// the page's key buffer; for a single row, a string of its own.
+// the page's key buffer; for a single row, a string of its own. (So one
+// order of a page kept keeps all the page's keys: a few KB, and nothing
+// keeps a page's orders past its answer.)
 func (r *orderRow) keyString() string {
 	if r.keys == nil {
 		return string(r.key)

@@ -296,9 +296,9 @@ func OrderRepository(t *testing.T, newStore func(t *testing.T) ports.OrderReposi
 				status = domain.Denied
 			}
 			user := []string{"u1", "u2", "u3"}[rng.IntN(3)]
-			// Keys of every length up to three of stockd's own: a store
-			// that reads a page's keys into one buffer must grow it
-			// without changing the keys it already read.
+			// Keys of 27 to about 100 bytes, many longer than the 32 of
+			// stockd's own: a store that reads a page's keys into one
+			// buffer must grow it without changing the keys it read.
 			key := uniqueKey("order") + strings.Repeat("k", rng.IntN(70))
 			o, err := domain.NewOrder(key, user, "stock1", status, 1+rng.Int64N(2000), 5+rng.Int64N(11), at)
 			require.NoError(t, err)
