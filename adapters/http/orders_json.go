@@ -6,15 +6,15 @@ import (
 	"time"
 )
 
-// appendOrdersJSON appends the page of n orders (order(i) is the i-th;
-// n < 0 writes "results":null, as for a nil list) and next exactly as c.JSON writes an ordersResponse
-// (encoding/json's Encoder: HTML characters escaped, a newline at the
-// end), without reflection: reflection and re-compacting each time's
-// MarshalJSON were a quarter of an orders page's CPU. order converts one
-// order at a time, so that the page needs no slice of orderJSON of its
-// own. FuzzOrdersJSON holds the two equal. ok is false when a creation
-// date is one MarshalJSON refuses (a year outside 0-9999): the caller then
-// lets encoding/json say so.
+// appendOrdersJSON appends a page of n orders (order(i) is the i-th; n < 0
+// writes "results":null, as for a nil list) and next, exactly as c.JSON
+// writes an ordersResponse (encoding/json's Encoder: HTML characters
+// escaped, a newline at the end), without reflection: reflection and
+// re-compacting each time's MarshalJSON were a quarter of an orders
+// page's CPU. order converts one order at a time, so that the page needs
+// no slice of orderJSON of its own. FuzzOrdersJSON holds the two equal.
+// ok is false when a creation date is one MarshalJSON refuses (a year
+// outside 0-9999): the caller then lets encoding/json say so.
 func appendOrdersJSON(b []byte, n int, order func(i int) orderJSON, next *string) (_ []byte, ok bool) {
 	b = append(b, `{"results":`...)
 	if n < 0 {
