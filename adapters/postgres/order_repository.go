@@ -337,7 +337,7 @@ const maxPresized = 128
 // newPageRow returns the orderRow that scans a page of up to limit rows.
 func newPageRow(limit int) *orderRow {
 	r := &orderRow{names: make(map[string]string, 8), keys: &strings.Builder{}}
-	r.dest = []any{&r.id, &r.key, &r.user, &r.stock, &r.status, &r.price, &r.qty, &r.created}
+	r.dest = r.fields()
 	r.keys.Grow(min(limit, maxPresized) * orderKeyLen)
 	return r
 }
@@ -346,10 +346,15 @@ func newPageRow(limit int) *orderRow {
 // size a page's key buffer; other keys only make it grow.
 const orderKeyLen = 32
 
+// fields are r's columns as Scan takes them, in orderColumns' order.
+func (r *orderRow) fields() []any {
+	return []any{&r.id, &r.key, &r.user, &r.stock, &r.status, &r.price, &r.qty, &r.created}
+}
+
 func (r *orderRow) scan(row pgx.CollectableRow) (domain.Order, error) {
 	dest := r.dest
 	if dest == nil {
-		dest = []any{&r.id, &r.key, &r.user, &r.stock, &r.status, &r.price, &r.qty, &r.created}
+		dest = r.fields()
 	}
 	if err := row.Scan(dest...); err != nil {
 		return domain.Order{}, err
