@@ -5,10 +5,14 @@
 package config
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +48,7 @@ var Settings = []Setting{
 	{"MAX_PRICE_AGE", "", "refuse buys on a price older than this (15m, 2h); empty or 0: off"},
 	{"SEED_USERS", "user1:150000000,user2:6000000000", "name:credit pairs for seed-users and the in-memory store"},
 	{"STOCKS", "stock1,stock2,stock3", "the stock names the service accepts"},
+	{"STOCKS_FILE", "", "a file of stock names, one a line (blank lines and # comments ignored), instead of STOCKS"},
 	{"AUTH", "off", "off or tokens"},
 	{"RATE_LIMIT", "", "requests per second per user; 0 is off (50 with tokens, else 0)"},
 	{"CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (none by default)"},
@@ -283,8 +288,8 @@ func Parse(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("MAX_PRICE_AGE: %q is not a duration such as 15m or 2h", v)
 		}
 	}
-	if c.Stocks, err = domain.NewStocks(strings.Split(get("STOCKS"), ",")); err != nil {
-		return c, fmt.Errorf("STOCKS: %v", err)
+	if c.Stocks, err = parseStocks(getenv, get); err != nil {
+		return c, err
 	}
 	if c.SeedUsers, err = parseSeedUsers(get("SEED_USERS"), c.Stocks); err != nil {
 		return c, fmt.Errorf("SEED_USERS: %v", err)
@@ -322,6 +327,68 @@ func checkOrigin(o string) error {
 		return fmt.Errorf("%q is not an origin such as https://app.example.com", o)
 	}
 	return nil
+}
+
+// parseStocks reads the stock names: from STOCKS_FILE when it is set, else
+// from STOCKS (setting both is refused: which one was meant is unknown).
+func parseStocks(getenv, get func(string) string) (domain.Stocks, error) {
+	path := get("STOCKS_FILE")
+	if path == "" {
+		s, err := domain.NewStocks(strings.Split(get("STOCKS"), ","))
+		if err != nil {
+			return s, fmt.Errorf("STOCKS: %v", err)
+		}
+		return s, nil
+	}
+	if strings.TrimSpace(getenv("STOCKS")) != "" {
+		return domain.Stocks{}, errors.New("STOCKS and STOCKS_FILE are both set: set one of them")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return domain.Stocks{}, fmt.Errorf("STOCKS_FILE: %v", err)
+	}
+	defer f.Close()
+	s, err := readStocks(f, path)
+	if err != nil {
+		return s, fmt.Errorf("STOCKS_FILE: %v", err)
+	}
+	return s, nil
+}
+
+// readStocks reads a file of stock names, one a line, and says where a bad
+// one stands (file:line, lines counted from 1): a list of thousands is
+// mended by its line number, not by a search for the name.
+func readStocks(r io.Reader, name string) (domain.Stocks, error) {
+	var names []string
+	lineOf := map[string]int{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 4096) // a name is at most 32 bytes; a longer line is no name
+	line := 0
+	for sc.Scan() {
+		line++
+		n := strings.ToLower(strings.TrimSpace(sc.Text()))
+		if n == "" || strings.HasPrefix(n, "#") {
+			continue
+		}
+		if err := domain.ValidateStockName(n); err != nil {
+			return domain.Stocks{}, fmt.Errorf("%s:%d: %v", name, line, err)
+		}
+		if first, dup := lineOf[n]; dup {
+			return domain.Stocks{}, fmt.Errorf("%s:%d: stock %q is listed twice (first on line %d)", name, line, n, first)
+		}
+		lineOf[n] = line
+		names = append(names, n)
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return domain.Stocks{}, fmt.Errorf("%s:%d: a line longer than 4096 bytes is no stock name", name, line+1)
+		}
+		return domain.Stocks{}, fmt.Errorf("%s: %v", name, err)
+	}
+	if len(names) == 0 {
+		return domain.Stocks{}, fmt.Errorf("%s: no stock names", name)
+	}
+	return domain.NewStocks(names)
 }
 
 // parseSeedUsers reads name:credit pairs. A name follows the request rule

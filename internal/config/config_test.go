@@ -1,7 +1,10 @@
 package config_test
 
 import (
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -242,4 +245,55 @@ func TestTrustedProxies(t *testing.T) {
 	cfg, err = config.Parse(envOf(nil))
 	require.NoError(t, err)
 	assert.Empty(t, cfg.TrustedProxies, "none by default: the peer is the client")
+}
+
+// TestStocksFile: STOCKS_FILE holds a market's names, one a line; a bad
+// line is told as file:line; it and STOCKS are not both taken.
+func TestStocksFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(text), 0o600))
+		return p
+	}
+	good := write("good.txt", "# the market\nZeta\n\nalpha\n  beta  \n#gamma\n")
+	c, err := config.Parse(envOf(map[string]string{"STOCKS_FILE": good}))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"zeta", "alpha", "beta"}, c.Stocks.Names())
+
+	for _, tc := range []struct{ file, want string }{
+		{write("bad.txt", "alpha\n\nbe ta\n"), "bad.txt:3: "},
+		{write("twice.txt", "alpha\nbeta\nALPHA\n"), `twice.txt:3: stock "alpha" is listed twice (first on line 1)`},
+		{write("empty.txt", "# nothing\n\n"), "empty.txt: no stock names"},
+		{write("long.txt", "alpha\n"+strings.Repeat("x", 5000)+"\n"), "long.txt:2: "},
+		{filepath.Join(dir, "missing.txt"), "missing.txt"},
+	} {
+		_, err := config.Parse(envOf(map[string]string{"STOCKS_FILE": tc.file}))
+		require.Error(t, err, tc.file)
+		assert.Contains(t, err.Error(), "STOCKS_FILE: ", tc.file)
+		assert.Contains(t, err.Error(), tc.want, tc.file)
+	}
+
+	_, err = config.Parse(envOf(map[string]string{"STOCKS_FILE": good, "STOCKS": "stock1"}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "STOCKS and STOCKS_FILE")
+}
+
+// TestStocksFileOfAHundredThousandNames: a market's list parses, and
+// answers its questions, without a pass over every name per question.
+func TestStocksFileOfAHundredThousandNames(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for i := range 100_000 {
+		fmt.Fprintf(&b, "s%06d\n", (i*7919)%100_000)
+	}
+	p := filepath.Join(t.TempDir(), "market.txt")
+	require.NoError(t, os.WriteFile(p, []byte(b.String()), 0o600))
+	c, err := config.Parse(envOf(map[string]string{"STOCKS_FILE": p}))
+	require.NoError(t, err)
+	assert.Equal(t, 100_000, c.Stocks.Len())
+	page, more := c.Stocks.Page(domain.StockQuery{Prefix: "s09999", Limit: 5})
+	assert.Equal(t, []string{"s099990", "s099991", "s099992", "s099993", "s099994"}, page)
+	assert.True(t, more)
 }
