@@ -8,18 +8,22 @@ import (
 	"stockd/ports"
 )
 
-// ListStocks tells every traded stock's latest day, minute and price.
+// ListStocks tells traded stocks' latest day, minute and price: every
+// stock, a page of them in name order (of a prefix), or the ones asked
+// for by name. What a listing costs follows its length, not the number of
+// stocks traded: the page is found by binary search, and its quotes are
+// read in one call.
 type ListStocks struct {
 	stocks domain.Stocks
-	prices ports.SeriesReader
+	quotes ports.QuotesReader
 }
 
 // NewListStocks wires the use case.
-func NewListStocks(stocks domain.Stocks, prices ports.SeriesReader) (*ListStocks, error) {
-	if err := requireAll(map[string]any{"price store": prices}); err != nil {
+func NewListStocks(stocks domain.Stocks, quotes ports.QuotesReader) (*ListStocks, error) {
+	if err := requireAll(map[string]any{"price store": quotes}); err != nil {
 		return nil, err
 	}
-	return &ListStocks{stocks: stocks, prices: prices}, nil
+	return &ListStocks{stocks: stocks, quotes: quotes}, nil
 }
 
 // StockQuote is a stock's latest day, the last minute of that day and its
@@ -33,19 +37,49 @@ type StockQuote struct {
 	HasPrice bool
 }
 
-// Execute returns every stock, in the configured order.
-func (l *ListStocks) Execute(ctx context.Context) ([]StockQuote, error) {
-	names := l.stocks.Names()
-	quotes := make([]StockQuote, len(names))
-	for i, name := range names {
-		s, err := l.prices.Series(ctx, name, 0)
-		if err != nil {
-			return nil, fmt.Errorf("read prices of %s: %w", name, err)
+// StockListing says which stocks to list: Names, when given, those (in
+// that order, each once); else, with Page.Limit above 0, a page in name
+// order; else every stock, in the configured order.
+type StockListing struct {
+	Names []string
+	Page  domain.StockQuery
+}
+
+// StockPage is a listing's quotes; More says that a page is followed by
+// more stocks, from the last one of this page on.
+type StockPage struct {
+	Quotes []StockQuote
+	More   bool
+}
+
+// Execute lists the stocks l asks for; domain.ErrUnknownStock when one of
+// l.Names is not traded.
+func (u *ListStocks) Execute(ctx context.Context, l StockListing) (StockPage, error) {
+	var names []string
+	var page StockPage
+	switch {
+	case len(l.Names) > 0:
+		var err error
+		if names, err = u.stocks.Select(l.Names); err != nil {
+			return StockPage{}, err
 		}
-		quotes[i] = StockQuote{Stock: name}
-		if n := s.Len(); n > 0 {
-			quotes[i].Day, quotes[i].Minute, quotes[i].Price, quotes[i].HasPrice = s.Day(), s.Minutes()[n-1], s.Closes()[n-1], true
+	case l.Page.Limit > 0:
+		names, page.More = u.stocks.Page(l.Page)
+	default:
+		names = u.stocks.Names()
+	}
+	quotes, err := u.quotes.LatestQuotes(ctx, names)
+	if err != nil {
+		return StockPage{}, fmt.Errorf("read the quotes of %d stocks: %w", len(names), err)
+	}
+	page.Quotes = make([]StockQuote, len(names))
+	for i, name := range names {
+		page.Quotes[i] = StockQuote{Stock: name}
+		if q := quotes[i]; q.Price > 0 {
+			// The quote is the close's tick; the series' last minute is
+			// the minute of that tick.
+			page.Quotes[i].Day, page.Quotes[i].Minute, page.Quotes[i].Price, page.Quotes[i].HasPrice = q.Day, q.At.Minute(), q.Price, true
 		}
 	}
-	return quotes, nil
+	return page, nil
 }

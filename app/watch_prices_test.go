@@ -61,7 +61,7 @@ func TestWatchPrices(t *testing.T) {
 }
 
 func TestListStocks(t *testing.T) {
-	stocks, err := domain.NewStocks([]string{"stock2", "stock1"})
+	stocks, err := domain.NewStocks([]string{"stock2", "stock1", "other"})
 	require.NoError(t, err)
 	prices := memory.NewPriceStore()
 	_, err = app.NewListStocks(stocks, nil)
@@ -69,15 +69,30 @@ func TestListStocks(t *testing.T) {
 	list, err := app.NewListStocks(stocks, prices)
 	require.NoError(t, err)
 	merge(t, prices, domaintest.Tick("stock1", day1, 9*3600+61, 5))
-	quotes, err := list.Execute(t.Context())
+	page, err := list.Execute(t.Context(), app.StockListing{})
 	require.NoError(t, err)
-	assert.Equal(t, []app.StockQuote{{Stock: "stock2"}, {Stock: "stock1", Day: day1, Minute: 9*3600 + 60, Price: 5, HasPrice: true}}, quotes)
+	stock1 := app.StockQuote{Stock: "stock1", Day: day1, Minute: 9*3600 + 60, Price: 5, HasPrice: true}
+	assert.Equal(t, app.StockPage{Quotes: []app.StockQuote{{Stock: "stock2"}, stock1, {Stock: "other"}}}, page,
+		"no page asked: every stock, as configured, the minute of the close's tick")
+
+	page, err = list.Execute(t.Context(), app.StockListing{Page: domain.StockQuery{Prefix: "stock", Limit: 1}})
+	require.NoError(t, err)
+	assert.Equal(t, app.StockPage{Quotes: []app.StockQuote{stock1}, More: true}, page, "a page in name order")
+	page, err = list.Execute(t.Context(), app.StockListing{Page: domain.StockQuery{Prefix: "stock", After: "stock1", Limit: 1}})
+	require.NoError(t, err)
+	assert.Equal(t, app.StockPage{Quotes: []app.StockQuote{{Stock: "stock2"}}}, page, "the last page")
+
+	page, err = list.Execute(t.Context(), app.StockListing{Names: []string{"Other", "stock1"}})
+	require.NoError(t, err)
+	assert.Equal(t, app.StockPage{Quotes: []app.StockQuote{{Stock: "other"}, stock1}}, page, "the names asked for, in that order")
+	_, err = list.Execute(t.Context(), app.StockListing{Names: []string{"stock1", "nope"}})
+	require.ErrorIs(t, err, domain.ErrUnknownStock)
 
 	// A new day's first minute is the latest, though earlier in its day.
 	merge(t, prices, domaintest.Tick("stock1", day1.AddDays(1), 9*3600, 4))
-	quotes, err = list.Execute(t.Context())
+	page, err = list.Execute(t.Context(), app.StockListing{})
 	require.NoError(t, err)
-	assert.Equal(t, app.StockQuote{Stock: "stock1", Day: day1.AddDays(1), Minute: 9 * 3600, Price: 4, HasPrice: true}, quotes[1])
+	assert.Equal(t, app.StockQuote{Stock: "stock1", Day: day1.AddDays(1), Minute: 9 * 3600, Price: 4, HasPrice: true}, page.Quotes[1])
 }
 
 func TestGetPricesByDay(t *testing.T) {

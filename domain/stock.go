@@ -10,6 +10,15 @@ import (
 // ErrUnknownStock reports a stock name that is not one the service trades.
 var ErrUnknownStock = errors.New("unknown stock")
 
+// UnknownStockError is ErrUnknownStock with the name that is not traded,
+// for a caller that names it back (one of many asked for at once).
+type UnknownStockError struct{ Name string }
+
+func (e *UnknownStockError) Error() string { return fmt.Sprintf("unknown stock: %q", e.Name) }
+
+// Is makes errors.Is(err, ErrUnknownStock) hold.
+func (e *UnknownStockError) Is(target error) bool { return target == ErrUnknownStock }
+
 // Stocks is the set of stock names the service accepts. Names are compared
 // case-insensitively and stored in lower case ("Stock1" is "stock1").
 //
@@ -110,7 +119,7 @@ func (s Stocks) Canonical(name string) (string, error) {
 	if s.has(lower) {
 		return lower, nil
 	}
-	return "", fmt.Errorf("%w: %.40q", ErrUnknownStock, name)
+	return "", &UnknownStockError{Name: name}
 }
 
 // Names lists the stocks in the order they were configured.

@@ -10,4 +10,5 @@ type PriceStore interface {
 	SeriesReader
 	DayLister
 	QuoteReader
+	QuotesReader
 }

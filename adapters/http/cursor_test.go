@@ -84,7 +84,15 @@ func FuzzCursor(f *testing.F) {
 	f.Add("")
 	f.Add("e30")
 	f.Add("eyJhIjoxLCJjIjoxLCJpIjoxfQ") // the old unsigned form: {"a":1,"c":1,"i":1}
+	stocks := k.encodeStocks("st", "stock1")
+	f.Add(stocks)
+	f.Add(stocks[:len(stocks)-2])
 	f.Fuzz(func(t *testing.T, s string) {
+		if prefix, after, err := k.decodeStocks(s); err == nil {
+			if s != stocks || prefix != "st" || after != "stock1" {
+				t.Fatalf("accepted a stocks cursor it did not issue: %q -> %q, %q", s, prefix, after)
+			}
+		}
 		c, err := k.decode(s)
 		if err != nil {
 			return

@@ -289,6 +289,13 @@ func (p *flakyPrices) Latest(ctx context.Context, stock string) (domain.Quote, b
 	return p.PriceStore.Latest(ctx, stock)
 }
 
+func (p *flakyPrices) LatestQuotes(ctx context.Context, stocks []string) ([]domain.Quote, error) {
+	if err := p.err.get(); err != nil {
+		return nil, err
+	}
+	return p.PriceStore.LatestQuotes(ctx, stocks)
+}
+
 // flakyCredits fails Debit and Credit with err while it is set.
 type flakyCredits struct {
 	*memory.CreditStore

@@ -92,7 +92,7 @@ func TestListStocks(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	assert.JSONEq(t, `{"zone": "Europe/Berlin", "results": [
 		{"stock": "stock1", "date": "2026-03-03", "time": "090200", "price": 110},
-		{"stock": "stock2", "date": null, "time": null, "price": null}]}`, rec.Body.String())
+		{"stock": "stock2", "date": null, "time": null, "price": null}], "next": null}`, rec.Body.String())
 }
 
 func TestPricesWithCandlesAndWindow(t *testing.T) {

@@ -94,9 +94,10 @@ func NewHandler(d Deps) *echo.Echo {
 	if len(d.TrustedProxies) > 0 {
 		e.IPExtractor = clientBehind(d.TrustedProxies)
 	}
+	cursors := cursorCodecsOf(d)
 	h := &handlers{buy: d.BuyStock, list: d.ListOrders, get: d.GetOrder, users: d.GetUser,
-		cursors: cursorCodecsOf(d), orders: newOrdersCounter(d.Registry)}
-	p := newPriceHandlers(d)
+		cursors: cursors, orders: newOrdersCounter(d.Registry)}
+	p := newPriceHandlers(d, cursors)
 	// The guard is set per route: a group-wide middleware would make Echo
 	// answer 404 where the contract wants 405 (another method on a route).
 	guard := newGuard(d.Tokens, d.AddressLimiter, d.UserLimiter, d.Logger, time.Now).middleware

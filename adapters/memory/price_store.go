@@ -141,3 +141,17 @@ func (s *PriceStore) Latest(_ context.Context, stock string) (domain.Quote, bool
 	q, ok := stored.Quote()
 	return q, ok, nil
 }
+
+// LatestQuotes returns the quote of each of stocks (see
+// ports.QuotesReader), all as of one moment.
+func (s *PriceStore) LatestQuotes(_ context.Context, stocks []string) ([]domain.Quote, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	quotes := make([]domain.Quote, len(stocks))
+	for i, stock := range stocks {
+		if stored := s.stocks[stock]; stored != nil {
+			quotes[i], _ = stored.Quote()
+		}
+	}
+	return quotes, nil
+}

@@ -29,27 +29,72 @@ type priceReader struct {
 // through the client-side cache, with any more cached reads of the same
 // stock's keys (built by client); raw is nil when the stock has no series.
 func (r *priceReader) readLatest(ctx context.Context, client rueidis.Client, stock string, more ...rueidis.Cacheable) (raw *string, last, lastOf string, rest []rueidis.RedisResult, err error) {
-	cmds := make([]rueidis.CacheableTTL, 0, 3+len(more))
-	cmds = append(cmds,
-		rueidis.CT(client.B().Get().Key(stock).Cache(), cacheTTL),
-		rueidis.CT(client.B().Get().Key(latestKey(stock)).Cache(), cacheTTL),
-		rueidis.CT(client.B().Get().Key(latestOfKey(stock)).Cache(), cacheTTL))
+	cmds := appendLatestReads(make([]rueidis.CacheableTTL, 0, 3+len(more)), client, stock)
 	for _, c := range more {
 		cmds = append(cmds, rueidis.CT(c, cacheTTL))
 	}
 	rs := client.DoMultiCache(ctx, cmds...)
+	raw, last, lastOf, err = latestValues(rs)
+	return raw, last, lastOf, rs[3:], err
+}
+
+// appendLatestReads appends the three cached reads of stock's latest
+// value that latestValues reads the answers of.
+func appendLatestReads(cmds []rueidis.CacheableTTL, client rueidis.Client, stock string) []rueidis.CacheableTTL {
+	return append(cmds,
+		rueidis.CT(client.B().Get().Key(stock).Cache(), cacheTTL),
+		rueidis.CT(client.B().Get().Key(latestKey(stock)).Cache(), cacheTTL),
+		rueidis.CT(client.B().Get().Key(latestOfKey(stock)).Cache(), cacheTTL))
+}
+
+// latestValues reads the answers to appendLatestReads (the first three of
+// rs).
+func latestValues(rs []rueidis.RedisResult) (raw *string, last, lastOf string, err error) {
 	var vals [3]string
 	for i, res := range rs[:3] {
 		v, err := res.ToString()
 		if err != nil && !rueidis.IsRedisNil(err) {
-			return nil, "", "", nil, translate(err) // the use case names the stock
+			return nil, "", "", translate(err) // the caller names the stock
 		}
 		if i == 0 && err == nil {
 			raw = &v
 		}
 		vals[i] = v
 	}
-	return raw, vals[1], vals[2], rs[3:], nil
+	return raw, vals[1], vals[2], nil
+}
+
+// LatestQuotes returns the quotes of stocks (see ports.QuotesReader) from
+// one DoMultiCache: the values the client-side cache holds answer at once,
+// and the rest go as one pipeline to each node that holds some.
+func (r *priceReader) LatestQuotes(ctx context.Context, stocks []string) ([]domain.Quote, error) {
+	client, err := r.clients.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cmds := make([]rueidis.CacheableTTL, 0, 3*len(stocks))
+	for _, stock := range stocks {
+		cmds = appendLatestReads(cmds, client, stock)
+	}
+	rs := client.DoMultiCache(ctx, cmds...)
+	quotes := make([]domain.Quote, len(stocks))
+	for i, stock := range stocks {
+		raw, last, lastOf, err := latestValues(rs[3*i:])
+		if err != nil {
+			return nil, fmt.Errorf("read the quote of %s: %w", stock, err)
+		}
+		if raw == nil {
+			continue
+		}
+		e, err := r.judge(stock, *raw, last, lastOf)
+		if err != nil {
+			return nil, err
+		}
+		if e.hasQuote {
+			quotes[i] = e.quote
+		}
+	}
+	return quotes, nil
 }
 
 // judge returns what raw, stock's stored latest value, holds: from the

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -139,6 +140,41 @@ func PriceStore(t *testing.T, newStore func(t *testing.T) ports.PriceStore) {
 			assert.Equal(t, int64(i+1), p)
 			assert.Equal(t, day, got.Day())
 		}
+	})
+
+	t.Run("the quotes of many stocks in one call, in the order asked, each as Latest says", func(t *testing.T) {
+		s := newStore(t)
+		// Enough stocks to spread over every slot range of a cluster, and
+		// every other one without a price.
+		names := make([]string, 600)
+		var ticks []domain.Tick
+		for i := range names {
+			names[i] = uniqueKey("stock")
+			if i%2 == 0 {
+				ticks = append(ticks, mustTick(names[i], day, domain.TimeOfDay(9*3600+i), int64(i+1)))
+			}
+		}
+		// One stock of a later day too, and one asked twice.
+		ticks = append(ticks, mustTick(names[0], day.AddDays(1), 10*3600, 7))
+		mergeTicks(t, s, ticks...)
+		asked := append(slices.Clone(names), names[2])
+		quotes, err := s.LatestQuotes(t.Context(), asked)
+		require.NoError(t, err)
+		require.Len(t, quotes, len(asked))
+		for i, name := range asked {
+			want, ok, err := s.Latest(t.Context(), name)
+			require.NoError(t, err)
+			if !ok {
+				assert.Equal(t, domain.Quote{}, quotes[i], "%s has no price", name)
+				continue
+			}
+			assert.Equal(t, want, quotes[i], name)
+		}
+		assert.Equal(t, domain.Quote{Day: day.AddDays(1), At: 10 * 3600, Price: 7}, quotes[0])
+		assert.Equal(t, domain.Quote{Day: day, At: 9*3600 + 2, Price: 3}, quotes[2])
+		none, err := s.LatestQuotes(t.Context(), nil)
+		require.NoError(t, err)
+		assert.Empty(t, none)
 	})
 
 	t.Run("days: a later day becomes the latest, and the former latest moves to its day", func(t *testing.T) {
