@@ -16,8 +16,10 @@ type UnknownStockError struct{ Name string }
 
 func (e *UnknownStockError) Error() string { return fmt.Sprintf("unknown stock: %q", e.Name) }
 
-// Is makes errors.Is(err, ErrUnknownStock) hold.
-func (e *UnknownStockError) Is(target error) bool { return target == ErrUnknownStock }
+// Unwrap makes errors.Is(err, ErrUnknownStock) hold, and lets a caller
+// that quotes the name its own way (the CSV reader cuts a 60 KB one) keep
+// the sentinel.
+func (e *UnknownStockError) Unwrap() error { return ErrUnknownStock }
 
 // Stocks is the set of stock names the service accepts. Names are compared
 // case-insensitively and stored in lower case ("Stock1" is "stock1").
