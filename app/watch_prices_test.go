@@ -32,28 +32,35 @@ func TestWatchPrices(t *testing.T) {
 	watch, err := app.NewWatchPrices(stocks, prices, prices.Feed())
 	require.NoError(t, err)
 
-	_, err = watch.Execute(t.Context(), "stock9")
+	_, err = watch.Execute(t.Context(), []string{"stock1", "stock9"})
 	require.ErrorIs(t, err, domain.ErrUnknownStock)
+	_, err = watch.Execute(t.Context(), nil)
+	require.ErrorIs(t, err, app.ErrNoStocks)
 	assert.Equal(t, 0, prices.Feed().Watchers(), "an unknown stock is not watched")
 
 	merge(t, prices, domaintest.Tick("stock1", day1, 9*3600+59*60, 7))
 	ctx, cancel := context.WithCancel(t.Context())
-	w, err := watch.Execute(ctx, "STOCK1")
+	w, err := watch.Execute(ctx, []string{"STOCK1", "stock2", "stock1"})
 	require.NoError(t, err)
-	assert.Equal(t, "stock1", w.Stock)
-	assert.Equal(t, day1, w.Series.Day(), "the series says its day")
-	assert.Equal(t, 1, w.Series.Len())
+	assert.Equal(t, []string{"stock1", "stock2"}, w.Stocks)
+	assert.Equal(t, day1, w.Series[0].Day(), "the series says its day")
+	assert.Equal(t, 1, w.Series[0].Len())
+	assert.Equal(t, 0, w.Series[1].Len())
+	assert.Equal(t, 1, prices.Feed().Watchers(), "one watch of both stocks")
+
+	merge(t, prices, domaintest.Tick("stock2", day1, 9*3600, 3))
+	assert.Equal(t, domain.StockChange{Stock: "stock2", DayChange: domain.DayChange{Day: day1, Minutes: []domain.MinuteCandle{{Minute: 9 * 3600, Open: 3, High: 3, Low: 3, Close: 3}}}}, <-w.Changes)
 
 	// The next day's first tick, earlier in its day than yesterday's last:
 	// the change is of the new day, with only the new day's minute.
 	day2 := day1.AddDays(1)
 	merge(t, prices, domaintest.Tick("stock1", day2, 9*3600, 5))
-	assert.Equal(t, domain.DayChange{Day: day2, Minutes: []domain.MinuteCandle{{Minute: 9 * 3600, Open: 5, High: 5, Low: 5, Close: 5}}}, <-w.Changes)
+	assert.Equal(t, domain.StockChange{Stock: "stock1", DayChange: domain.DayChange{Day: day2, Minutes: []domain.MinuteCandle{{Minute: 9 * 3600, Open: 5, High: 5, Low: 5, Close: 5}}}}, <-w.Changes)
 
 	// A late tick of day 1 is not the latest day's: nothing is sent.
 	merge(t, prices, domaintest.Tick("stock1", day1, 10*3600, 9))
 	merge(t, prices, domaintest.Tick("stock1", day2, 9*3600+60, 6))
-	assert.Equal(t, domain.DayChange{Day: day2, Minutes: []domain.MinuteCandle{{Minute: 9*3600 + 60, Open: 6, High: 6, Low: 6, Close: 6}}}, <-w.Changes,
+	assert.Equal(t, domain.StockChange{Stock: "stock1", DayChange: domain.DayChange{Day: day2, Minutes: []domain.MinuteCandle{{Minute: 9*3600 + 60, Open: 6, High: 6, Low: 6, Close: 6}}}}, <-w.Changes,
 		"the next change is day 2's, the late tick sent nothing")
 	cancel()
 	for range w.Changes { // closed when ctx ends

@@ -82,6 +82,12 @@ type DayChange struct {
 	Minutes []MinuteCandle
 }
 
+// StockChange is what one write changed of one stock's latest day.
+type StockChange struct {
+	Stock string
+	DayChange
+}
+
 // Candle returns the minute at index i of s.
 func (s MinuteSeries) Candle(i int) MinuteCandle {
 	c := MinuteCandle{Minute: s.minutes[i], Close: s.closes[i]}

@@ -122,6 +122,8 @@ func newFixture(t testing.TB, opts ...option) *fixture {
 	require.NoError(t, err)
 	quotes, err := app.NewListStocks(stocks, f.prices)
 	require.NoError(t, err)
+	watch, err := app.NewWatchPrices(stocks, f.prices, f.prices.Feed())
+	require.NoError(t, err)
 	users, err := app.NewGetUser(stocks, f.credits)
 	require.NoError(t, err)
 	minter, err := app.NewTokens(f.tokens, users)
@@ -133,7 +135,7 @@ func newFixture(t testing.TB, opts ...option) *fixture {
 	f.tokens.lookups.Store(0)
 
 	deps := httpapi.Deps{
-		BuyStock: buy, ListOrders: list, GetOrder: getOrder, GetPrices: get, GetUser: users, ListDays: days, ListStocks: quotes,
+		BuyStock: buy, ListOrders: list, GetOrder: getOrder, GetPrices: get, GetUser: users, ListDays: days, ListStocks: quotes, WatchPrices: watch,
 		CursorKey: o.cursorKey, CORSOrigins: o.cors,
 		Registry: f.reg, Logger: slog.New(slog.NewJSONHandler(f.logs, nil)),
 		Checks:         []httpapi.Check{{Name: "prices", Ping: func(context.Context) error { return nil }}},

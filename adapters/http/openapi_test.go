@@ -152,6 +152,10 @@ func TestResponsesConformToOpenAPI(t *testing.T) {
 		{method: "GET", target: "/api/stocks?limit=1001", status: 400},
 		{method: "GET", target: "/api/stocks?q=a%20b", status: 400},
 		{method: "GET", target: "/api/stocks?cursor=forged", status: 400},
+		{method: "GET", target: "/api/stream", status: 400},
+		{method: "GET", target: "/api/stream?stocks=stock1,,stock2", status: 400},
+		{method: "GET", target: "/api/stream?stocks=stock1,stock9", status: 404},
+		{method: "POST", target: "/api/stream?stocks=stock1", status: 405, asMethod: "GET"},
 		{method: "GET", target: "/docs", status: 200},
 		{method: "GET", target: "/healthz", status: 200},
 		{method: "HEAD", target: "/healthz", status: 200},
@@ -311,5 +315,26 @@ func TestStreamEventsConformToOpenAPI(t *testing.T) {
 	}
 	// The check can fail: a minute without its date is not a MinuteEvent.
 	ok, _ := v.ValidateSchemaString(openAPISchema(t, "MinuteEvent"), `{"time":"090000","price":1,"open":1,"high":1,"low":1}`)
+	assert.False(t, ok)
+}
+
+// TestManyStreamEventsConformToOpenAPI: on a stream of many stocks, the
+// series events are PriceSeries and the minute events StockMinuteEvents.
+func TestManyStreamEventsConformToOpenAPI(t *testing.T) {
+	s := newPriceServer(t, time.Hour)
+	srv := serveEvents(t, s.handler, false)
+	status, events := openEvents(t, srv, "/api/stream?stocks=stock2,stock1", "")
+	require.Equal(t, http.StatusOK, status)
+	series := []sseEvent{next(t, events), next(t, events)}
+	merge(t, s.prices, domaintest.Tick("stock1", march4, 8*3600, 140))
+	minute := nextMinutes(t, events, 1)[0]
+
+	v := schema_validation.NewSchemaValidator()
+	for _, ev := range []struct{ schema, data string }{{"PriceSeries", series[0].data}, {"PriceSeries", series[1].data}, {"StockMinuteEvent", minute}} {
+		ok, errs := v.ValidateSchemaString(openAPISchema(t, ev.schema), ev.data)
+		assert.True(t, ok, "%s %s: %s", ev.schema, ev.data, describe(errs))
+	}
+	// The check can fail: a minute of one stock's stream names no stock.
+	ok, _ := v.ValidateSchemaString(openAPISchema(t, "StockMinuteEvent"), `{"date":"2026-03-04","time":"090000","price":1,"open":1,"high":1,"low":1}`)
 	assert.False(t, ok)
 }

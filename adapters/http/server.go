@@ -108,7 +108,11 @@ func NewHandler(d Deps) *echo.Echo {
 	e.GET("/api/stocks", p.listStocks, guard)
 	e.GET("/api/stocks/:stock/prices", p.stockPrices, guard, etagged)
 	e.GET("/api/stocks/:stock/days", p.stockDays, guard, etagged)
-	e.GET("/api/stocks/:stock/stream", p.stream, guard, newStreamGate(d).admit)
+	// One gate for both stream routes: a stream of many stocks is one
+	// stream against the limits.
+	streams := newStreamGate(d).admit
+	e.GET("/api/stocks/:stock/stream", p.stream, guard, streams)
+	e.GET("/api/stream", p.streamMany, guard, streams)
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.OpenAPI) })
 	e.GET("/problems/:type", problemDocs)
 	registerDashboard(e)
@@ -172,7 +176,7 @@ func newRouter(checks []Check, reg *prometheus.Registry, log *slog.Logger, corsO
 		// A stream must reach its client event by event; /metrics
 		// compresses itself.
 		Skipper: func(c echo.Context) bool {
-			return c.Path() == "/api/stocks/:stock/stream" || c.Path() == "/metrics"
+			return isStream(c) || c.Path() == "/metrics"
 		},
 		// Below this, the gzip header and the CPU cost more than they save.
 		MinLength: 1024,
@@ -183,6 +187,11 @@ func newRouter(checks []Check, reg *prometheus.Registry, log *slog.Logger, corsO
 	e.GET("/readyz", readyz(checks, log))
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	return e, m
+}
+
+// isStream reports whether c is of a stream route.
+func isStream(c echo.Context) bool {
+	return c.Path() == "/api/stocks/:stock/stream" || c.Path() == "/api/stream"
 }
 
 // cursorCodecsOf is the configured key, the shared secret fetched on first
@@ -232,7 +241,7 @@ func requestDeadline(d time.Duration) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			// A stream lasts as long as its client; each of its writes
 			// is bounded instead (see stream).
-			if c.Path() == "/api/stocks/:stock/stream" {
+			if isStream(c) {
 				return next(c)
 			}
 			ctx, cancel := context.WithTimeout(c.Request().Context(), d)

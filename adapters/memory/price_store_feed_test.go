@@ -17,7 +17,7 @@ import (
 func TestStorePublishesChanges(t *testing.T) {
 	const d1, d2 domain.Day = 20260302, 20260303
 	s := memory.NewPriceStore()
-	ch := s.Feed().Watch(t.Context(), "stock1")
+	ch := s.Feed().Watch(t.Context(), []string{"stock1"})
 	b := domain.NewTickBatch()
 	b.Add(domaintest.Tick("stock1", d1, 9*3600, 10))
 	b.Add(domaintest.Tick("stock1", d1, 9*3600+125, 12))
@@ -32,7 +32,7 @@ func TestStorePublishesChanges(t *testing.T) {
 	next := domain.NewTickBatch()
 	next.Add(domaintest.Tick("stock1", d2, 9*3600, 10)) // equal to day 1's first minute, yet new
 	require.NoError(t, s.Merge(t.Context(), next.Histories()))
-	assert.Equal(t, domain.DayChange{Day: d2, Minutes: []domain.MinuteCandle{{Minute: 9 * 3600, Open: 10, High: 10, Low: 10, Close: 10}}}, <-ch)
+	assert.Equal(t, domain.StockChange{Stock: "stock1", DayChange: domain.DayChange{Day: d2, Minutes: []domain.MinuteCandle{{Minute: 9 * 3600, Open: 10, High: 10, Low: 10, Close: 10}}}}, <-ch)
 
 	late := domain.NewTickBatch()
 	late.Add(domaintest.Tick("stock1", d1, 10*3600, 99))

@@ -53,47 +53,35 @@ func feedFanOut(t *testing.T, open func() rueidis.Client, single *testenv.RedisS
 
 	const watchers = 200
 	watchCtx, unwatch := context.WithCancel(ctx)
-	chans := make([]<-chan domain.DayChange, watchers)
+	chans := make([]<-chan domain.StockChange, watchers)
 	for i := range chans {
-		chans[i] = feed.Watch(watchCtx, "stock1")
+		chans[i] = feed.Watch(watchCtx, []string{"stock1"})
 	}
-	other := feed.Watch(watchCtx, "stock2")
+	other := feed.Watch(watchCtx, []string{"stock2", "stock3"})
 	store := redis.NewPriceStore(pub)
-	// The subscription starts asynchronously: write until the first change
-	// arrives, then every later write must arrive in order.
+	// Watch returns once subscribed: the very next write arrives.
 	price := int64(100)
-	require.Eventually(t, func() bool {
-		price++
-		require.NoError(t, store.Merge(t.Context(), batchOf(tick("stock1", day, 9*3600, price))))
-		select {
-		case <-chans[0]:
-			return true
-		case <-time.After(20 * time.Millisecond):
-			return false
-		}
-	}, 10*time.Second, time.Millisecond)
+	require.NoError(t, store.Merge(t.Context(), batchOf(tick("stock1", day, 9*3600, price))))
+	first := domain.StockChange{Stock: "stock1", DayChange: domain.DayChange{Day: day, Minutes: []domain.MinuteCandle{{Minute: 9 * 3600, Open: 100, High: 100, Low: 100, Close: 100}}}}
 	require.NoError(t, store.Merge(t.Context(), batchOf(tick("stock1", day, 9*3600+61, 7), tick("stock1", day, 9*3600+62, 9))))
 	// A late tick of an earlier day publishes nothing; a tick of a later
 	// day starts it and sends its minutes, with its day.
 	require.NoError(t, store.Merge(t.Context(), batchOf(tick("stock1", day.AddDays(-1), 15*3600, 3))))
 	require.NoError(t, store.Merge(t.Context(), batchOf(tick("stock1", day.AddDays(1), 8*3600+1, 50))))
-	want := domain.DayChange{Day: day, Minutes: []domain.MinuteCandle{{Minute: 9*3600 + 60, Open: 7, High: 9, Low: 7, Close: 9}}}
-	next := domain.DayChange{Day: day.AddDays(1), Minutes: []domain.MinuteCandle{{Minute: 8 * 3600, Open: 50, High: 50, Low: 50, Close: 50}}}
-	receive := func(i int, ch <-chan domain.DayChange) domain.DayChange {
+	want := domain.StockChange{Stock: "stock1", DayChange: domain.DayChange{Day: day, Minutes: []domain.MinuteCandle{{Minute: 9*3600 + 60, Open: 7, High: 9, Low: 7, Close: 9}}}}
+	next := domain.StockChange{Stock: "stock1", DayChange: domain.DayChange{Day: day.AddDays(1), Minutes: []domain.MinuteCandle{{Minute: 8 * 3600, Open: 50, High: 50, Low: 50, Close: 50}}}}
+	receive := func(i int, ch <-chan domain.StockChange) domain.StockChange {
 		select {
 		case got := <-ch:
 			return got
 		case <-time.After(time.Second):
 			t.Fatalf("watcher %d got no change within a second", i)
-			return domain.DayChange{}
+			return domain.StockChange{}
 		}
 	}
 	for i, ch := range chans {
-		got := receive(i, ch)
-		for got.Minutes[0].Minute != want.Minutes[0].Minute { // changes of the writes that waited for the subscription
-			got = receive(i, ch)
-		}
-		require.Equal(t, want, got, "watcher %d", i)
+		require.Equal(t, first, receive(i, ch), "watcher %d: the first write after Watch returned", i)
+		require.Equal(t, want, receive(i, ch), "watcher %d", i)
 		require.Equal(t, next, receive(i, ch), "watcher %d: the next change is the new day's, not the late tick's", i)
 	}
 	select {
@@ -101,13 +89,24 @@ func feedFanOut(t *testing.T, open func() rueidis.Client, single *testenv.RedisS
 		t.Fatalf("a watcher of stock2 got a change of stock1: %v", m)
 	default:
 	}
-	if single != nil { // on a cluster the count is per node
-		numsub, err := pub.Do(t.Context(), pub.B().PubsubNumsub().Channel("stockd:prices").Build()).AsIntMap()
-		require.NoError(t, err)
-		assert.Equal(t, int64(1), numsub["stockd:prices"], "one subscription for every watcher")
+	numsub := func() map[string]int64 {
+		// On a cluster the count is the node's that the feed is on.
+		n := map[string]int64{}
+		for _, c := range pub.Nodes() {
+			m, err := c.Do(t.Context(), c.B().PubsubNumsub().Channel("stockd:prices:{stock1}", "stockd:prices:{stock2}", "stockd:prices:{stock4}").Build()).AsIntMap()
+			require.NoError(t, err)
+			for k, v := range m {
+				n[k] += v
+			}
+		}
+		return n
 	}
+	assert.Equal(t, map[string]int64{"stockd:prices:{stock1}": 1, "stockd:prices:{stock2}": 1, "stockd:prices:{stock4}": 0}, numsub(),
+		"one subscription for every watcher of a stock, none for a stock nobody watches")
 
 	unwatch()
+	require.Eventually(t, func() bool { return numsub()["stockd:prices:{stock1}"] == 0 }, 5*time.Second, 5*time.Millisecond,
+		"a stock nobody watches any longer is unsubscribed")
 	for i, ch := range chans {
 		require.Eventually(t, func() bool {
 			for {
@@ -126,7 +125,7 @@ func feedFanOut(t *testing.T, open func() rueidis.Client, single *testenv.RedisS
 	if single == nil {
 		return
 	}
-	lost := feed.Watch(ctx, "stock1")
+	lost := feed.Watch(ctx, []string{"stock1"})
 	single.Restart(t)
 	select {
 	case _, ok := <-lost:
@@ -137,7 +136,7 @@ func feedFanOut(t *testing.T, open func() rueidis.Client, single *testenv.RedisS
 		t.Fatal("a lost subscription did not close the watch")
 	}
 	// Subscribed again: a new watch gets changes.
-	again := feed.Watch(ctx, "stock1")
+	again := feed.Watch(ctx, []string{"stock1"})
 	require.Eventually(t, func() bool {
 		price++
 		if err := store.Merge(t.Context(), batchOf(tick("stock1", day.AddDays(1), 9*3600+600, price))); err != nil {

@@ -55,11 +55,12 @@ func dayKey(stock string, day domain.Day) string {
 // days are listed without a SCAN and expired ones are skipped by score.
 func daysKey(stock string) string { return "stockd:days:{" + stock + "}" }
 
-// pricesChannel is where every write of a latest series announces the
-// minutes it changed (see PriceFeed). One channel for every stock: a
-// process that watches prices holds one subscription, however many stocks
-// and watchers.
-const pricesChannel = "stockd:prices"
+// channelOf is where every write of stock's latest series announces the
+// minutes it changed (see PriceFeed): a channel per stock, so that a
+// process receives the changes of the stocks it watches and no others.
+// It carries the stock's key as a hash tag, as every key of the stock
+// does (lua/price_merge.lua builds the same name).
+func channelOf(stock string) string { return "stockd:prices:{" + stock + "}" }
 
 // cacheTTL bounds how long a value may sit in the client-side cache.
 // Server-assisted invalidation is what keeps it fresh; the bound only

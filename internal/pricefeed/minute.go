@@ -38,6 +38,18 @@ func AppendMinute(b []byte, day domain.Day, m domain.MinuteCandle) []byte {
 	return append(b, '}')
 }
 
+// AppendStockMinute appends minute m of day of stock as AppendMinute does,
+// with the stock first ({"stock":...,"date":...}), for a stream of many
+// stocks. A stock name needs no escaping (domain.ValidateStockName).
+func AppendStockMinute(b []byte, stock string, day domain.Day, m domain.MinuteCandle) []byte {
+	b = append(b, `{"stock":"`...)
+	b = append(b, stock...)
+	b = append(b, `",`...)
+	at := len(b)
+	b = AppendMinute(b, day, m)
+	return append(b[:at], b[at+1:]...) // AppendMinute's own '{'
+}
+
 // Candle is the domain's minute of m; its day is the caller's to read.
 func (m Minute) Candle() (domain.MinuteCandle, error) {
 	at, err := domain.ParseTimeOfDay(m.Time)

@@ -12,7 +12,7 @@
 -- ARGV[1]  SHA-1 of the series the merge started from ('' for none)
 -- ARGV[2]  the new latest series ('' leaves it: nothing changed)
 -- ARGV[3]  the new quote, ARGV[4] the new series' SHA-1
--- ARGV[5]  the change to publish on stockd:prices ('' for none)
+-- ARGV[5]  the change to publish on stockd:prices:{stock} ('' for none)
 -- then four per earlier day i (KEYS[4+i]): the SHA-1 its value had ('' for
 -- none), its new value ('' leaves it), the Unix second it expires at, and
 -- its date (the member of the index).
@@ -60,7 +60,7 @@ if ARGV[2] ~= '' then
   redis.call('SET', KEYS[2], ARGV[3])
   redis.call('SET', KEYS[3], ARGV[4])
   if ARGV[5] ~= '' then
-    redis.call('PUBLISH', 'stockd:prices', ARGV[5])
+    redis.call('PUBLISH', 'stockd:prices:{' .. KEYS[1] .. '}', ARGV[5])
   end
 end
 return 1
