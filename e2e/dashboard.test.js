@@ -1,33 +1,13 @@
 // The dashboard in a real browser (Debian's Chromium through playwright-core)
-// against a real deployment in miniature: a throwaway redis-server, prices
-// written by `stockd update`, users by `stockd seed-users`, the API served by
-// `stockd serve`. Nothing leaves this machine; everything started here is
-// stopped at the end, whether the tests pass or not.
-//
-// Environment: STOCKD_BIN (a built stockd; else it is built from this
-// checkout), CHROMIUM (default /usr/bin/chromium), REDIS_SERVER (default
-// redis-server on PATH).
+// against a real deployment in miniature (see harness.js), in a market of
+// eight stocks: more than the six HTTP/1.1 connections a browser keeps to a
+// host, so that a stream per chart would starve the page.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile, copyFile } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '..');
-const artifacts = join(here, 'artifacts');
-const run = promisify(execFile);
-
-// How long the page may take to show what the service has: the contract
-// says a stream event follows a write within one second; the rest is slack
-// for a loaded two-core machine, not a speed claim.
-const SETTLE_MS = 10_000;
+import { writeFile, copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SETTLE_MS, artifacts, openPage, repo, startStack, streamStocks, streamsOf, waitForCards, waitUntil } from './harness.js';
 
 // The market's zone, on purpose not the browser's (TIMEZONE_ID below) nor
 // UTC, so that a time shown in the wrong zone is seen.
@@ -43,11 +23,13 @@ const TODAY = dateIn(ZONE);
 const DAY1 = addDays(TODAY, -2);
 const DAY2 = addDays(TODAY, -1);
 
-// The fixture: five minutes of three stocks on DAY2, three ticks a minute,
+// The fixture: five minutes of eight stocks on DAY2, three ticks a minute,
 // so that every minute has a distinct open, high, low and close, and two
 // minutes on DAY1. A row's price is a function of the stock, the minute
 // and the second, so the expected closes are computed, not copied.
-const STOCKS = ['stock1', 'stock2', 'stock3'];
+const STOCKS = Array.from({ length: 8 }, (_, i) => `stock${i + 1}`);
+// The page starts with the first six in name order.
+const WATCHED = STOCKS.slice(0, 6);
 const MINUTES = [0, 1, 2, 3, 4]; // 09:00 to 09:04
 const SECONDS = [5, 20, 40];
 const WAVE = [0, 30, -20, 40, 10];
@@ -68,144 +50,39 @@ const lastClose = (s) => priceOf(s, MINUTES.at(-1), SECONDS.at(-1));
 const TICK = { stock: 'stock1', time: '090530', price: 1111 };
 const USER = { name: 'user1', credit: 150_000_000 };
 
-const processes = [];
-let workdir, browser, page, origin;
-const requests = [];
-const consoleErrors = [];
-
-// Anything still running when node exits (a crash, a failed before hook)
-// is killed: a test run never leaves servers behind.
-process.on('exit', () => processes.forEach((p) => p.exitCode === null && p.kill('SIGKILL')));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-// start runs a long-lived process, keeping its output for the failure
-// message of whoever waits on it.
-function start(name, cmd, args, env) {
-  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.output = '';
-  child.stdout.on('data', (b) => { child.output += b; });
-  child.stderr.on('data', (b) => { child.output += b; });
-  child.label = name;
-  child.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  child.on('error', (err) => { child.output += `\n${name}: ${err.message}`; });
-  processes.push(child);
-  return child;
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await child.exited;
-  clearTimeout(killer);
-}
-
-// waitUntil polls check until it returns true, failing with what the
-// process printed when it does not within the time.
-async function waitUntil(what, check, child, ms = SETTLE_MS) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (child && child.exitCode !== null) throw new Error(`${child.label} exited (${child.exitCode}) before ${what}:\n${child.output}`);
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${child ? `:\n${child.output}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function redisAnswersPing(port) {
-  return new Promise((resolve) => {
-    const sock = connect(port, '127.0.0.1', () => sock.write('PING\r\n'));
-    sock.on('data', (b) => { sock.destroy(); resolve(b.toString().startsWith('+PONG')); });
-    sock.on('error', () => resolve(false));
-  });
-}
-
-async function stockd(env, ...args) {
-  try {
-    return await run(stockdBin, args, { env, timeout: 60_000 });
-  } catch (err) {
-    throw new Error(`stockd ${args.join(' ')} failed: ${err.message}\n${err.stderr ?? ''}`);
-  }
-}
-
-let stockdBin, env;
+let stack, page, origin, env, workdir, stockd;
+let requests, consoleErrors;
 
 before(async () => {
-  workdir = await mkdtemp(join(tmpdir(), 'stockd-e2e-'));
-  await mkdir(artifacts, { recursive: true });
-
-  stockdBin = process.env.STOCKD_BIN;
-  if (!stockdBin) {
-    stockdBin = join(workdir, 'stockd');
-    await run('go', ['build', '-o', stockdBin, './cmd/stockd'], { cwd: repo, timeout: 300_000 });
-  }
-
-  const redisPort = await freePort();
-  const redis = start('redis-server', process.env.REDIS_SERVER || 'redis-server', [
-    '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', workdir,
-  ], process.env);
-  await waitUntil('redis-server to answer PING', () => redisAnswersPing(redisPort), redis);
-
-  const httpPort = await freePort();
-  origin = `http://127.0.0.1:${httpPort}`;
-  const fixture = join(workdir, 'prices.csv');
-  await writeFile(fixture, fixtureCSV());
-  env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME ?? workdir,
-    HTTP_ADDR: `127.0.0.1:${httpPort}`,
-    PRICE_STORE: 'redis',
-    ORDER_STORE: 'memory',
-    PRICE_SOURCE: 'csv',
-    PRICE_CSV: fixture,
-    REDIS_ADDR: `127.0.0.1:${redisPort}`,
-    SEED_USERS: `${USER.name}:${USER.credit},user2:6000000000`,
-    STOCKS: STOCKS.join(','),
-    AUTH: 'off',
-    APP_TIMEZONE: ZONE,
-    // Rows without a date (the later ticks below) are on the fixture's
-    // latest day.
-    PRICE_DATE: DAY2,
-  };
-  await stockd(env, 'update');
-  await stockd(env, 'seed-users');
-  const server = start('stockd serve', stockdBin, ['serve'], env);
-  await waitUntil('stockd serve to be ready', async () => (await fetch(`${origin}/readyz`)).ok, server);
-
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  stack = await startStack({
+    stocks: { STOCKS: STOCKS.join(',') },
+    csv: fixtureCSV(),
+    env: {
+      SEED_USERS: `${USER.name}:${USER.credit},user2:6000000000`,
+      APP_TIMEZONE: ZONE,
+      // Rows without a date (the later ticks below) are on the fixture's
+      // latest day.
+      PRICE_DATE: DAY2,
+    },
   });
-  page = await openPage({ width: 1366, height: 900 });
+  ({ origin, env, workdir } = stack);
+  stockd = stack.stockd;
+  page = await open({ width: 1366, height: 900 });
+  ({ requests, consoleErrors } = page.seen);
 });
-
-// openPage opens a page in a context of its own, in the browser zone,
-// recording its requests and console errors.
-async function openPage(viewport) {
-  const context = await browser.newContext({ viewport, timezoneId: BROWSER_ZONE });
-  const p = await context.newPage();
-  p.setDefaultTimeout(SETTLE_MS);
-  p.on('request', (r) => requests.push(r.url()));
-  p.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${m.text()} ${m.location().url ?? ''}`.trim()); });
-  p.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
-  return p;
-}
 
 after(async () => {
-  await browser?.close().catch(() => {});
-  for (const p of processes.slice().reverse()) await stop(p);
-  if (workdir) await rm(workdir, { recursive: true, force: true });
+  await stack?.stop();
 });
+
+// open opens a page in a context of its own, in the browser zone; its
+// console errors count with the main page's.
+async function open(viewport) {
+  const p = await openPage(stack.browser, { viewport, timezoneId: BROWSER_ZONE });
+  if (consoleErrors) p.seen.consoleErrors = consoleErrors;
+  if (requests) p.seen.requests = requests;
+  return p;
+}
 
 const card = (stock) => page.locator(`article[data-stock="${stock}"]`);
 const latestPrice = (stock) => card(stock).locator('.latest-price').getAttribute('data-price');
@@ -227,16 +104,14 @@ const waitForCard = (stock, want) => page.waitForFunction(({ stock, want }) => {
 const marketTime = (iso) => new Intl.DateTimeFormat('sv-SE', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
 
 describe('dashboard', () => {
-  test('the page loads with a chart per stock, no console error and no request to another host', async () => {
+  test('the page loads with charts of the first six stocks, no console error and no request to another host', async () => {
     const res = await page.goto(origin + '/');
     assert.equal(res.status(), 200);
-    await page.locator('article[data-stock]').nth(STOCKS.length - 1).waitFor()
-      .catch(async (err) => { throw new Error(`no charts: ${await page.locator('#stocks-error').innerText()}\n${err.message}`); });
-    assert.deepEqual(await page.locator('article[data-stock]').evaluateAll((els) => els.map((e) => e.dataset.stock)), STOCKS);
+    await waitForCards(page, WATCHED);
     await page.waitForFunction((n) => [...document.querySelectorAll('article[data-stock]')].every((c) => Number(c.dataset.points) === n),
       MINUTES.length, { timeout: SETTLE_MS });
     // Each chart shows its day, the latest, and offers the earlier one.
-    for (const stock of STOCKS) {
+    for (const stock of WATCHED) {
       assert.equal(await card(stock).getAttribute('data-day'), DAY2);
       assert.equal(await card(stock).locator('.chart-day').innerText(), DAY2);
       await waitForCard(stock, { days: `${DAY1} ${DAY2}` });
@@ -247,10 +122,24 @@ describe('dashboard', () => {
     assert.deepEqual(consoleErrors, []);
     const foreign = requests.filter((u) => new URL(u).origin !== origin);
     assert.deepEqual(foreign, [], 'requests to another host');
+    // The first six came by a page of six, never by the list of all.
+    assert.deepEqual(requests.filter((u) => new URL(u).pathname === '/api/stocks').map((u) => new URL(u).search), ['?limit=6']);
+  });
+
+  test('one stream feeds every chart: one connection, no stream per stock', async () => {
+    const s = await streamsOf(page);
+    assert.equal(s.open, 1, 'EventSources open');
+    assert.equal(s.max, 1, 'EventSources open at once, at most');
+    assert.equal(s.maxInFlight, 1, 'stream requests in flight at once, at most');
+    assert.deepEqual(s.requests.map((u) => new URL(u).pathname), ['/api/stream']);
+    assert.deepEqual(streamStocks(s.requests[0]), WATCHED);
+    // Each chart's state is its own line; one line tells a screen reader.
+    assert.match(await page.locator('#stream-status').innerText(), /live for 6 stocks/);
+    for (const stock of WATCHED) assert.equal(await card(stock).locator('.stream-state').innerText(), 'live');
   });
 
   test('the charts show the fixture prices, drawn on the canvas', async () => {
-    for (const [s, stock] of STOCKS.entries()) {
+    for (const [s, stock] of WATCHED.entries()) {
       assert.equal(await latestPrice(stock), String(lastClose(s)), `${stock} latest price`);
       assert.equal(await card(stock).getAttribute('data-latest-time'), '09:04');
       assert.match(await card(stock).locator('.latest-price').innerText(), new RegExp(String(lastClose(s)).replace(/\B(?=(\d{3})+$)/g, '.?')));
@@ -285,9 +174,9 @@ describe('dashboard', () => {
   test('a buy through the form shows Accept and the credit left, and the order is listed', async () => {
     const quantity = 3;
     await page.getByLabel('User', { exact: true }).fill(USER.name);
-    await page.getByLabel('Stock', { exact: true }).selectOption(TICK.stock);
+    await page.getByLabel('Stock', { exact: true }).fill(TICK.stock);
     await page.getByLabel('Quantity', { exact: true }).fill(String(quantity));
-    await page.getByRole('button', { name: /buy/i }).click();
+    await page.getByRole('button', { name: 'Buy at the latest price' }).click();
     const result = page.locator('#buy-result');
     await page.waitForFunction(() => document.querySelector('#buy-result')?.dataset.result, null, { timeout: SETTLE_MS });
     assert.equal(await result.getAttribute('data-result'), 'Accept', await result.innerText());
@@ -339,9 +228,12 @@ describe('dashboard', () => {
     // The result of the form's buy is gone after the reload: buy once more
     // so that the picture shows one.
     await page.getByLabel('Quantity', { exact: true }).fill('1');
-    await page.getByRole('button', { name: /buy/i }).click();
+    await page.getByRole('button', { name: 'Buy at the latest price' }).click();
     await page.waitForFunction(() => document.querySelector('#buy-result')?.dataset.result === 'Accept', null, { timeout: SETTLE_MS });
     await page.waitForFunction(() => [...document.querySelectorAll('article[data-stock]')].every((c) => c.dataset.stream === 'live'), null, { timeout: SETTLE_MS });
+    // The picture shows the search with results too.
+    await page.getByLabel('Name starts with').fill('stock');
+    await page.locator('#search-results li').nth(STOCKS.length - 1).waitFor();
     const shot = join(artifacts, 'dashboard.png');
     await page.screenshot({ path: shot, fullPage: true });
     if (process.env.UPDATE_DOCS_SCREENSHOT) await copyFile(shot, join(repo, 'docs', 'dashboard.png'));
@@ -352,8 +244,9 @@ describe('dashboard', () => {
   test('an error of the API is shown readably', async () => {
     await page.getByLabel('User', { exact: true }).fill('nobody');
     await page.getByLabel('Quantity', { exact: true }).fill('1');
-    await page.getByRole('button', { name: /buy/i }).click();
+    await page.getByRole('button', { name: 'Buy at the latest price' }).click();
     await page.waitForFunction(() => document.querySelector('#buy-result')?.dataset.result === 'error', null, { timeout: SETTLE_MS });
+    await page.getByLabel('Name starts with').fill('');
     const text = await page.locator('#buy-result').innerText();
     // The problem's detail, worded for people: not a status, its reason
     // phrase or raw JSON.
@@ -412,18 +305,143 @@ describe('dashboard', () => {
     assert.deepEqual(consoleErrors.filter((e) => !/Failed to load resource/.test(e)), []);
   });
 
+  test('a stock found by search is watched: its chart gets its series over the one stream, reopened with it', async () => {
+    const before = await streamsOf(page);
+    const search = page.getByLabel('Name starts with');
+    const asked = () => requests.filter((u) => new URL(u).searchParams.has('q'));
+    const askedBefore = asked().length;
+    // Typed key by key, in capitals: one request once the typing pauses,
+    // for the lowercased prefix.
+    await search.click();
+    await page.keyboard.type('STOCK8', { delay: 20 });
+    const result = page.locator('#search-results li[data-stock="stock8"]');
+    await result.waitFor();
+    assert.deepEqual(await page.locator('#search-results li').evaluateAll((els) => els.map((e) => e.dataset.stock)), ['stock8']);
+    assert.match(await result.innerText(), new RegExp(`09:04 on ${DAY2}`));
+    const q = asked().slice(askedBefore);
+    assert.ok(q.length >= 1 && q.length <= 2, `${q.length} search requests for six keys: ${q.join(' ')}`);
+    assert.equal(new URL(q.at(-1)).searchParams.get('q'), 'stock8');
+    assert.equal(new URL(q.at(-1)).searchParams.get('limit'), '20');
+
+    await page.getByRole('button', { name: 'Watch stock8' }).click();
+    await waitForCards(page, [...WATCHED, 'stock8']);
+    await waitForCard('stock8', { points: String(MINUTES.length), day: DAY2 });
+    assert.equal(await latestPrice('stock8'), String(lastClose(7)));
+    assert.match(await page.locator('#watch-status').innerText(), /stock8 added/);
+    assert.equal(await result.getByRole('button').first().innerText(), 'Watched');
+    const s = await streamsOf(page);
+    assert.equal(s.open, 1, 'EventSources open');
+    assert.equal(s.max, 1, 'EventSources open at once, at most');
+    assert.equal(s.maxInFlight, 1, 'stream requests in flight at once, at most');
+    assert.equal(s.requests.length, before.requests.length + 1, 'the stream was opened once more');
+    assert.deepEqual(streamStocks(s.requests.at(-1)), [...WATCHED, 'stock8']);
+    assert.ok(s.requests.every((u) => new URL(u).pathname === '/api/stream'), 'no stream of one stock');
+    assert.deepEqual(JSON.parse(await page.evaluate(() => localStorage.getItem('stockd.watchlist'))), [...WATCHED, 'stock8']);
+  });
+
+  test('the search results by keyboard: down to the results, Enter watches, Escape comes back', async () => {
+    const search = page.getByLabel('Name starts with');
+    await search.fill('stock');
+    await page.locator('#search-results li').nth(STOCKS.length - 1).waitFor();
+    await search.focus();
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Show stock1');
+    for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowDown');
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Watch stock7');
+    await page.keyboard.press('Enter');
+    await waitForCards(page, [...WATCHED, 'stock8', 'stock7']);
+    // Focus stays on the result, now marked watched.
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Show stock7');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Buy stock7');
+    await page.keyboard.press('Escape');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'search');
+    const s = await streamsOf(page);
+    assert.equal(s.open, 1);
+    assert.equal(s.max, 1);
+    assert.deepEqual(streamStocks(s.requests.at(-1)), [...WATCHED, 'stock8', 'stock7']);
+  });
+
+  test('a stock picked in the search is bought through the form, and the order is listed', async () => {
+    await page.getByLabel('User', { exact: true }).fill(USER.name);
+    await page.getByLabel('Name starts with').fill('stock7');
+    await page.getByRole('button', { name: 'Buy stock7' }).click();
+    assert.equal(await page.getByLabel('Stock', { exact: true }).inputValue(), 'stock7');
+    // The quantity is the field left to fill, and has the focus.
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'buy-quantity');
+    await page.keyboard.type('2');
+    await page.getByRole('button', { name: 'Buy at the latest price' }).click();
+    await page.waitForFunction(() => document.querySelector('#buy-result')?.dataset.result === 'Accept', null, { timeout: SETTLE_MS });
+    assert.match(await page.locator('#buy-result').innerText(), new RegExp(`2 × stock7 at ${lastClose(6)}`.replace(/(\d)(\d{3})\b/, '$1.?$2')));
+    await page.waitForFunction(() => document.querySelector('#orders-body tr td:nth-child(4)')?.textContent === 'stock7', null, { timeout: SETTLE_MS });
+  });
+
+  test('the buy form suggests names as one types, and an unknown stock is refused with the detail', async () => {
+    const field = page.getByLabel('Stock', { exact: true });
+    await field.fill('');
+    await field.pressSequentially('stock', { delay: 20 });
+    await page.waitForFunction((n) => document.querySelectorAll('#buy-stock-options option').length === n, STOCKS.length, { timeout: SETTLE_MS });
+    assert.deepEqual(await page.locator('#buy-stock-options option').evaluateAll((os) => os.map((o) => o.value)), STOCKS);
+    await field.fill('Stock99');
+    await page.getByLabel('Quantity', { exact: true }).fill('1');
+    await page.getByRole('button', { name: 'Buy at the latest price' }).click();
+    await page.waitForFunction(() => document.querySelector('#buy-result')?.dataset.result === 'error', null, { timeout: SETTLE_MS });
+    assert.match(await page.locator('#buy-result').innerText(), /Not bought\. Stock "stock99" is not traded here\./);
+    // Not even a name: said without asking the service.
+    await field.fill('no such stock!');
+    await page.getByRole('button', { name: 'Buy at the latest price' }).click();
+    await page.waitForFunction(() => /is not a stock name/.test(document.querySelector('#buy-result')?.textContent), null, { timeout: SETTLE_MS });
+    await field.fill('stock1');
+  });
+
+  test('a chart is removed from the watch list; the list outlives a reload, less the names no longer traded', async () => {
+    await page.getByRole('button', { name: 'Stop watching stock2' }).click();
+    const kept = ['stock1', 'stock3', 'stock4', 'stock5', 'stock6', 'stock8', 'stock7'];
+    await waitForCards(page, kept);
+    // The focus moves to the next chart's button, not off the page.
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Stop watching stock3');
+    await waitUntil('the stream reopened without stock2', async () => streamStocks((await streamsOf(page)).requests.at(-1)).join() === kept.join());
+    await page.reload();
+    await waitForCards(page, kept);
+    // A list kept with names the market no longer has (and one that is no
+    // name at all) shows what is left and says what was dropped.
+    await page.evaluate(() => localStorage.setItem('stockd.watchlist', JSON.stringify(['stock3', 'gone', 'Stock1', 'not a name', 'stock1', 'left'])));
+    await page.reload();
+    await waitForCards(page, ['stock3', 'stock1']);
+    assert.match(await page.locator('#watch-status').innerText(), /gone, left are no longer traded/);
+    assert.deepEqual(JSON.parse(await page.evaluate(() => localStorage.getItem('stockd.watchlist'))), ['stock3', 'stock1']);
+    const s = await streamsOf(page);
+    assert.equal(s.max, 1);
+    assert.deepEqual(streamStocks(s.requests.at(-1)), ['stock3', 'stock1']);
+    // Every chart removed: no stream at all, and the page says how to add one.
+    await page.getByRole('button', { name: 'Stop watching stock3' }).click();
+    await page.getByRole('button', { name: 'Stop watching stock1' }).click();
+    await waitUntil('the stream closed', async () => (await streamsOf(page)).open === 0);
+    assert.match(await page.locator('#watch-count').innerText(), /No stock is watched/);
+    await page.reload();
+    await page.locator('#watch-count', { hasText: 'No stock is watched' }).waitFor();
+    assert.equal(await page.locator('article[data-stock]').count(), 0);
+    await page.evaluate(() => localStorage.removeItem('stockd.watchlist'));
+    await page.reload();
+    await waitForCards(page, WATCHED);
+    assert.deepEqual(consoleErrors.filter((e) => !/Failed to load resource/.test(e)), []);
+  });
+
   test('on a phone (390 x 844) the page fits the width: no sideways scroll', async () => {
-    const phone = await openPage({ width: 390, height: 844 });
+    const phone = await open({ width: 390, height: 844 });
     try {
       await phone.goto(origin + '/');
       await phone.waitForFunction((n) => [...document.querySelectorAll('article[data-stock]')].length === n
-        && [...document.querySelectorAll('article[data-stock]')].every((c) => c.dataset.stream === 'live' && Number(c.dataset.points) > 0), STOCKS.length, { timeout: SETTLE_MS });
+        && [...document.querySelectorAll('article[data-stock]')].every((c) => c.dataset.stream === 'live' && Number(c.dataset.points) > 0), WATCHED.length, { timeout: SETTLE_MS });
       await phone.waitForFunction(() => document.querySelectorAll('#orders-body tr[data-order-id]').length > 0, null, { timeout: SETTLE_MS });
+      await phone.getByLabel('Name starts with').fill('stock');
+      await phone.locator('#search-results li').nth(STOCKS.length - 1).waitFor();
       const widths = await phone.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
       assert.ok(widths.scroll <= widths.inner, `the page is ${widths.scroll} px wide in a ${widths.inner} px window`);
       // Nothing sticks out of the window on the right: not the stream's
-      // state, not the chart's axis, not an order's cells.
-      const outside = await phone.evaluate(() => [...document.querySelectorAll('.stream-state, .plot canvas, .u-legend, #orders-body td, .day-picker')]
+      // state, not the chart's axis, not an order's cells, not a search
+      // result's buttons.
+      const outside = await phone.evaluate(() => [...document.querySelectorAll('.stream-state, .remove, .plot canvas, .u-legend, #orders-body td, .day-picker, #search, #search-results li, #search-results button')]
         .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5).map((el) => el.className || el.tagName));
       assert.deepEqual(outside, []);
       await phone.screenshot({ path: join(artifacts, 'dashboard-phone.png'), fullPage: true });
@@ -433,7 +451,7 @@ describe('dashboard', () => {
   });
 
   test('the files come gzipped with an ETag, and a reload revalidates them (304)', async () => {
-    const p = await openPage({ width: 1366, height: 900 });
+    const p = await open({ width: 1366, height: 900 });
     const seen = [];
     p.on('response', async (r) => {
       const h = await r.allHeaders().catch(() => ({}));
@@ -461,7 +479,7 @@ describe('dashboard', () => {
   });
 
   test('/docs renders the API description from the service alone', async () => {
-    const docs = await openPage({ width: 1366, height: 900 });
+    const docs = await open({ width: 1366, height: 900 });
     const before = consoleErrors.length;
     try {
       const res = await docs.goto(origin + '/docs');

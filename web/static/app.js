@@ -1,7 +1,15 @@
-// The dashboard: one chart per stock fed by the stock's event stream, a buy
-// form, and the paged orders list. Plain JavaScript against the service's own
-// API (see docs/api.md and api/openapi.yaml); uPlot (a global from the vendored
+// The dashboard: charts of a watch list of stocks, all fed by one event
+// stream, a search that finds any stock by name, a buy form, and the paged
+// orders list. Plain JavaScript against the service's own API (see
+// docs/api.md and api/openapi.yaml); uPlot (a global from the vendored
 // script) draws the charts.
+//
+// A market may have 10,000 stocks: the page never lists them all. It reads
+// the stocks it shows by name (stocks=), the first ones by a page (limit=)
+// and the ones a person looks for by a prefix (q=), and it holds at most one
+// stream connection, whatever the number of charts: a browser keeps at most
+// six HTTP/1.1 connections to one host, and a stream per chart would starve
+// every other request past five charts.
 
 const ORDERS_PAGE_SIZE = 10;
 const CHART_HEIGHT = 220;
@@ -9,6 +17,22 @@ const CHART_HEIGHT = 220;
 // content type) is reopened after this delay, doubled up to the maximum.
 const RECONNECT_MIN_MS = 1000;
 const RECONNECT_MAX_MS = 30000;
+// The watch list: kept in this browser, at first the first stocks in name
+// order, at most WATCH_MAX charts (each is a canvas, and its series comes
+// again whenever the list changes).
+const WATCH_KEY = 'stockd.watchlist';
+const WATCH_FIRST = 6;
+const WATCH_MAX = 50;
+// Changes of the watch list made in a row (removing a few charts) reopen
+// the stream once, this long after the last of them.
+const REOPEN_DELAY_MS = 150;
+// The search asks the service once the typing pauses this long.
+const SEARCH_DELAY_MS = 250;
+const SEARCH_LIMIT = 20;
+// A stock name as the service accepts it (after lowercasing), and the
+// start of one, which is what q= takes.
+const STOCK_NAME = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
+const NAME_RULE = 'A stock name is up to 32 of a–z, 0–9, _ . and -, starting with a letter or digit.';
 
 const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 const fmt = (n) => (n == null ? '–' : numberFormat.format(n));
@@ -139,16 +163,30 @@ class StockChart {
     this.plotBox = card.querySelector('.plot');
     this.plotBox.setAttribute('aria-label', `Minute chart of ${stock}: close line with the high–low band`);
     this.picker.addEventListener('change', () => this.pick(this.picker.value));
+    const remove = card.querySelector('.remove');
+    remove.setAttribute('aria-label', `Stop watching ${stock}`);
+    remove.addEventListener('click', () => unwatch(stock));
     parent.append(card);
 
     this.live = emptyDay(null);
     this.view = null; // an earlier day the person picked, or null to follow the live one
     this.days = [];
     this.plot = null;
-    this.source = null;
-    this.retryMs = RECONNECT_MIN_MS;
     this.pickSeq = 0;
-    new ResizeObserver(() => this.plot?.setSize({ width: this.width(), height: CHART_HEIGHT })).observe(this.plotBox);
+    this.resize = new ResizeObserver(() => this.plot?.setSize({ width: this.width(), height: CHART_HEIGHT }));
+    this.resize.observe(this.plotBox);
+    this.setState('connecting', 'connecting…');
+  }
+
+  // destroy takes the card off the page and lets go of what it held; an
+  // answer still on its way (a day picked, the days) then changes nothing
+  // that is shown.
+  destroy() {
+    this.pickSeq++;
+    this.resize.disconnect();
+    this.plot?.destroy();
+    this.plot = null;
+    this.card.remove();
   }
 
   width() {
@@ -286,29 +324,7 @@ class StockChart {
     // One minute alone (the first of a new day) would make uPlot stretch
     // the time axis over years: show the hour around it instead.
     if (m === 1) this.plot.setScale('x', { min: d.x[0] - 1800, max: d.x[0] + 1800 });
-  }
-
-  // connect opens the stream. The browser reopens a dropped stream by itself
-  // and the service then sends a fresh series; a stream the browser gave up
-  // on is reopened here with a growing delay.
-  connect() {
-    const es = new EventSource(`/api/stocks/${encodeURIComponent(this.stock)}/stream`);
-    this.source = es;
-    es.addEventListener('open', () => {
-      this.retryMs = RECONNECT_MIN_MS;
-      this.setState('live', 'live');
-    });
-    es.addEventListener('series', (e) => this.setSeries(JSON.parse(e.data)));
-    es.addEventListener('minute', (e) => this.applyMinute(JSON.parse(e.data)));
-    es.addEventListener('error', () => {
-      if (es.readyState !== EventSource.CLOSED) {
-        this.setState('reconnecting', 'reconnecting…');
-        return;
-      }
-      this.setState('down', `stream unavailable, retrying in ${Math.round(this.retryMs / 1000)} s`);
-      setTimeout(() => this.connect(), this.retryMs);
-      this.retryMs = Math.min(this.retryMs * 2, RECONNECT_MAX_MS);
-    });
+    stockHint(); // the buy form's note of the latest price, should it name this stock
   }
 
   setState(state, text) {
@@ -348,29 +364,447 @@ function chartOptions(width) {
   };
 }
 
-async function loadCharts() {
+// ---------------------------------------------------------------- watch list
+
+// The stocks charted, in the order they were added, and their charts.
+const watch = { stocks: [], charts: new Map() };
+
+const isUnknownStock = (err) => err instanceof ApiError && err.status === 404 && /\/unknown-stock$/.test(err.problem?.type ?? '');
+
+// readWatchList reads the list this browser kept: null when there is none
+// (or it cannot be read), else the names that have the form of a stock
+// name, lowercased, each once, at most WATCH_MAX. Whether they are still
+// stocks is for the service to say (knownQuotes).
+function readWatchList() {
+  let list;
+  try {
+    const raw = localStorage.getItem(WATCH_KEY);
+    if (raw == null) return null;
+    list = JSON.parse(raw);
+  } catch {
+    return null; // storage off, or not JSON: as if nothing was kept
+  }
+  if (!Array.isArray(list)) return null;
+  const names = [];
+  for (const n of list) {
+    const name = typeof n === 'string' ? n.trim().toLowerCase() : '';
+    if (STOCK_NAME.test(name) && !names.includes(name)) names.push(name);
+  }
+  return names.slice(0, WATCH_MAX);
+}
+
+function saveWatchList() {
+  try {
+    localStorage.setItem(WATCH_KEY, JSON.stringify(watch.stocks));
+  } catch {
+    // Storage off or full: the list lasts as long as the page.
+  }
+}
+
+const stocksParam = (names) => names.map(encodeURIComponent).join(',');
+
+// knownQuotes reads the latest quotes of names (GET /api/stocks?stocks=),
+// leaving out the names that are no longer stocks: the service answers 404
+// unknown-stock naming one of them; it is dropped and the rest asked again.
+// Returns the listing (null when no name was left) and the names dropped.
+async function knownQuotes(names) {
+  let left = names.slice();
+  const dropped = [];
+  while (left.length) {
+    try {
+      return { body: await api(`/api/stocks?stocks=${stocksParam(left)}`), dropped };
+    } catch (err) {
+      if (!isUnknownStock(err)) throw err;
+      // The detail names the stock ('stock "x" is not traded here'); should
+      // its wording change, each name is asked on its own instead.
+      const named = /"([^"]+)"/.exec(err.problem.detail ?? '')?.[1];
+      let gone = left.filter((n) => n === named);
+      if (!gone.length) gone = await unknownAmong(left);
+      if (!gone.length) throw err;
+      dropped.push(...gone);
+      left = left.filter((n) => !gone.includes(n));
+    }
+  }
+  return { body: null, dropped };
+}
+
+async function unknownAmong(names) {
+  const gone = [];
+  for (const n of names) {
+    try {
+      await api(`/api/stocks?stocks=${encodeURIComponent(n)}`);
+    } catch (err) {
+      if (!isUnknownStock(err)) throw err;
+      gone.push(n);
+    }
+  }
+  return gone;
+}
+
+function addChart(q) {
+  const chart = new StockChart(q.stock, document.getElementById('charts'));
+  chart.showLatest(q.date, q.time, q.price);
+  watch.charts.set(q.stock, chart);
+}
+
+// watchStock adds a stock (a search result: name and latest quote) to the
+// watch list, and reopens the stream with it.
+function watchStock(q) {
+  if (watch.charts.has(q.stock)) {
+    say(`${q.stock} is on the watch list already.`);
+    watch.charts.get(q.stock).card.scrollIntoView({ block: 'nearest' });
+    return;
+  }
+  if (watch.stocks.length >= WATCH_MAX) {
+    say(`The watch list is full: it holds at most ${WATCH_MAX} stocks. Remove a chart to watch ${q.stock}.`, true);
+    return;
+  }
+  watch.stocks.push(q.stock);
+  addChart(q);
+  saveWatchList();
+  watchListChanged();
+  say(`${q.stock} added to the watch list.`);
+}
+
+function unwatch(stock) {
+  const chart = watch.charts.get(stock);
+  if (!chart) return;
+  const at = watch.stocks.indexOf(stock);
+  watch.stocks.splice(at, 1);
+  watch.charts.delete(stock);
+  // Keyboard focus was on the button just removed: give it to the next
+  // chart's, or else to the search.
+  const next = watch.charts.get(watch.stocks[Math.min(at, watch.stocks.length - 1)]);
+  chart.destroy();
+  (next?.card.querySelector('.remove') ?? document.getElementById('search')).focus();
+  saveWatchList();
+  watchListChanged();
+  say(`${stock} removed from the watch list.`);
+}
+
+// dropUnknown takes off the watch list the stocks the service no longer
+// has, saying so.
+function dropUnknown(names) {
+  if (!names.length) return;
+  for (const n of names) {
+    watch.charts.get(n)?.destroy();
+    watch.charts.delete(n);
+  }
+  watch.stocks = watch.stocks.filter((n) => !names.includes(n));
+  saveWatchList();
+  const list = names.join(', ');
+  say(`${list} ${names.length === 1 ? 'is' : 'are'} no longer traded: taken off the watch list.`, true);
+}
+
+function watchListChanged() {
+  const n = watch.stocks.length;
+  document.getElementById('watch-count').textContent = n
+    ? `Watching ${n} ${n === 1 ? 'stock' : 'stocks'} (at most ${WATCH_MAX}).`
+    : 'No stock is watched: find one above to chart it.';
+  document.getElementById('charts').dataset.stocks = watch.stocks.join(' ');
+  renderSearchResults();
+  reopenStream();
+}
+
+// say puts a line in the watch list's status (read out by screen readers).
+function say(text, problem = false) {
+  const el = document.getElementById('watch-status');
+  el.textContent = text;
+  el.classList.toggle('problem', problem);
+}
+
+// loadWatchList shows the kept watch list, or at first the first stocks in
+// name order; either way no listing of the whole market.
+async function loadWatchList() {
   const box = document.getElementById('charts');
   const error = document.getElementById('stocks-error');
-  const select = document.getElementById('buy-stock');
-  let body;
+  const kept = readWatchList();
+  let body, dropped = [];
   for (let delay = RECONNECT_MIN_MS; ; delay = Math.min(delay * 2, RECONNECT_MAX_MS)) {
     try {
-      body = await api('/api/stocks');
+      ({ body, dropped } = kept?.length ? await knownQuotes(kept) : { body: null, dropped: [] });
+      // An empty list kept on purpose stays empty; none kept, or none of
+      // it left, starts from the first stocks. The zone comes with either.
+      if (!body) body = await api(`/api/stocks?limit=${kept && !dropped.length ? 1 : WATCH_FIRST}`);
+      if (kept && !kept.length) body.results = [];
       break;
     } catch (err) {
-      showProblem(error, new Error(`Cannot list the stocks: ${err.message} Retrying.`));
+      showProblem(error, new Error(`Cannot read the stocks: ${err.message} Retrying.`));
       await new Promise((r) => setTimeout(r, delay));
     }
   }
   showProblem(error, null);
   setZone(body.zone);
-  for (const { stock, date, time, price } of body.results) {
-    const chart = new StockChart(stock, box);
-    chart.showLatest(date, time, price);
-    chart.connect();
-    select.append(new Option(stock, stock));
+  for (const q of body.results.slice(0, WATCH_MAX)) {
+    watch.stocks.push(q.stock);
+    addChart(q);
   }
+  if (!kept || dropped.length) saveWatchList();
+  if (dropped.length) say(`${dropped.join(', ')} ${dropped.length === 1 ? 'is' : 'are'} no longer traded: taken off the watch list.`, true);
+  const buyStock = document.getElementById('buy-stock');
+  if (!buyStock.value && watch.stocks.length) buyStock.value = watch.stocks[0];
   box.setAttribute('aria-busy', 'false');
+  watchListChanged();
+}
+
+// ---------------------------------------------------------------- the stream
+
+// One EventSource for every chart: GET /api/stream?stocks=... sends a
+// series per stock, then the minutes that change, each naming its stock.
+// The browser reconnects a dropped stream by itself, and its Last-Event-ID
+// (one id for all the stocks) lets the service send each stock the minutes
+// it missed, or a fresh series. A list that changes closes the stream and
+// opens one with the new list: never two open at once.
+// gen counts the openings asked for, so that the answer to an older one
+// changes nothing.
+const stream = { source: null, retryMs: RECONNECT_MIN_MS, retry: null, reopen: null, gen: 0 };
+
+function reopenStream() {
+  stream.gen++;
+  clearTimeout(stream.reopen);
+  stream.reopen = setTimeout(openStream, REOPEN_DELAY_MS);
+}
+
+function openStream() {
+  stream.gen++;
+  clearTimeout(stream.reopen);
+  clearTimeout(stream.retry);
+  stream.source?.close();
+  stream.source = null;
+  const stocks = watch.stocks.slice();
+  if (!stocks.length) {
+    streamStatus('');
+    return;
+  }
+  setStates('connecting', 'connecting…');
+  streamStatus(`Connecting the prices of ${stocks.length} ${stocks.length === 1 ? 'stock' : 'stocks'}…`);
+  const es = new EventSource(`/api/stream?stocks=${stocksParam(stocks)}`);
+  stream.source = es;
+  const current = () => stream.source === es;
+  es.addEventListener('open', () => {
+    if (!current()) return;
+    stream.retryMs = RECONNECT_MIN_MS;
+    setStates('live', 'live');
+    streamStatus(`Prices are live for ${stocks.length} ${stocks.length === 1 ? 'stock' : 'stocks'}.`);
+  });
+  es.addEventListener('series', (e) => {
+    if (!current()) return;
+    const s = JSON.parse(e.data);
+    const chart = watch.charts.get(s.stock);
+    chart?.setSeries(s);
+    chart?.setState('live', 'live');
+  });
+  es.addEventListener('minute', (e) => {
+    if (!current()) return;
+    const m = JSON.parse(e.data);
+    watch.charts.get(m.stock)?.applyMinute(m);
+  });
+  es.addEventListener('error', () => {
+    if (!current()) return;
+    if (es.readyState !== EventSource.CLOSED) {
+      setStates('reconnecting', 'reconnecting…');
+      streamStatus('The price stream was cut: reconnecting…');
+      return;
+    }
+    es.close();
+    stream.source = null;
+    streamRefused(stocks);
+  });
+}
+
+// streamRefused follows a stream the service answered with an error, which
+// an EventSource does not show: the same list asked of /api/stocks says
+// whether a stock is no longer traded (404 unknown-stock), which is then
+// dropped; otherwise (429 too many streams, 503 streams full, the service
+// away) the stream is opened again after a growing delay.
+async function streamRefused(stocks) {
+  const gen = stream.gen;
+  let dropped = [];
+  try {
+    ({ dropped } = await knownQuotes(stocks));
+  } catch {
+    // The service is away or busy: wait as for any refusal.
+  }
+  if (gen !== stream.gen) return; // the list changed meanwhile, and a stream of it is on its way
+  if (dropped.length) {
+    dropUnknown(dropped);
+    watchListChanged();
+    return;
+  }
+  const s = Math.round(stream.retryMs / 1000);
+  setStates('down', `stream unavailable, retrying in ${s} s`);
+  streamStatus(`The service refused the price stream; trying again in ${s} s.`);
+  stream.retry = setTimeout(openStream, stream.retryMs);
+  stream.retryMs = Math.min(stream.retryMs * 2, RECONNECT_MAX_MS);
+}
+
+function setStates(state, text) {
+  for (const chart of watch.charts.values()) chart.setState(state, text);
+}
+
+// streamStatus is the one line a screen reader hears of the stream; each
+// chart shows its own state without announcing it, or fifty charts would
+// speak at once.
+function streamStatus(text) {
+  document.getElementById('stream-status').textContent = text;
+}
+
+// ---------------------------------------------------------------- search
+
+// searchStocks lists the stocks whose name starts with prefix (in name
+// order, each with its latest quote), at most SEARCH_LIMIT. Answers are
+// kept for a while, so that the search and the buy form's suggestions ask
+// once for a prefix typed in both.
+const searchCache = new Map();
+async function searchStocks(prefix, signal) {
+  const hit = searchCache.get(prefix);
+  if (hit && Date.now() - hit.at < 10_000) return hit.body;
+  const body = await api(`/api/stocks?q=${encodeURIComponent(prefix)}&limit=${SEARCH_LIMIT}`, { signal });
+  searchCache.set(prefix, { at: Date.now(), body });
+  if (searchCache.size > 100) searchCache.delete(searchCache.keys().next().value);
+  return body;
+}
+
+// debounced asks only once the typing pauses, and drops the answer of a
+// question that a later one replaced (the request itself is aborted).
+function debounced(ask) {
+  let timer = null, controller = null;
+  const run = (value) => {
+    clearTimeout(timer);
+    controller?.abort();
+    controller = new AbortController();
+    const { signal } = controller;
+    return ask(value, signal);
+  };
+  return {
+    later(value) {
+      clearTimeout(timer);
+      timer = setTimeout(() => run(value), SEARCH_DELAY_MS);
+    },
+    now: run,
+  };
+}
+
+const search = { prefix: '', results: [], more: false, seq: 0 };
+
+function quoteText(q) {
+  return q.price == null ? 'no price yet' : `${fmt(q.price)} at ${clockOf(secondsOf(q.time))} on ${q.date}`;
+}
+
+const searching = debounced(async (raw, signal) => {
+  const status = document.getElementById('search-status');
+  const box = document.getElementById('search-results');
+  const prefix = raw.trim().toLowerCase();
+  const seq = ++search.seq;
+  if (!prefix) {
+    Object.assign(search, { prefix, results: [], more: false });
+    status.textContent = '';
+    box.dataset.state = 'idle';
+    renderSearchResults();
+    return;
+  }
+  if (!STOCK_NAME.test(prefix)) {
+    Object.assign(search, { prefix, results: [], more: false });
+    status.textContent = `No stock starts with “${raw.trim()}”. ${NAME_RULE}`;
+    box.dataset.state = 'done';
+    renderSearchResults();
+    return;
+  }
+  box.dataset.state = 'searching';
+  let body;
+  try {
+    body = await searchStocks(prefix, signal);
+  } catch (err) {
+    if (signal.aborted || seq !== search.seq) return;
+    status.textContent = `The search failed: ${err.message}`;
+    box.dataset.state = 'error';
+    return;
+  }
+  if (seq !== search.seq) return;
+  Object.assign(search, { prefix, results: body.results, more: body.next != null });
+  const n = body.results.length;
+  status.textContent = !n ? `No stock starts with “${prefix}”.`
+    : search.more ? `The first ${n} stocks that start with “${prefix}”, in name order: type more to narrow them down.`
+    : `${n} ${n === 1 ? 'stock starts' : 'stocks start'} with “${prefix}”.`;
+  box.dataset.state = 'done';
+  box.dataset.prefix = prefix;
+  renderSearchResults();
+  remember(body.results);
+});
+
+// renderSearchResults lists the results, each with its latest quote, a
+// button to watch it (or the note that it is watched) and one to buy it.
+function renderSearchResults() {
+  const box = document.getElementById('search-results');
+  const focused = document.activeElement?.closest('#search-results li');
+  const focusedAt = focused ? [focused.dataset.stock, document.activeElement.dataset.action] : null;
+  box.replaceChildren(...search.results.map((q) => {
+    const li = document.createElement('li');
+    li.dataset.stock = q.stock;
+    const name = document.createElement('span');
+    name.className = 'result-name';
+    name.textContent = q.stock;
+    const quote = document.createElement('span');
+    quote.className = 'result-quote';
+    quote.textContent = quoteText(q);
+    const watched = watch.charts.has(q.stock);
+    const watchButton = resultButton('watch', watched ? 'Watched' : 'Watch', `${watched ? 'Show' : 'Watch'} ${q.stock}`, () => watchStock(q));
+    watchButton.classList.toggle('watched', watched);
+    const buyButton = resultButton('buy', 'Buy…', `Buy ${q.stock}`, () => pickForBuy(q));
+    li.append(name, quote, watchButton, buyButton);
+    return li;
+  }));
+  box.hidden = !search.results.length;
+  if (focusedAt) box.querySelector(`li[data-stock="${CSS.escape(focusedAt[0])}"] button[data-action="${focusedAt[1]}"]`)?.focus();
+}
+
+function resultButton(action, text, label, onClick) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.dataset.action = action;
+  b.textContent = text;
+  b.setAttribute('aria-label', label);
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+// The results by keyboard: Down from the search goes to the first result,
+// Up and Down move between results (keeping to the same button), Left and
+// Right between a result's buttons, Escape back to the search.
+function searchKeys(e) {
+  const input = document.getElementById('search');
+  const rows = [...document.querySelectorAll('#search-results li')];
+  if (e.target === input) {
+    if (e.key === 'ArrowDown' && rows.length) {
+      rows[0].querySelector('button').focus();
+      e.preventDefault();
+    } else if (e.key === 'Enter') {
+      searching.now(input.value);
+      e.preventDefault();
+    } else if (e.key === 'Escape' && input.value) {
+      input.value = '';
+      searching.now('');
+      e.preventDefault();
+    }
+    return;
+  }
+  const li = e.target.closest('#search-results li');
+  if (!li) return;
+  const at = rows.indexOf(li);
+  const buttons = [...li.querySelectorAll('button')];
+  const col = Math.max(0, buttons.indexOf(e.target));
+  const go = (row) => row?.querySelectorAll('button')[col]?.focus();
+  switch (e.key) {
+    case 'ArrowDown': go(rows[at + 1]); break;
+    case 'ArrowUp': if (at === 0) input.focus(); else go(rows[at - 1]); break;
+    case 'Home': go(rows[0]); break;
+    case 'End': go(rows.at(-1)); break;
+    case 'ArrowRight': buttons[col + 1]?.focus(); break;
+    case 'ArrowLeft': buttons[col - 1]?.focus(); break;
+    case 'Escape': input.focus(); break;
+    default: return;
+  }
+  e.preventDefault();
 }
 
 // ---------------------------------------------------------------- orders
@@ -458,12 +892,22 @@ async function buy(event) {
   const result = document.getElementById('buy-result');
   const button = document.getElementById('buy-submit');
   const user = form.user.value.trim();
-  const stock = form.stock.value;
+  const stock = form.stock.value.trim().toLowerCase();
   const quantity = form.quantity.value.trim();
-  button.disabled = true;
   result.className = 'result';
-  result.textContent = 'Sending…';
   delete result.dataset.result;
+  if (!STOCK_NAME.test(stock)) {
+    // Not even the form of a name: said here, without asking the service.
+    // A name of that form that is not traded, the service refuses (422).
+    result.dataset.result = 'error';
+    result.classList.add('problem');
+    result.replaceChildren(strong('Not bought.'), ` “${form.stock.value.trim()}” is not a stock name. ${NAME_RULE}`);
+    form.stock.focus();
+    return;
+  }
+  form.stock.value = stock;
+  button.disabled = true;
+  result.textContent = 'Sending…';
   try {
     const res = await api('/api/buy-stock', {
       method: 'POST',
@@ -519,12 +963,84 @@ async function lookUpCredit() {
   }
 }
 
+// The stock field is a text field, not a list of every stock (there may be
+// 10,000): what is typed is looked up as a prefix, and the first matches
+// are offered as suggestions (a datalist). The service judges the name on
+// submit.
+const quotes = new Map(); // the latest quotes seen in search results, by stock
+
+function remember(results) {
+  for (const q of results) {
+    quotes.delete(q.stock);
+    quotes.set(q.stock, q);
+  }
+  while (quotes.size > 500) quotes.delete(quotes.keys().next().value);
+  stockHint();
+}
+
+const suggesting = debounced(async (raw, signal) => {
+  const prefix = raw.trim().toLowerCase();
+  const list = document.getElementById('buy-stock-options');
+  if (!STOCK_NAME.test(prefix)) {
+    list.replaceChildren();
+    return;
+  }
+  let body;
+  try {
+    body = await searchStocks(prefix, signal);
+  } catch {
+    return; // suggestions only: the submit says what is wrong
+  }
+  if (signal.aborted) return;
+  // A name typed in full needs no suggestion of itself.
+  const names = body.results.map((q) => q.stock).filter((n) => n !== prefix || body.results.length > 1);
+  list.replaceChildren(...names.map((n) => new Option(n, n)));
+  remember(body.results);
+});
+
+// stockHint says the latest price of the stock in the field when the page
+// knows it (a chart, or a search result).
+function stockHint() {
+  const stock = document.getElementById('buy-stock').value.trim().toLowerCase();
+  const hint = document.getElementById('buy-stock-hint');
+  const chart = watch.charts.get(stock);
+  const live = chart?.live;
+  if (live?.x.length) {
+    const n = live.x.length;
+    hint.textContent = `${stock}: ${fmt(live.close[n - 1])} at ${clockOf(live.x[n - 1])} on ${live.day}.`;
+  } else if (quotes.has(stock)) {
+    hint.textContent = `${stock}: ${quoteText(quotes.get(stock))}.`;
+  } else {
+    hint.textContent = '';
+  }
+}
+
+// pickForBuy puts a search result in the buy form, and the focus on the
+// quantity, the one field left to fill.
+function pickForBuy(q) {
+  const field = document.getElementById('buy-stock');
+  field.value = q.stock;
+  remember([q]);
+  const quantity = document.getElementById('buy-quantity');
+  quantity.focus();
+  quantity.select();
+  document.getElementById('buy-form').scrollIntoView({ block: 'nearest' });
+}
+
 // ---------------------------------------------------------------- start
 
 document.getElementById('buy-form').addEventListener('submit', buy);
 document.getElementById('buy-user').addEventListener('change', lookUpCredit);
 document.getElementById('orders-prev').addEventListener('click', () => loadOrders(orders.page - 1));
 document.getElementById('orders-next').addEventListener('click', () => loadOrders(orders.page + 1));
-loadCharts();
+const searchInput = document.getElementById('search');
+searchInput.addEventListener('input', () => searching.later(searchInput.value));
+document.querySelector('.find').addEventListener('keydown', searchKeys);
+const buyStockInput = document.getElementById('buy-stock');
+buyStockInput.addEventListener('input', () => {
+  suggesting.later(buyStockInput.value);
+  stockHint();
+});
+loadWatchList();
 loadOrders(0);
 lookUpCredit();
