@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The dashboard's browser test: installs what it needs (Debian's chromium,
-# redis-server, the pinned playwright-core), then runs it with node's test
-# runner. STOCKD_BIN may name a built stockd; otherwise the test builds one.
+# The dashboard's browser tests: installs what they need (Debian's chromium,
+# redis-server, the pinned playwright-core), then runs them with node's test
+# runner, one file after the other (each starts its own redis-server and
+# stockd): dashboard.test.js in a market of eight stocks, many.test.js in
+# one of 10,000 (STOCKS_FILE). Arguments name the files to run instead of
+# both (e2e/run.sh many.test.js). STOCKD_BIN may name a built stockd;
+# otherwise the tests build one.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -18,4 +22,5 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 npm ci --no-audit --no-fund --loglevel=error
-node --test --test-reporter=spec --test-timeout=180000 dashboard.test.js
+if [ $# -eq 0 ]; then set -- dashboard.test.js many.test.js; fi
+node --test --test-reporter=spec --test-timeout=180000 --test-concurrency=1 "$@"
