@@ -492,18 +492,24 @@ function dropUnknown(names) {
   }
   watch.stocks = watch.stocks.filter((n) => !names.includes(n));
   saveWatchList();
-  const list = names.join(', ');
-  say(`${list} ${names.length === 1 ? 'is' : 'are'} no longer traded: taken off the watch list.`, true);
+  sayDropped(names);
 }
 
-function watchListChanged() {
+function sayDropped(names) {
+  say(`${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} no longer traded: taken off the watch list.`, true);
+}
+
+// watchListChanged shows the list's new length and reopens the stream with
+// it: at once, or (by default) once a run of changes is over.
+function watchListChanged({ now = false } = {}) {
   const n = watch.stocks.length;
   document.getElementById('watch-count').textContent = n
     ? `Watching ${n} ${n === 1 ? 'stock' : 'stocks'} (at most ${WATCH_MAX}).`
     : 'No stock is watched: find one above to chart it.';
   document.getElementById('charts').dataset.stocks = watch.stocks.join(' ');
   renderSearchResults();
-  reopenStream();
+  if (now) openStream();
+  else reopenStream();
 }
 
 // say puts a line in the watch list's status (read out by screen readers).
@@ -535,16 +541,30 @@ async function loadWatchList() {
   }
   showProblem(error, null);
   setZone(body.zone);
-  for (const q of body.results.slice(0, WATCH_MAX)) {
+  // A stock watched from the search while this was on its way stays, after
+  // these.
+  const early = watch.stocks.splice(0);
+  for (const q of body.results) {
+    if (watch.stocks.length === WATCH_MAX) break;
+    if (watch.charts.has(q.stock)) continue;
     watch.stocks.push(q.stock);
     addChart(q);
   }
-  if (!kept || dropped.length) saveWatchList();
-  if (dropped.length) say(`${dropped.join(', ')} ${dropped.length === 1 ? 'is' : 'are'} no longer traded: taken off the watch list.`, true);
+  for (const n of early) {
+    if (watch.stocks.length < WATCH_MAX && !watch.stocks.includes(n)) {
+      watch.stocks.push(n);
+      box.append(watch.charts.get(n).card); // the cards in the list's order
+    } else if (!watch.stocks.includes(n)) {
+      watch.charts.get(n).destroy();
+      watch.charts.delete(n);
+    }
+  }
+  if (!kept || dropped.length || early.length) saveWatchList();
+  if (dropped.length) sayDropped(dropped);
   const buyStock = document.getElementById('buy-stock');
   if (!buyStock.value && watch.stocks.length) buyStock.value = watch.stocks[0];
   box.setAttribute('aria-busy', 'false');
-  watchListChanged();
+  watchListChanged({ now: true });
 }
 
 // ---------------------------------------------------------------- the stream
@@ -555,6 +575,7 @@ async function loadWatchList() {
 // (one id for all the stocks) lets the service send each stock the minutes
 // it missed, or a fresh series. A list that changes closes the stream and
 // opens one with the new list: never two open at once.
+//
 // gen counts the openings asked for, so that the answer to an older one
 // changes nothing.
 const stream = { source: null, retryMs: RECONNECT_MIN_MS, retry: null, reopen: null, gen: 0 };
