@@ -132,15 +132,45 @@ func BenchmarkMergeManyDays(b *testing.B) {
 	b.ReportMetric(float64(ticks)*float64(b.N)/b.Elapsed().Seconds(), "ticks/s")
 }
 
+// BenchmarkMergeMarketDay is the store half of a market day's CSV (issue
+// 25): 10,000 stocks x 390 minutes x 2 ticks, one batch, into an empty
+// Redis.
+func BenchmarkMergeMarketDay(b *testing.B) {
+	const stocks, minutes = 10_000, 390
+	c := benchClient(b)
+	batch := domain.NewTickBatch()
+	for m := range minutes {
+		for i := range stocks {
+			at := domain.TimeOfDay(9*3600 + 30*60 + m*60)
+			batch.Add(tick("stock"+strconv.Itoa(i), day, at+7, int64(1+(i*31+m)%5000)))
+			batch.Add(tick("stock"+strconv.Itoa(i), day, at+41, int64(1+(i*37+m)%5000)))
+		}
+	}
+	for b.Loop() {
+		b.StopTimer()
+		require.NoError(b, c.Do(b.Context(), c.B().Flushall().Build()).Error())
+		s := redis.NewPriceStore(c)
+		b.StartTimer()
+		if err := s.Merge(b.Context(), batch.Histories()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(stocks*minutes*2)*float64(b.N)/b.Elapsed().Seconds(), "ticks/s")
+}
+
 // BenchmarkMergeKafkaBatches is the Redis half of Kafka -> Redis: batches
 // of 100,000 ticks (the updater's largest) of 50 stocks, one day's ticks
 // spread over its minutes, merged one after another; "two-days" moves to
 // the next day halfway, so that one batch in twenty straddles midnight and
-// rolls every stock over.
+// rolls every stock over; "market" is one day of 10,000 stocks (issue
+// 25), where every batch touches nearly every stock.
 func BenchmarkMergeKafkaBatches(b *testing.B) {
-	const stocks, perBatch = 50, 100_000
-	for _, name := range []string{"one-day", "two-days"} {
-		b.Run(name, func(b *testing.B) {
+	const perBatch = 100_000
+	for _, bc := range []struct {
+		name   string
+		stocks int
+	}{{"one-day", 50}, {"two-days", 50}, {"market", 10_000}} {
+		b.Run(bc.name, func(b *testing.B) {
 			s := redis.NewPriceStore(benchClient(b))
 			i := 0
 			for b.Loop() {
@@ -148,10 +178,15 @@ func BenchmarkMergeKafkaBatches(b *testing.B) {
 				for range perBatch {
 					i++
 					d := day
-					if name == "two-days" {
+					if bc.name == "two-days" {
 						d = day.AddDays(i / (10 * perBatch))
 					}
-					batch.Add(tick("stock"+strconv.Itoa(i%stocks), d, domain.TimeOfDay((i/stocks)%domain.SecondsPerDay), int64(1+(i*31)%5000)))
+					// A market day's ticks advance a second every 10,000.
+					at := domain.TimeOfDay((i / bc.stocks) % domain.SecondsPerDay)
+					if bc.stocks > 50 {
+						at = domain.TimeOfDay(9*3600 + (i/10_000)%(7*3600))
+					}
+					batch.Add(tick("stock"+strconv.Itoa(i%bc.stocks), d, at, int64(1+(i*31)%5000)))
 				}
 				if err := s.Merge(b.Context(), batch.Histories()); err != nil {
 					b.Fatal(err)
