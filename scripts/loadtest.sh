@@ -14,8 +14,11 @@
 # scratch database dropped, whatever ends the run (an error, Ctrl-C,
 # SIGTERM); LOADTEST_KEEP=1 keeps the work directory.
 #
-# LOADTEST_ONLY=ceiling,cpu,buy,cluster,orders,csv,kafka,yardsticks runs only those
+# LOADTEST_ONLY=ceiling,cpu,buy,cluster,orders,csv,kafka,yardsticks,market runs only those
 # stages (the money is reconciled after buy and cluster).
+# LOADTEST_MARKET_PARTS=csv,ready,http,days,kafka,stream runs only those
+# parts of the market stage; LOADTEST_MARKET_CLIENTS=100,500,1000 the
+# numbers of stream clients it tries.
 # LOADTEST_STOCKD=path runs a stockd binary built elsewhere (a "before"
 # figure in the same conditions), instead of building this tree's.
 #
@@ -29,9 +32,15 @@ QUICK=${LOADTEST_QUICK:-0}
 PG_SERVER=${LOADTEST_PG_SERVER:-postgres://postgres@127.0.0.1:5432}
 if [[ $QUICK == 1 ]]; then
 	DUR=3; ROWS=(10000 100000); TICKS=(100000 1000000); KAFKA_TICKS=100000
+	MARKET_MINUTES=60 MARKET_DAYS_STOCKS=200 MARKET_KAFKA_TICKS=200000 MARKET_ROUNDS=1
+	MARKET_CLIENTS=100 MARKET_STREAM_SECONDS=10
 else
 	DUR=10; ROWS=(100000 1000000); TICKS=(1000000 10000000); KAFKA_TICKS=1000000
+	MARKET_MINUTES=390 MARKET_DAYS_STOCKS=1000 MARKET_KAFKA_TICKS=1000000 MARKET_ROUNDS=2
+	MARKET_CLIENTS=${LOADTEST_MARKET_CLIENTS:-100,500,1000} MARKET_STREAM_SECONDS=20
 fi
+MARKET_STOCKS=10000 # the market: stock1..stock10000
+MARKET_RATE=50000   # ticks a second of the stream stage
 CONNS_BUY=32
 CONNS_LIST=8
 CREDIT=1000000000000000 # per seeded user: every order is accepted
@@ -126,7 +135,7 @@ need() {
 	command -v "$1" >/dev/null && return 0
 	if [[ -n ${2:-} ]] && command -v apt-get >/dev/null; then
 		log "installing $2 from Debian"
-		apt-get install -y "$2" >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y "$2" >/dev/null 2>&1; }
+		apt-get -o DPkg::Lock::Timeout=300 install -y "$2" >/dev/null 2>&1 || { apt-get -o DPkg::Lock::Timeout=300 update >/dev/null 2>&1 && apt-get -o DPkg::Lock::Timeout=300 install -y "$2" >/dev/null 2>&1; }
 	fi
 	command -v "$1" >/dev/null || { echo "loadtest: $1 is missing" >&2; exit 1; }
 }
@@ -539,25 +548,33 @@ stage_csv_ingest() {
 	done
 }
 
-stage_kafka() {
-	local n=$KAFKA_TICKS kport uport
+# kafka_ingest N CSV NAMES REDIS-PORT WHAT: `stockd produce` of CSV (N
+# ticks) to a kfake broker of its own, then `stockd update` with
+# PRICE_SOURCE=kafka from its start until stockd_ticks_applied_total
+# reaches N, into the (flushed) Redis on REDIS-PORT; NAMES is the STOCKS=
+# or STOCKS_FILE= setting, WHAT says what the ticks are in the rows. The
+# update's row notes the CPU stockd and Redis spent per tick.
+kafka_ingest() {
+	local n=$1 csv=$2 names=$3 rport=$4 what=$5 kport uport
 	kport=$(free_port)
 	"$WORK/kfake" -port "$kport" >"$WORK/kfake.log" 2>&1 &
 	local kpid=$!
 	started $kpid
 	wait_port "$kport"
-	[[ -f $WORK/ticks-$n.csv ]] || "$WORK/pricegen" -stocks 50 -ticks "$n" -start 000000 -end 235959 -o "$WORK/ticks-$n.csv"
-	local env="PRICE_STORE=redis REDIS_ADDR=127.0.0.1:$INGEST_PORT STOCKS=$(seq -s, -f 'stock%g' 1 50)
-		PRICE_CSV=$WORK/ticks-$n.csv KAFKA_BROKERS=127.0.0.1:$kport KAFKA_TOPIC=loadtest KAFKA_GROUP=loadtest"
-	redis-cli -p "$INGEST_PORT" FLUSHALL >/dev/null
+	local env="PRICE_STORE=redis REDIS_ADDR=127.0.0.1:$rport $names
+		PRICE_CSV=$csv KAFKA_BROKERS=127.0.0.1:$kport KAFKA_TOPIC=loadtest KAFKA_GROUP=loadtest"
+	redis-cli -p "$rport" FLUSHALL >/dev/null
 	local t0 t1
 	t0=$(date +%s.%N)
 	# shellcheck disable=SC2086
 	env $env "$BIN" produce >>"$WORK/stockd.log" 2>&1
 	t1=$(date +%s.%N)
-	row "stockd produce, $n ticks to kfake" "$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f ticks/s", n / (b - a) }')" - - \
+	row "stockd produce, $n ticks to kfake$what" "$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f ticks/s", n / (b - a) }')" - - \
 		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f s", b - a }')"
 
+	local rpid r0 r1 c1
+	rpid=$(redis_pid "$rport")
+	r0=$(cpu_ticks "$rpid")
 	uport=$(free_port)
 	t0=$(date +%s.%N)
 	# shellcheck disable=SC2086
@@ -572,11 +589,31 @@ stage_kafka() {
 		sleep 0.05
 	done
 	t1=$(date +%s.%N)
+	c1=$(cpu_ticks "$upid") r1=$(cpu_ticks "$rpid")
 	stop "$upid"
 	stop "$kpid"
 	((${applied:-0} >= n)) || { echo "kafka: $applied of $n ticks applied in 300 s" >&2; return 1; }
-	row "Kafka -> Redis, $n ticks (kfake, own process)" "$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f ticks/s", n / (b - a) }')" - - \
-		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f s from start to last tick applied", b - a }')"
+	row "Kafka -> Redis, $n ticks (kfake, own process$what)" "$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f ticks/s", n / (b - a) }')" - - \
+		"$(awk -v a="$t0" -v b="$t1" -v n="$n" -v c="$c1" -v r="$((r1 - r0))" -v hz="$(getconf CLK_TCK)" \
+			'BEGIN { printf "%.2f s from start to last tick applied; CPU a tick: stockd %.1f us, Redis %.1f us", b - a, c / hz * 1e6 / n, r / hz * 1e6 / n }')"
+}
+
+# redis_pid PORT: the pid of the redis-server this script started on PORT.
+redis_pid() {
+	local d
+	for d in "$WORK"/*/; do
+		if [[ -f $d/port && $(cat "$d/port") == "$1" ]]; then
+			cat "$d/pid"
+			return 0
+		fi
+	done
+	echo 0
+}
+
+stage_kafka() {
+	local n=$KAFKA_TICKS
+	[[ -f $WORK/ticks-$n.csv ]] || "$WORK/pricegen" -stocks 50 -ticks "$n" -start 000000 -end 235959 -o "$WORK/ticks-$n.csv"
+	kafka_ingest "$n" "$WORK/ticks-$n.csv" "STOCKS=$(seq -s, -f 'stock%g' 1 50)" "$INGEST_PORT" ""
 }
 
 stage_yardsticks() {
@@ -605,6 +642,244 @@ stage_yardsticks() {
 	done
 }
 
+# --- market (issue 25) ------------------------------------------------------------
+#
+# What 10,000 stocks cost (docs/market.md): a Redis of its own, a scratch
+# database, the stocks as STOCKS_FILE (stock1..stockN, one a line), and the
+# same binary at 3 stocks (STOCKS=stock1,stock2,stock3) as the yardstick.
+
+market_names() { # N: the STOCKS= or STOCKS_FILE= setting of N stocks
+	if (($1 == 3)); then
+		echo "STOCKS=stock1,stock2,stock3"
+		return
+	fi
+	[[ -f $WORK/stocks-$1.txt ]] || seq -f 'stock%g' 1 "$1" >"$WORK/stocks-$1.txt"
+	echo "STOCKS_FILE=$WORK/stocks-$1.txt"
+}
+
+# market_env N REDIS DB: the environment of stockd with N stocks on a
+# Redis and a database (DB "" for orders in memory).
+market_env() {
+	local orders="ORDER_STORE=memory"
+	[[ -n $3 ]] && orders="ORDER_STORE=postgres DATABASE_URL=$PG_SERVER/$3?sslmode=disable"
+	echo "PRICE_STORE=redis REDIS_ADDR=$2 $orders $(market_names "$1") SEED_USERS=$(seed_of "$ALL_USERS")" \
+		"AUTH=off RATE_LIMIT=0 STREAM_LIMIT_PER_CLIENT=100000 STREAM_LIMIT=100000"
+}
+
+used_memory() { redis-cli -p "$1" INFO memory | awk -F: '/^used_memory:/ { print $2 + 0 }'; }
+
+# market_ready N REDIS: starts stockd serve with N stocks, prints the
+# milliseconds from its start to the first /readyz 200 (polled every 10
+# ms) and its VmRSS then, in KiB.
+market_ready() {
+	local env addr pid t0 t1
+	env=$(market_env "$1" "$2" "")
+	for _ in 1 2 3 4 5; do
+		addr=127.0.0.1:$(free_port)
+		t0=$(date +%s%N)
+		# shellcheck disable=SC2086
+		env $env HTTP_ADDR="$addr" "$BIN" serve >"$WORK/serve-ready-$1.log" 2>&1 &
+		pid=$!
+		started $pid
+		local i
+		for ((i = 0; i < 3000; i++)); do
+			curl -sf -o /dev/null "http://$addr/readyz" && break
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.01
+		done
+		t1=$(date +%s%N)
+		if kill -0 "$pid" 2>/dev/null && ((i < 3000)); then
+			echo "$(((t1 - t0) / 1000000)) $(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")"
+			stop "$pid"
+			return 0
+		fi
+		stop "$pid"
+		grep -q 'address already in use' "$WORK/serve-ready-$1.log" || break
+	done
+	echo "stockd serve with $1 stocks did not become ready:" >&2
+	tail -3 "$WORK/serve-ready-$1.log" | cut -c1-300 >&2
+	return 1
+}
+
+# market_csv PORT: a market day (MARKET_STOCKS x MARKET_MINUTES minutes x 2
+# ticks) into the flushed Redis on PORT with stockd update: ticks/s, peak
+# RSS, and Redis's used_memory per stock-day.
+market_csv() {
+	local port=$1 n=$((MARKET_STOCKS * MARKET_MINUTES * 2)) csv=$WORK/market-day.csv
+	local end
+	end=$(printf '%02d%02d59' $(((570 + MARKET_MINUTES - 1) / 60)) $(((570 + MARKET_MINUTES - 1) % 60)))
+	[[ -f $csv ]] || "$WORK/pricegen" -stocks "$MARKET_STOCKS" -ticks "$n" -start 093000 -end "$end" -o "$csv"
+	redis-cli -p "$port" FLUSHALL >/dev/null
+	local m0 m1 rpid r0 r1
+	m0=$(used_memory "$port") rpid=$(redis_pid "$port") r0=$(cpu_ticks "$rpid")
+	# shellcheck disable=SC2086
+	/usr/bin/time -v -o "$WORK/time-market.txt" env PRICE_STORE=redis REDIS_ADDR="127.0.0.1:$port" \
+		$(market_names "$MARKET_STOCKS") PRICE_SOURCE=csv PRICE_CSV="$csv" "$BIN" update >>"$WORK/stockd.log" 2>&1
+	r1=$(cpu_ticks "$rpid") m1=$(used_memory "$port")
+	local s rss cpu
+	s=$(elapsed_seconds "$WORK/time-market.txt")
+	rss=$(max_rss_mib "$WORK/time-market.txt")
+	cpu=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { printf "%.1f", u + s }' "$WORK/time-market.txt")
+	row "market: CSV -> Redis, $n ticks ($MARKET_STOCKS stocks x $MARKET_MINUTES minutes x 2, one day)" \
+		"$(awk -v n="$n" -v s="$s" 'BEGIN { printf "%.0f ticks/s", n / s }')" - - \
+		"${s} s, peak RSS ${rss} MiB; CPU stockd ${cpu} s, Redis $(awk -v r="$((r1 - r0))" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", r / hz }') s (target 3M ticks/s)"
+	row "market: Redis used_memory per stock-day ($MARKET_MINUTES minutes, latest day)" \
+		"$(awk -v d="$((m1 - m0))" -v n="$MARKET_STOCKS" 'BEGIN { printf "%.1f KB", d / n / 1000 }')" - - \
+		"$((m1 - m0)) bytes for $MARKET_STOCKS stocks; MEMORY USAGE stock1 = $(redis-cli -p "$port" MEMORY USAGE stock1) bytes, STRLEN $(redis-cli -p "$port" STRLEN stock1)"
+	echo "$((m1 - m0))" >"$WORK/market-day-bytes"
+}
+
+# market_days PORT: MARKET_DAYS_STOCKS stocks x 5 days (the 5 days before
+# today, MARKET_MINUTES minutes x 2 ticks each) into the flushed Redis on
+# PORT, with PRICE_HISTORY_DAYS=30 (all kept) and =2 (the older days
+# dropped): used_memory per stock-day kept, and what PRICE_HISTORY_DAYS x
+# stocks costs.
+market_days() {
+	local port=$1 stocks=$MARKET_DAYS_STOCKS days=5 csv=$WORK/market-days.csv
+	local first end
+	first=$(date -u -d "-$days days" +%F)
+	end=$(printf '%02d%02d59' $(((570 + MARKET_MINUTES - 1) / 60)) $(((570 + MARKET_MINUTES - 1) % 60)))
+	[[ -f $csv ]] || "$WORK/pricegen" -stocks "$stocks" -ticks $((stocks * MARKET_MINUTES * 2 * days)) \
+		-start 093000 -end "$end" -date "$first" -days "$days" -o "$csv"
+	local keep
+	for keep in 30 2; do
+		redis-cli -p "$port" FLUSHALL >/dev/null
+		local m0 m1 kept
+		m0=$(used_memory "$port")
+		# shellcheck disable=SC2086
+		env PRICE_STORE=redis REDIS_ADDR="127.0.0.1:$port" $(market_names "$stocks") PRICE_SOURCE=csv \
+			PRICE_CSV="$csv" PRICE_HISTORY_DAYS=$keep APP_TIMEZONE=UTC "$BIN" update >>"$WORK/stockd.log" 2>&1
+		m1=$(used_memory "$port")
+		kept=$(($(redis-cli -p "$port" --scan --pattern 'stockd:day:*' | wc -l) + stocks))
+		row "market: Redis used_memory, $stocks stocks x $days days, PRICE_HISTORY_DAYS=$keep" \
+			"$(awk -v d="$((m1 - m0))" -v n="$kept" 'BEGIN { printf "%.1f KB a stock-day", d / n / 1000 }')" - - \
+			"$((m1 - m0)) bytes, $kept stock-days kept ($MARKET_MINUTES minutes each)"
+		if ((keep == 30)); then
+			local per
+			per=$(awk -v d="$((m1 - m0))" -v n="$kept" 'BEGIN { printf "%.0f", d / n }')
+			row "market: PRICE_HISTORY_DAYS=30 x 10,000 stocks ($MARKET_MINUTES-minute days)" \
+				"$(awk -v p="$per" 'BEGIN { printf "%.1f GB", p * 31 * 10000 / 1e9 }')" - - \
+				"$per bytes a stock-day x (30 earlier days + the latest) x 10,000 (x 1440/$MARKET_MINUTES for 24-hour days)"
+		fi
+	done
+}
+
+
+# market_http REDIS-ADDR DB: BuyStock and GET /api/stocks?limit=100, with
+# 10,000 stocks and with 3, interleaved, MARKET_ROUNDS rounds; then the
+# whole listing of 10,000 once. The 10,000-stock buys are of stocks far
+# into the list.
+market_http() {
+	local redis=$1 db=$2 round size
+	for ((round = 1; round <= MARKET_ROUNDS; round++)); do
+		for size in 3 "$MARKET_STOCKS"; do
+			local addr stocks
+			addr=$(serve_env "market-$size" "$(market_env "$size" "$redis" "$db")")
+			if ((size == 3)); then
+				stocks=stock1,stock2,stock3
+			else
+				stocks=stock$((size - 2)),stock$((size - 1)),stock$size,stock$((size / 2)),stock$((size * 9 / 10))
+			fi
+			bench "market r$round: BuyStock, $size stocks ($stocks), 64 users, -c$CONNS_BUY" "$CONNS_BUY" "http://$addr" buy "$(users_of 64)" "$stocks"
+			if curl -sf "http://$addr/api/stocks?limit=100" | grep -q '"next"'; then
+				bench "market r$round: GET /api/stocks?limit=100, $size stocks, -c$CONNS_LIST" "$CONNS_LIST" "http://$addr" get "/api/stocks?limit=100"
+				# The same answer at both sizes (three quotes): what the number
+				# of stocks configured costs, apart from the size of a page.
+				bench "market r$round: GET /api/stocks?limit=3, $size stocks, -c$CONNS_LIST" "$CONNS_LIST" "http://$addr" get "/api/stocks?limit=3"
+			else
+				row "market r$round: GET /api/stocks?limit=100, $size stocks" pending - - "this stockd has no paged listing (no \"next\")"
+			fi
+			if ((round == MARKET_ROUNDS && size != 3)); then
+				local bytes
+				bytes=$(curl -sf "http://$addr/api/stocks" | wc -c)
+				bench "market: GET /api/stocks (all $size, $bytes bytes), -c$CONNS_LIST" "$CONNS_LIST" "http://$addr" get "/api/stocks"
+			fi
+			stop "$(cat "$WORK/market-$size.pid")"
+		done
+	done
+}
+
+# market_stream REDIS-ADDR PORT: ticks at MARKET_RATE/s across
+# MARKET_STOCKS stocks from Kafka (kfake, stockd update) while N clients
+# each watch 50 stocks on one GET /api/stream (scripts/market/streamload):
+# the delay from a tick's hand-over to Kafka to the event that shows it,
+# and stockd serve's memory per client, for each N of MARKET_CLIENTS.
+market_stream() {
+	local redis=$1 rport=$2 kport uport
+	local addr clients
+	redis-cli -p "$rport" FLUSHALL >/dev/null
+	addr=$(serve_env market-stream "$(market_env "$MARKET_STOCKS" "$redis" "")")
+	local code
+	code=$(curl -s -o /dev/null -w '%{http_code}' "http://$addr/api/stream?stocks=stock1" --max-time 1) || true
+	if [[ $code == 404 ]]; then
+		row "market: stream, $MARKET_RATE ticks/s across $MARKET_STOCKS stocks" pending - - "this stockd has no GET /api/stream"
+		stop "$(cat "$WORK/market-stream.pid")"
+		return 0
+	fi
+	kport=$(free_port)
+	"$WORK/kfake" -port "$kport" >"$WORK/kfake-stream.log" 2>&1 &
+	local kpid=$!
+	started $kpid
+	wait_port "$kport"
+	uport=$(free_port)
+	# shellcheck disable=SC2086
+	env PRICE_STORE=redis REDIS_ADDR="$redis" $(market_names "$MARKET_STOCKS") PRICE_SOURCE=kafka \
+		KAFKA_BROKERS="127.0.0.1:$kport" KAFKA_TOPIC=market KAFKA_GROUP=market UPDATER_ADDR="127.0.0.1:$uport" \
+		"$BIN" update >>"$WORK/stockd.log" 2>&1 &
+	local upid=$!
+	started $upid
+	for clients in ${MARKET_CLIENTS//,/ }; do
+		local out
+		out=$("$WORK/streamload" -url "http://$addr" -brokers "127.0.0.1:$kport" -topic market \
+			-stocks "$MARKET_STOCKS" -clients "$clients" -watch 50 -rate "$MARKET_RATE" -duration "${MARKET_STREAM_SECONDS}s" \
+			-pid "$(cat "$WORK/market-stream.pid")" 2>"$WORK/streamload-$clients.log") ||
+			{ tail -5 "$WORK/streamload-$clients.log" >&2; stop "$upid"; stop "$kpid"; return 1; }
+		local p50 p99 max rate kb seen lost ended
+		read -r p50 p99 max rate kb seen lost ended <<<"$(grep '^RESULT' <<<"$out" | cut -d' ' -f2-)"
+		row "market: stream, $clients clients x 50 stocks, $MARKET_RATE ticks/s across $MARKET_STOCKS stocks" \
+			"${rate} events/s" "$p50" "$p99" "tick -> event: max ${max} ms, $seen tick deliveries timed, $lost watched ticks never shown, $ended streams ended early; stockd serve ${kb} KB a client (target p99 < 1000 ms)"
+	done
+	stop "$upid"
+	stop "$kpid"
+	stop "$(cat "$WORK/market-stream.pid")"
+}
+
+stage_market() {
+	start_redis "$WORK/market"
+	local port redis db
+	port=$(cat "$WORK/market/port")
+	redis=127.0.0.1:$port
+	db=$(scratch_db market)
+	local env
+	env=$(market_env "$MARKET_STOCKS" "$redis" "$db")
+	stockd_cmd "$env" migrate
+	stockd_cmd "$env" seed-users
+
+	local parts=,${LOADTEST_MARKET_PARTS:-csv,ready,http,days,kafka,stream},
+	if [[ $parts == *,csv,* || $parts == *,http,* ]]; then
+		market_csv "$port"
+		# The buys and listings read the day just ingested; the users were
+		# seeded before it (FLUSHALL), so seed them again.
+		stockd_cmd "$env" seed-users
+	fi
+	if [[ $parts == *,ready,* ]]; then
+		local size
+		for size in 3 10000 100000 3 10000 100000; do
+			local ms kb
+			read -r ms kb <<<"$(market_ready "$size" "$redis")"
+			row "market: stockd serve, start to /readyz 200, $size stocks" "$ms ms" - - "VmRSS then $((kb / 1024)) MiB"
+		done
+	fi
+	[[ $parts != *,http,* ]] || market_http "$redis" "$db"
+	[[ $parts != *,days,* ]] || market_days "$port"
+	if [[ $parts == *,kafka,* ]]; then
+		local kn=$MARKET_KAFKA_TICKS
+		[[ -f $WORK/market-kafka.csv ]] || "$WORK/pricegen" -stocks "$MARKET_STOCKS" -ticks "$kn" -start 093000 -end 155959 -o "$WORK/market-kafka.csv"
+		kafka_ingest "$kn" "$WORK/market-kafka.csv" "$(market_names "$MARKET_STOCKS")" "$port" ", $MARKET_STOCKS stocks; target 500k ticks/s"
+	fi
+	[[ $parts != *,stream,* ]] || market_stream "$redis" "$port"
+}
+
 # --- the run -------------------------------------------------------------------
 
 need go
@@ -617,7 +892,7 @@ need curl
 need wrk wrk
 [[ -x /usr/bin/time ]] || need /usr/bin/time time
 
-log "building stockd, pricegen, kfake"
+log "building stockd, pricegen, kfake, streamload"
 BIN=$WORK/stockd
 if [[ -n ${LOADTEST_STOCKD:-} ]]; then
 	cp "$LOADTEST_STOCKD" "$BIN"
@@ -626,6 +901,7 @@ else
 fi
 go build -o "$WORK/pricegen" ./cmd/pricegen
 go build -o "$WORK/kfake" ./scripts/kfake
+go build -o "$WORK/streamload" ./scripts/market/streamload
 
 log "starting Redis (single, cluster, ingest) and scratch databases"
 start_redis "$WORK/redis"
@@ -649,6 +925,7 @@ stage orders "orders page" stage_orders_page
 stage csv "CSV ingest" stage_csv_ingest
 stage kafka "Kafka ingest" stage_kafka
 stage yardsticks "yardsticks" stage_yardsticks
+stage market "market: 10,000 stocks (issue 25)" stage_market
 stage buy "reconcile, single Redis" reconcile single "$REDIS" "$DB" "-p $REDIS_PORT"
 if grep -q 'Redis Cluster' "$FAILED"; then
 	row "reconcile, Redis Cluster" skipped - - "its BuyStock stage failed"

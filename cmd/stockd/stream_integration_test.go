@@ -3,13 +3,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -45,21 +43,7 @@ func TestStreamAcrossProcesses(t *testing.T) {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	events := make(chan [2]string, 64)
-	go func() {
-		defer close(events)
-		sc := bufio.NewScanner(resp.Body)
-		var name string
-		for sc.Scan() {
-			line := sc.Text()
-			if n, ok := strings.CutPrefix(line, "event: "); ok {
-				name = n
-			}
-			if d, ok := strings.CutPrefix(line, "data: "); ok {
-				events <- [2]string{name, d}
-			}
-		}
-	}()
+	events := sseEvents(resp)
 	next := func(within time.Duration) ([2]string, bool) {
 		select {
 		case ev, ok := <-events:
