@@ -169,10 +169,22 @@ func BenchmarkMergeKafkaBatches(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
 		stocks int
-	}{{"one-day", 50}, {"two-days", 50}, {"market", 10_000}} {
+	}{{"one-day", 50}, {"two-days", 50}, {"market", 10_000}, {"market-late", 10_000}} {
 		b.Run(bc.name, func(b *testing.B) {
 			s := redis.NewPriceStore(benchClient(b))
 			i := 0
+			if bc.name == "market-late" {
+				// Late in a market's day: 380 minutes of every stock
+				// written, the batches after them.
+				prefill := domain.NewTickBatch()
+				for m := range 380 {
+					for k := range bc.stocks {
+						prefill.Add(tick("stock"+strconv.Itoa(k), day, domain.TimeOfDay(9*3600+m*60+7), int64(1+(k+m)%5000)))
+					}
+				}
+				require.NoError(b, s.Merge(b.Context(), prefill.Histories()))
+				i = 380 * 60 * 10_000
+			}
 			for b.Loop() {
 				batch := domain.NewTickBatch()
 				for range perBatch {
