@@ -55,23 +55,26 @@ func Judge(credit, price, quantity int64) Judgement {
 	return Judgement{Status: Accepted, Cost: int64(lo), CreditLeft: credit - int64(lo)}
 }
 
-// Order is a judged buy order.
+// Order is a judged order, a buy or a sale (its Side).
 type Order struct {
 	id        int64
 	key       string
 	user      string
 	stock     string
+	side      Side
 	status    Status
 	price     int64
 	quantity  int64
 	createdAt time.Time
 }
 
-// NewOrder builds a freshly judged order, not yet stored (its ID is 0). key
-// identifies it across stores and retries; createdAt is cut to
-// CreatedAtPrecision. The user name is only required to be non-empty: the
-// stricter rule of ValidateUserName is for new buys, and a row written by
-// another tool is still an order.
+// NewOrder builds a freshly judged buy order, not yet stored (its ID is
+// 0); WithSide makes it a sale. key identifies it across stores and
+// retries; createdAt is cut to CreatedAtPrecision. The user name is only
+// required to be non-empty: the stricter rule of ValidateUserName is for
+// new buys, and a row written by another tool is still an order. An order
+// is a buy unless it says otherwise, as a row of the orders table written
+// before sales existed is.
 func NewOrder(key, user, stock string, status Status, price, quantity int64, createdAt time.Time) (Order, error) {
 	if status != Accepted && status != Denied {
 		return Order{}, fmt.Errorf("unknown order status %q", status)
@@ -161,7 +164,7 @@ func (o BuyOrder) Price() int64 { return o.price }
 // is for stores that translate Judge (a Redis script) and for tests.
 func (o BuyOrder) Judged(status Status) Order {
 	return Order{
-		key: o.key, user: o.user, stock: o.stock, status: status,
+		key: o.key, user: o.user, stock: o.stock, side: SideBuy, status: status,
 		price: o.price, quantity: o.quantity, createdAt: o.createdAt,
 	}
 }
@@ -179,6 +182,16 @@ func OrderFromStore(id int64, key, user, stock string, status Status, price, qua
 	return o, nil
 }
 
+// WithSide returns o as an order of side: a stored sale is rebuilt by
+// NewOrder or OrderFromStore, then WithSide(SideSell).
+func (o Order) WithSide(side Side) (Order, error) {
+	if _, err := ParseSide(string(side)); err != nil {
+		return Order{}, err
+	}
+	o.side = side
+	return o, nil
+}
+
 // WithID returns o as stored under id.
 func (o Order) WithID(id int64) Order { o.id = id; return o }
 
@@ -191,8 +204,11 @@ func (o Order) Key() string { return o.key }
 // User is who placed the order.
 func (o Order) User() string { return o.user }
 
-// Stock is what was bought.
+// Stock is what was bought or sold.
 func (o Order) Stock() string { return o.stock }
+
+// Side says whether the order buys or sells.
+func (o Order) Side() Side { return o.side }
 
 // Status is the verdict.
 func (o Order) Status() Status { return o.status }
