@@ -82,7 +82,7 @@ func NewOrder(key, user, stock string, status Status, price, quantity int64, cre
 	if user == "" {
 		return Order{}, fmt.Errorf("%w: empty", ErrBadUser)
 	}
-	b, err := newBuyOrder(key, Buy{user: user, stock: stock, quantity: quantity}, price, createdAt)
+	b, err := newBuyOrder(key, Buy{trade{user: user, stock: stock, quantity: quantity}}, price, createdAt)
 	if err != nil {
 		return Order{}, err
 	}
@@ -91,35 +91,17 @@ func NewOrder(key, user, stock string, status Status, price, quantity int64, cre
 
 // Buy is a request to buy quantity shares of stock for user, checked
 // before anything is read or written.
-type Buy struct {
-	user     string
-	stock    string
-	quantity int64
-}
+type Buy struct{ trade }
 
 // NewBuy checks a request to buy: a user name of the contract (see
 // ValidateUserName), a stock name, a quantity of at least 1.
 func NewBuy(user, stock string, quantity int64) (Buy, error) {
-	if err := ValidateUserName(user); err != nil {
+	t, err := newTrade(user, stock, quantity)
+	if err != nil {
 		return Buy{}, err
 	}
-	if stock == "" {
-		return Buy{}, fmt.Errorf("%w: empty name", ErrUnknownStock)
-	}
-	if quantity < 1 {
-		return Buy{}, ErrBadQuantity
-	}
-	return Buy{user: user, stock: stock, quantity: quantity}, nil
+	return Buy{t}, nil
 }
-
-// User is who buys.
-func (b Buy) User() string { return b.user }
-
-// Stock is what is bought.
-func (b Buy) Stock() string { return b.stock }
-
-// Quantity is how many shares.
-func (b Buy) Quantity() int64 { return b.quantity }
 
 // AtPrice prices the buy: the order to judge, identified by key, at the
 // unit price, created at createdAt (cut to CreatedAtPrecision).
@@ -131,43 +113,22 @@ func (b Buy) AtPrice(key string, price int64, createdAt time.Time) (BuyOrder, er
 }
 
 func newBuyOrder(key string, b Buy, price int64, createdAt time.Time) (BuyOrder, error) {
-	switch {
-	case key == "":
-		return BuyOrder{}, errors.New("order key must not be empty")
-	case b.stock == "":
-		return BuyOrder{}, fmt.Errorf("%w: empty name", ErrUnknownStock)
-	case price <= 0:
-		return BuyOrder{}, fmt.Errorf("%w: %d", ErrBadPrice, price)
-	case b.quantity <= 0:
-		return BuyOrder{}, ErrBadQuantity
-	case createdAt.IsZero():
-		return BuyOrder{}, errors.New("order creation time must be set")
+	p, err := newPricing(key, b.trade, price, createdAt)
+	if err != nil {
+		return BuyOrder{}, err
 	}
-	return BuyOrder{key: key, Buy: b, price: price, createdAt: createdAt.Truncate(CreatedAtPrecision).UTC()}, nil
+	return BuyOrder{Buy: b, pricing: p}, nil
 }
 
 // BuyOrder is a priced buy waiting for its verdict (see Account.Buy).
 type BuyOrder struct {
 	Buy
-	key       string
-	price     int64
-	createdAt time.Time
+	pricing
 }
 
-// Key identifies the order across stores and retries.
-func (o BuyOrder) Key() string { return o.key }
-
-// Price is the unit price the order is judged at.
-func (o BuyOrder) Price() int64 { return o.price }
-
-// Judged is the order with its verdict. Only Judge decides a verdict: this
-// is for stores that translate Judge (a Redis script) and for tests.
-func (o BuyOrder) Judged(status Status) Order {
-	return Order{
-		key: o.key, user: o.user, stock: o.stock, side: SideBuy, status: status,
-		price: o.price, quantity: o.quantity, createdAt: o.createdAt,
-	}
-}
+// Judged is the order with its verdict. Only JudgeBuy decides a verdict:
+// this is for stores that translate it (a Redis script) and for tests.
+func (o BuyOrder) Judged(status Status) Order { return o.judged(o.trade, SideBuy, status) }
 
 // OrderFromStore rebuilds an order loaded from a store, with its ID.
 func OrderFromStore(id int64, key, user, stock string, status Status, price, quantity int64, createdAt time.Time) (Order, error) {
