@@ -10,7 +10,11 @@ import (
 	"stockd/ports"
 )
 
-var _ ports.CreditStore = (*CreditStore)(nil)
+var (
+	_ ports.CreditStore    = (*CreditStore)(nil)
+	_ ports.SaleCrediter   = (*CreditStore)(nil)
+	_ ports.PositionReader = (*CreditStore)(nil)
+)
 
 // CreditStore keeps user accounts, their positions and pending orders in
 // memory; one mutex makes every debit atomic.
@@ -52,6 +56,44 @@ func (s *CreditStore) Debit(_ context.Context, req ports.DebitRequest) (ports.Ou
 		}
 	}
 	return ports.Outcome{Order: order, Credit: acc.Credit()}, nil
+}
+
+// CreditSale lets the user's account judge the sale against its position,
+// under the lock (see Debit for the idempotency fence).
+func (s *CreditStore) CreditSale(_ context.Context, req ports.SaleRequest) (ports.Outcome, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	user := req.Order.User()
+	acc, ok := s.accounts[user]
+	if !ok {
+		return ports.Outcome{}, ports.ErrUserNotFound
+	}
+	held := s.positions[user][req.Order.Stock()]
+	order, j := acc.Sell(req.Order, &held)
+	s.accounts[user] = acc
+	if j.Status == domain.Accepted {
+		s.hold(user, req.Order.Stock(), held)
+		s.pending[order.Key()] = ports.PendingOrder{
+			Order: order, CreditLeft: acc.Credit(), IdempotencyKey: req.IdempotencyKey, Fingerprint: req.Fingerprint,
+		}
+	}
+	return ports.Outcome{Order: order, Credit: acc.Credit()}, nil
+}
+
+// Positions returns user's credit and positions, under the lock.
+func (s *CreditStore) Positions(_ context.Context, user string) (ports.Portfolio, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	acc, ok := s.accounts[user]
+	if !ok {
+		return ports.Portfolio{}, ports.ErrUserNotFound
+	}
+	out := ports.Portfolio{Credit: acc.Credit(), Holdings: make([]domain.Holding, 0, len(s.positions[user]))}
+	for stock, p := range s.positions[user] {
+		out.Holdings = append(out.Holdings, domain.Holding{Stock: stock, Position: p})
+	}
+	slices.SortFunc(out.Holdings, func(a, b domain.Holding) int { return cmp.Compare(a.Stock, b.Stock) })
+	return out, nil
 }
 
 // hold sets user's position in stock; an empty one is forgotten, so that
