@@ -10,11 +10,7 @@ import (
 	"stockd/ports"
 )
 
-var (
-	_ ports.CreditStore    = (*CreditStore)(nil)
-	_ ports.SaleCrediter   = (*CreditStore)(nil)
-	_ ports.PositionReader = (*CreditStore)(nil)
-)
+var _ ports.CreditStore = (*CreditStore)(nil)
 
 // CreditStore keeps user accounts, their positions and pending orders in
 // memory; one mutex makes every debit atomic.

@@ -13,14 +13,6 @@ import (
 	"stockd/ports"
 )
 
-// PositionStore is a credit store that keeps positions: the store the
-// positions contract runs on.
-type PositionStore interface {
-	ports.CreditStore
-	ports.SaleCrediter
-	ports.PositionReader
-}
-
 // buyOf prices a buy of stock for the suites.
 func buyOf(t *testing.T, user, stock string, price, qty int64) domain.BuyOrder {
 	t.Helper()
@@ -53,32 +45,32 @@ func holding(t *testing.T, stock string, quantity, costBasis int64) domain.Holdi
 // to the position of its stock and a sale takes from it, in the same
 // atomic step as the credit, by the domain's rules (domain.JudgeBuy,
 // domain.JudgeSale), and Positions reads credit and positions together.
-func Positions(t *testing.T, newStore func(t *testing.T) PositionStore) {
-	setup := func(t *testing.T, credit int64) (PositionStore, string) {
+func Positions(t *testing.T, newStore func(t *testing.T) ports.CreditStore) {
+	setup := func(t *testing.T, credit int64) (ports.CreditStore, string) {
 		s := newStore(t)
 		user := uniqueKey("user")
 		require.NoError(t, s.SetCredit(t.Context(), user, credit))
 		return s, user
 	}
-	buy := func(t *testing.T, s PositionStore, o domain.BuyOrder) ports.Outcome {
+	buy := func(t *testing.T, s ports.CreditStore, o domain.BuyOrder) ports.Outcome {
 		t.Helper()
 		res, err := s.Debit(t.Context(), ports.DebitRequest{Order: o})
 		require.NoError(t, err)
 		return res
 	}
-	sell := func(t *testing.T, s PositionStore, o domain.SellOrder) ports.Outcome {
+	sell := func(t *testing.T, s ports.CreditStore, o domain.SellOrder) ports.Outcome {
 		t.Helper()
 		res, err := s.CreditSale(t.Context(), ports.SaleRequest{Order: o})
 		require.NoError(t, err)
 		return res
 	}
-	portfolio := func(t *testing.T, s PositionStore, user string) ports.Portfolio {
+	portfolio := func(t *testing.T, s ports.CreditStore, user string) ports.Portfolio {
 		t.Helper()
 		p, err := s.Positions(t.Context(), user)
 		require.NoError(t, err)
 		return p
 	}
-	pendingOf := func(t *testing.T, s PositionStore, key string) *ports.PendingOrder {
+	pendingOf := func(t *testing.T, s ports.CreditStore, key string) *ports.PendingOrder {
 		t.Helper()
 		pending, err := s.PendingOrders(t.Context())
 		require.NoError(t, err)
