@@ -79,6 +79,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzCursor$$' -fuzztime=$(FUZZTIME) ./adapters/http
 	$(GO) test -run='^$$' -fuzz='^FuzzOrdersJSON$$' -fuzztime=$(FUZZTIME) ./adapters/http
 	$(GO) test -tags integration -run='^$$' -fuzz='^FuzzUserRecord$$' -fuzztime=$(FUZZTIME) ./adapters/redis
+	$(GO) test -tags integration -run='^$$' -fuzz='^FuzzTradeJudges$$' -fuzztime=$(FUZZTIME) ./adapters/redis
+	$(GO) test -tags integration -run='^$$' -fuzz='^FuzzPositionRecord$$' -fuzztime=$(FUZZTIME) ./adapters/redis
 
 ## lint-openapi: Redocly CLI (pinned, installed by npm into .cache/npm) on api/openapi.yaml
 lint-openapi:

@@ -83,87 +83,121 @@ func (b *BuyStock) WithMaxPriceAge(maxAge time.Duration, zone *time.Location) *B
 // have been (ports.ErrOutcomeUnknown), and its key stays reserved until
 // the settler finds out.
 func (b *BuyStock) Execute(ctx context.Context, cmd BuyStockCommand) (BuyStockResult, error) {
-	buy, err := b.validate(cmd)
+	buy, err := validateTrade(b.stocks, cmd.User, cmd.Stock, cmd.Quantity, domain.NewBuy)
 	if err != nil {
 		return BuyStockResult{}, err
 	}
+	out, replayed, err := b.trade(ctx, buy, domain.SideBuy, cmd.IdempotencyKey,
+		func(ctx context.Context, key string, price int64, now time.Time, r ports.Reservation) (ports.Outcome, error) {
+			order, err := buy.AtPrice(key, price, now)
+			if err != nil {
+				return ports.Outcome{}, err
+			}
+			req := ports.DebitRequest{Order: order, IdempotencyKey: r.Key, Fingerprint: r.Fingerprint}
+			debited, err := b.debits.Debit(ctx, req)
+			if err != nil {
+				return ports.Outcome{}, fmt.Errorf("debit %s: %w", buy.User(), err)
+			}
+			return debited, nil
+		})
+	return BuyStockResult{Outcome: out, Replayed: replayed}, err
+}
+
+// tradeRequest is what the steps of a trade read of a checked buy or sale.
+type tradeRequest interface {
+	User() string
+	Stock() string
+	Quantity() int64
+}
+
+// judgeTrade prices a trade at price, as the order identified by key made
+// at now, and judges it in the credit store (a debit, a sale) under the
+// reservation r (no Key: none). Its errors say whether it may have written
+// anything, as Debiter's do.
+type judgeTrade func(ctx context.Context, key string, price int64, now time.Time, r ports.Reservation) (ports.Outcome, error)
+
+// trade runs the steps of a buy or a sale (SellStock) around judge:
+// reserve the idempotency key, price the order, judge it, record it, and
+// finish the key and the pending record. It returns the outcome and
+// whether it is the replay of an earlier request with the key.
+func (b *BuyStock) trade(ctx context.Context, t tradeRequest, side domain.Side, idemKey string, judge judgeTrade) (ports.Outcome, bool, error) {
 	// The order key exists before the reservation, which records it: the
 	// settler can then tell whether the request ever debited or recorded.
 	key, err := newOrderKey()
 	if err != nil {
-		return BuyStockResult{}, err
+		return ports.Outcome{}, false, err
 	}
 	now := b.clock.Now()
-	r := ports.Reservation{User: buy.User(), Key: cmd.IdempotencyKey, OrderKey: key, ReservedAt: now}
+	r := ports.Reservation{User: t.User(), Key: idemKey, OrderKey: key, ReservedAt: now}
 	if r.Key != "" {
 		// The fingerprint tells a retry from another request under the
 		// same key; without a key there is nothing to tell apart.
-		r.Fingerprint = fingerprintOf(buy.User(), buy.Stock(), buy.Quantity())
+		r.Fingerprint = fingerprintOf(side, t.User(), t.Stock(), t.Quantity())
 		replay, err := b.keys.Reserve(ctx, r, idempotencyTTL)
 		if err != nil {
-			return BuyStockResult{}, err
+			return ports.Outcome{}, false, err
 		}
 		if replay != nil {
-			return BuyStockResult{Outcome: *replay, Replayed: true}, nil
+			return *replay, true, nil
 		}
 	}
-	order, err := b.price(ctx, buy, key, now)
+	price, err := b.price(ctx, t.Stock(), now)
 	if err != nil {
-		return BuyStockResult{}, b.release(ctx, r, err)
+		return ports.Outcome{}, false, b.release(ctx, r, err)
 	}
-	req := ports.DebitRequest{Order: order, IdempotencyKey: r.Key, Fingerprint: r.Fingerprint}
-	debited, err := b.debits.Debit(ctx, req)
+	judged, err := judge(ctx, key, price, now, r)
 	if err != nil {
-		err = fmt.Errorf("debit %s: %w", buy.User(), err)
 		if errors.Is(err, ports.ErrOutcomeUnknown) {
 			// A debit that may have happened keeps the idempotency key
 			// reserved: if it did, the settler records its pending order
 			// and completes the key; if not, the settler frees the key.
-			return BuyStockResult{}, err
+			return ports.Outcome{}, false, err
 		}
-		return BuyStockResult{}, b.release(ctx, r, err)
+		return ports.Outcome{}, false, b.release(ctx, r, err)
 	}
-	saved, err := b.record(ctx, debited.Order)
+	saved, err := b.record(ctx, judged.Order)
 	if err != nil {
-		return BuyStockResult{}, err // the key stays reserved: see record
+		return ports.Outcome{}, false, err // the key stays reserved: see record
 	}
-	res := ports.Outcome{Order: saved, Credit: debited.Credit}
-	b.finish(context.WithoutCancel(ctx), req, res)
-	return BuyStockResult{Outcome: res}, nil
+	res := ports.Outcome{Order: saved, Credit: judged.Credit}
+	b.finish(context.WithoutCancel(ctx), r, res)
+	return res, false, nil
 }
 
-// validate checks the command before anything is read: the rules of a buy
-// are the domain's (NewBuy); that a stock's name is nobody's is this use
-// case's, since only it knows both.
-func (b *BuyStock) validate(cmd BuyStockCommand) (domain.Buy, error) {
-	stock, err := b.stocks.Canonical(cmd.Stock)
+// validateTrade checks a command before anything is read: the rules of a
+// buy or a sale are the domain's (newTrade is domain.NewBuy or
+// domain.NewSell); that a stock's name is nobody's is the use cases', since
+// only they know both.
+func validateTrade[T any](stocks domain.Stocks, user, stock string, quantity int64, newTrade func(user, stock string, quantity int64) (T, error)) (T, error) {
+	var none T
+	stock, err := stocks.Canonical(stock)
 	if err != nil {
-		return domain.Buy{}, err
+		return none, err
 	}
-	buy, err := domain.NewBuy(cmd.User, stock, cmd.Quantity)
+	t, err := newTrade(user, stock, quantity)
 	if err != nil {
-		return domain.Buy{}, err
+		return none, err
 	}
-	if _, err := b.stocks.Canonical(cmd.User); err == nil {
-		return domain.Buy{}, fmt.Errorf("%w: %s is a stock", ports.ErrUserNotFound, cmd.User)
+	if _, err := stocks.Canonical(user); err == nil {
+		return none, fmt.Errorf("%w: %s is a stock", ports.ErrUserNotFound, user)
 	}
-	return buy, nil
+	return t, nil
 }
 
-// price reads the stock's latest quote and prices the buy at it: the order
-// to judge, identified by key. It writes nothing.
-func (b *BuyStock) price(ctx context.Context, buy domain.Buy, key string, now time.Time) (domain.BuyOrder, error) {
-	quote, ok, err := b.prices.Latest(ctx, buy.Stock())
+// price reads the latest quote of stock: the price to judge an order made
+// at now at. It writes nothing.
+func (b *BuyStock) price(ctx context.Context, stock string, now time.Time) (int64, error) {
+	quote, ok, err := b.prices.Latest(ctx, stock)
 	if err != nil {
-		return domain.BuyOrder{}, fmt.Errorf("read price of %s: %w", buy.Stock(), err)
+		return 0, fmt.Errorf("read price of %s: %w", stock, err)
 	}
 	if !ok {
-		return domain.BuyOrder{}, fmt.Errorf("%w: %s", ErrNoPrice, buy.Stock())
+		return 0, fmt.Errorf("%w: %s", ErrNoPrice, stock)
 	}
 	if err := quote.CheckFresh(now, b.zone, b.maxPriceAge); err != nil {
-		return domain.BuyOrder{}, fmt.Errorf("price of %s: %w", buy.Stock(), err)
+		return 0, fmt.Errorf("price of %s: %w", stock, err)
 	}
-	return buy.AtPrice(key, quote.Price, now)
+	return quote.Price, nil
 }
 
 // release frees the idempotency key that r reserved for a request that
@@ -202,16 +236,17 @@ func (b *BuyStock) record(ctx context.Context, judged domain.Order) (domain.Orde
 }
 
 // finish tidies up after a recorded order: it completes the idempotency key
-// with res, then forgets the accepted order's pending record. Either step
-// that fails is left to the settler, and the client gets res regardless.
-func (b *BuyStock) finish(ctx context.Context, req ports.DebitRequest, res ports.Outcome) {
-	if req.IdempotencyKey != "" {
+// of r with res, then forgets the accepted order's pending record. Either
+// step that fails is left to the settler, and the client gets res
+// regardless.
+func (b *BuyStock) finish(ctx context.Context, r ports.Reservation, res ports.Outcome) {
+	if r.Key != "" {
 		// Should this write fail, only the replay record is missing: the
 		// settler completes the key from the pending record, which must
 		// therefore stay, or from the recorded order; the reservation
 		// blocks a second debit meanwhile. The client gets its result now
 		// and a 409 on retry.
-		if err := b.keys.Complete(ctx, res.Order.User(), req.IdempotencyKey, req.Fingerprint, res, idempotencyTTL); err != nil {
+		if err := b.keys.Complete(ctx, res.Order.User(), r.Key, r.Fingerprint, res, idempotencyTTL); err != nil {
 			return
 		}
 	}
@@ -223,8 +258,16 @@ func (b *BuyStock) finish(ctx context.Context, req ports.DebitRequest, res ports
 	}
 }
 
-func fingerprintOf(user, stock string, quantity int64) string {
-	sum := sha256.Sum256([]byte(user + "\x00" + stock + "\x00" + strconv.FormatInt(quantity, 10)))
+// fingerprintOf identifies a request under its idempotency key. A sale's
+// names its side, so that a buy and a sale of the same shares under one key
+// are two requests (ErrKeyReused), never the replay of each other; a buy's
+// is what it was before sales, so that keys stored then still replay.
+func fingerprintOf(side domain.Side, user, stock string, quantity int64) string {
+	text := user + "\x00" + stock + "\x00" + strconv.FormatInt(quantity, 10)
+	if side != domain.SideBuy {
+		text = string(side) + "\x00" + text
+	}
+	sum := sha256.Sum256([]byte(text))
 	return hex.EncodeToString(sum[:])
 }
 

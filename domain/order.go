@@ -55,23 +55,26 @@ func Judge(credit, price, quantity int64) Judgement {
 	return Judgement{Status: Accepted, Cost: int64(lo), CreditLeft: credit - int64(lo)}
 }
 
-// Order is a judged buy order.
+// Order is a judged order, a buy or a sale (its Side).
 type Order struct {
 	id        int64
 	key       string
 	user      string
 	stock     string
+	side      Side
 	status    Status
 	price     int64
 	quantity  int64
 	createdAt time.Time
 }
 
-// NewOrder builds a freshly judged order, not yet stored (its ID is 0). key
-// identifies it across stores and retries; createdAt is cut to
-// CreatedAtPrecision. The user name is only required to be non-empty: the
-// stricter rule of ValidateUserName is for new buys, and a row written by
-// another tool is still an order.
+// NewOrder builds a freshly judged buy order, not yet stored (its ID is
+// 0); WithSide makes it a sale. key identifies it across stores and
+// retries; createdAt is cut to CreatedAtPrecision. The user name is only
+// required to be non-empty: the stricter rule of ValidateUserName is for
+// new buys, and a row written by another tool is still an order. An order
+// is a buy unless it says otherwise, as a row of the orders table written
+// before sales existed is.
 func NewOrder(key, user, stock string, status Status, price, quantity int64, createdAt time.Time) (Order, error) {
 	if status != Accepted && status != Denied {
 		return Order{}, fmt.Errorf("unknown order status %q", status)
@@ -79,7 +82,7 @@ func NewOrder(key, user, stock string, status Status, price, quantity int64, cre
 	if user == "" {
 		return Order{}, fmt.Errorf("%w: empty", ErrBadUser)
 	}
-	b, err := newBuyOrder(key, Buy{user: user, stock: stock, quantity: quantity}, price, createdAt)
+	b, err := newBuyOrder(key, Buy{trade{user: user, stock: stock, quantity: quantity}}, price, createdAt)
 	if err != nil {
 		return Order{}, err
 	}
@@ -88,35 +91,17 @@ func NewOrder(key, user, stock string, status Status, price, quantity int64, cre
 
 // Buy is a request to buy quantity shares of stock for user, checked
 // before anything is read or written.
-type Buy struct {
-	user     string
-	stock    string
-	quantity int64
-}
+type Buy struct{ trade }
 
 // NewBuy checks a request to buy: a user name of the contract (see
 // ValidateUserName), a stock name, a quantity of at least 1.
 func NewBuy(user, stock string, quantity int64) (Buy, error) {
-	if err := ValidateUserName(user); err != nil {
+	t, err := newTrade(user, stock, quantity)
+	if err != nil {
 		return Buy{}, err
 	}
-	if stock == "" {
-		return Buy{}, fmt.Errorf("%w: empty name", ErrUnknownStock)
-	}
-	if quantity < 1 {
-		return Buy{}, ErrBadQuantity
-	}
-	return Buy{user: user, stock: stock, quantity: quantity}, nil
+	return Buy{t}, nil
 }
-
-// User is who buys.
-func (b Buy) User() string { return b.user }
-
-// Stock is what is bought.
-func (b Buy) Stock() string { return b.stock }
-
-// Quantity is how many shares.
-func (b Buy) Quantity() int64 { return b.quantity }
 
 // AtPrice prices the buy: the order to judge, identified by key, at the
 // unit price, created at createdAt (cut to CreatedAtPrecision).
@@ -128,43 +113,22 @@ func (b Buy) AtPrice(key string, price int64, createdAt time.Time) (BuyOrder, er
 }
 
 func newBuyOrder(key string, b Buy, price int64, createdAt time.Time) (BuyOrder, error) {
-	switch {
-	case key == "":
-		return BuyOrder{}, errors.New("order key must not be empty")
-	case b.stock == "":
-		return BuyOrder{}, fmt.Errorf("%w: empty name", ErrUnknownStock)
-	case price <= 0:
-		return BuyOrder{}, fmt.Errorf("%w: %d", ErrBadPrice, price)
-	case b.quantity <= 0:
-		return BuyOrder{}, ErrBadQuantity
-	case createdAt.IsZero():
-		return BuyOrder{}, errors.New("order creation time must be set")
+	p, err := newPricing(key, b.trade, price, createdAt)
+	if err != nil {
+		return BuyOrder{}, err
 	}
-	return BuyOrder{key: key, Buy: b, price: price, createdAt: createdAt.Truncate(CreatedAtPrecision).UTC()}, nil
+	return BuyOrder{Buy: b, pricing: p}, nil
 }
 
 // BuyOrder is a priced buy waiting for its verdict (see Account.Buy).
 type BuyOrder struct {
 	Buy
-	key       string
-	price     int64
-	createdAt time.Time
+	pricing
 }
 
-// Key identifies the order across stores and retries.
-func (o BuyOrder) Key() string { return o.key }
-
-// Price is the unit price the order is judged at.
-func (o BuyOrder) Price() int64 { return o.price }
-
-// Judged is the order with its verdict. Only Judge decides a verdict: this
-// is for stores that translate Judge (a Redis script) and for tests.
-func (o BuyOrder) Judged(status Status) Order {
-	return Order{
-		key: o.key, user: o.user, stock: o.stock, status: status,
-		price: o.price, quantity: o.quantity, createdAt: o.createdAt,
-	}
-}
+// Judged is the order with its verdict. Only JudgeBuy decides a verdict:
+// this is for stores that translate it (a Redis script) and for tests.
+func (o BuyOrder) Judged(status Status) Order { return o.judged(o.trade, SideBuy, status) }
 
 // OrderFromStore rebuilds an order loaded from a store, with its ID.
 func OrderFromStore(id int64, key, user, stock string, status Status, price, quantity int64, createdAt time.Time) (Order, error) {
@@ -176,6 +140,16 @@ func OrderFromStore(id int64, key, user, stock string, status Status, price, qua
 		return Order{}, fmt.Errorf("stored order %d: %w", id, err)
 	}
 	o.id = id
+	return o, nil
+}
+
+// WithSide returns o as an order of side: a stored sale is rebuilt by
+// NewOrder or OrderFromStore, then WithSide(SideSell).
+func (o Order) WithSide(side Side) (Order, error) {
+	if _, err := ParseSide(string(side)); err != nil {
+		return Order{}, err
+	}
+	o.side = side
 	return o, nil
 }
 
@@ -191,8 +165,11 @@ func (o Order) Key() string { return o.key }
 // User is who placed the order.
 func (o Order) User() string { return o.user }
 
-// Stock is what was bought.
+// Stock is what was bought or sold.
 func (o Order) Stock() string { return o.stock }
+
+// Side says whether the order buys or sells.
+func (o Order) Side() Side { return o.side }
 
 // Status is the verdict.
 func (o Order) Status() Status { return o.status }

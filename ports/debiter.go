@@ -22,9 +22,11 @@ type DebitRequest struct {
 // atomic step.
 type Debiter interface {
 	// Debit judges req.Order by domain.Account.Buy against the stored
-	// credit. An accepted order's debit and its pending order (see
+	// credit and the user's position in the order's stock. An accepted
+	// order's debit, its position and its pending order (see
 	// PendingLedger) are written together in one atomic step; a denied
-	// order writes nothing. Concurrent debits of a user never interleave.
+	// order writes nothing. Concurrent debits (and sales, see
+	// SaleCrediter) of a user never interleave.
 	// A store that also holds the idempotency records (Redis) debits a
 	// request with a key only while the key is still reserved for this
 	// order (ErrKeyInFlight otherwise, nothing written), so that a key the

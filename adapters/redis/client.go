@@ -4,10 +4,11 @@
 //
 // Keys: users and stocks are the bare names of the contract; every other
 // key starts with "stockd:" and carries its user's name as a cluster hash
-// tag (keys.go), so that every script touches one slot. A debit is one
-// script (lua/debit.lua) that translates domain.Judge exactly on decimal
-// text: Lua numbers are doubles, credit is int64. Every script is a file
-// of lua/, loaded in lua.go.
+// tag (keys.go), so that every script touches one slot. A debit and a
+// sale are one script each (lua/debit.lua, lua/sell.lua) that translate
+// domain.JudgeBuy and domain.JudgeSale exactly on decimal text, credit and
+// position together: Lua numbers are doubles, credit and positions are
+// int64. Every script is a file of lua/, loaded in lua.go.
 //
 // A long-running command starts before Redis answers through a Connector,
 // which builds the client once a seed does.

@@ -24,8 +24,8 @@ import (
 var _ ports.CreditStore = (*CreditStore)(nil)
 
 // CreditStore keeps each user as JSON {"credit": N, ...} under the user's
-// name, other fields kept, and each user's pending orders in a hash of the
-// user's slot.
+// name, other fields kept, and each user's positions and pending orders in
+// hashes of the user's slot (see keys.go).
 type CreditStore struct {
 	clients      clientSource
 	waitReplicas int // see WaitForReplicas
@@ -35,7 +35,7 @@ type CreditStore struct {
 // CreditStoreOption configures a CreditStore.
 type CreditStoreOption func(*CreditStore)
 
-// WithCreditTracing makes Debit a span of tp; nil keeps the default, the
+// WithCreditTracing makes Debit and CreditSale spans of tp; nil keeps the default, the
 // global provider (a no-op unless one is set).
 func WithCreditTracing(tp trace.TracerProvider) CreditStoreOption {
 	return func(s *CreditStore) {
@@ -58,11 +58,35 @@ func newCreditStore(clients clientSource, opts []CreditStoreOption) *CreditStore
 	return s
 }
 
-// Debit is one script (lua/debit.lua): it reads the user record, judges
-// exactly as domain.Judge does, and writes the new credit with the pending
-// order. No read-then-compare-and-set, so a hot user costs no retries.
-func (s *CreditStore) Debit(ctx context.Context, req ports.DebitRequest) (res ports.Outcome, err error) {
-	ctx, span := s.tracer.Start(ctx, "redis debit", trace.WithSpanKind(trace.SpanKindClient),
+// Debit is one script (lua/debit.lua): it reads the user record and the
+// position in the order's stock, judges exactly as domain.JudgeBuy does,
+// and writes the new credit and position with the pending order. No
+// read-then-compare-and-set, so a hot user costs no retries.
+func (s *CreditStore) Debit(ctx context.Context, req ports.DebitRequest) (ports.Outcome, error) {
+	return s.trade(ctx, "redis debit", debitScript, req.Order, req.IdempotencyKey, req.Fingerprint)
+}
+
+// CreditSale is one script (lua/sell.lua), the debit's twin: it judges
+// exactly as domain.JudgeSale does and writes the new credit and position
+// (none once sold out) with the pending order.
+func (s *CreditStore) CreditSale(ctx context.Context, req ports.SaleRequest) (ports.Outcome, error) {
+	return s.trade(ctx, "redis sell", sellScript, req.Order, req.IdempotencyKey, req.Fingerprint)
+}
+
+// tradeOrder is what the trade scripts take of a priced buy or sale.
+type tradeOrder interface {
+	User() string
+	Stock() string
+	Key() string
+	Price() int64
+	Quantity() int64
+	Judged(domain.Status) domain.Order
+}
+
+// trade runs script, debit.lua or sell.lua (see lua/trade.lua), on o as
+// a span named name.
+func (s *CreditStore) trade(ctx context.Context, name string, script writeScript, o tradeOrder, idemKey, fingerprint string) (res ports.Outcome, err error) {
+	ctx, span := s.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(semconv.DBSystemNameRedis, semconv.DBOperationName("EVALSHA")))
 	defer func() {
 		if err == nil {
@@ -70,45 +94,46 @@ func (s *CreditStore) Debit(ctx context.Context, req ports.DebitRequest) (res po
 		}
 		endSpan(span, err)
 	}()
-	o := req.Order
 	user := o.User()
 	pending, err := json.Marshal(pendingJSON{
 		Order:          toOrderJSON(o.Judged(domain.Accepted)),
-		IdempotencyKey: req.IdempotencyKey, Fingerprint: req.Fingerprint,
+		IdempotencyKey: idemKey, Fingerprint: fingerprint,
 	})
 	if err != nil {
 		return ports.Outcome{}, err
 	}
 	// The script appends the credit left and the closing brace.
 	prefix := string(pending[:len(pending)-1]) + `,"credit_left":`
-	keys := []string{user, pendingKeyOf(user)}
-	if req.IdempotencyKey != "" {
-		keys = append(keys, idemKeyOf(user, req.IdempotencyKey))
+	keys := []string{user, pendingKeyOf(user), positionsKeyOf(user)}
+	if idemKey != "" {
+		keys = append(keys, idemKeyOf(user, idemKey))
 	}
-	args := []string{strconv.FormatInt(o.Price(), 10), strconv.FormatInt(o.Quantity(), 10), o.Key(), prefix}
-	reply, err := s.debit(ctx, keys, args)
+	args := []string{strconv.FormatInt(o.Price(), 10), strconv.FormatInt(o.Quantity(), 10), o.Key(), prefix, o.Stock()}
+	reply, err := s.write(ctx, script, keys, args)
 	if err != nil {
-		return ports.Outcome{}, fmt.Errorf("debit: %w", err)
+		return ports.Outcome{}, fmt.Errorf("%s: %w", script.name, err)
 	}
-	return debitResult(o, reply)
+	return tradeResult(script.name, o, reply)
 }
 
-func debitResult(o domain.BuyOrder, reply []string) (ports.Outcome, error) {
+func tradeResult(name string, o tradeOrder, reply []string) (ports.Outcome, error) {
 	switch {
 	case len(reply) == 1 && reply[0] == "nouser":
 		return ports.Outcome{}, fmt.Errorf("%w: %s holds no user record", ports.ErrUserNotFound, o.User())
 	case len(reply) == 1 && reply[0] == "lost":
 		return ports.Outcome{}, fmt.Errorf("%w: the key was freed meanwhile", ports.ErrKeyInFlight)
+	case len(reply) == 1 && reply[0] == "badposition":
+		return ports.Outcome{}, fmt.Errorf("%s: position of %s in %s: %w", name, o.User(), o.Stock(), domain.ErrBadPosition)
 	case len(reply) != 2:
-		return ports.Outcome{}, fmt.Errorf("debit: unexpected reply %q", reply)
+		return ports.Outcome{}, fmt.Errorf("%s: unexpected reply %q", name, reply)
 	}
 	status, err := domain.ParseStatus(reply[0])
 	if err != nil {
-		return ports.Outcome{}, fmt.Errorf("debit: %w", err)
+		return ports.Outcome{}, fmt.Errorf("%s: %w", name, err)
 	}
 	credit, err := strconv.ParseInt(reply[1], 10, 64)
 	if err != nil {
-		return ports.Outcome{}, fmt.Errorf("debit: credit %q: %w", reply[1], err)
+		return ports.Outcome{}, fmt.Errorf("%s: credit %q: %w", name, reply[1], err)
 	}
 	return ports.Outcome{Order: o.Judged(status), Credit: credit}, nil
 }
@@ -313,6 +338,7 @@ type orderJSON struct {
 	Key       string    `json:"key"`
 	User      string    `json:"user"`
 	Stock     string    `json:"stock"`
+	Side      string    `json:"side,omitempty"` // none in records written before sales: a buy
 	Status    string    `json:"status"`
 	Price     int64     `json:"price"`
 	Quantity  int64     `json:"quantity"`
@@ -320,7 +346,7 @@ type orderJSON struct {
 }
 
 func toOrderJSON(o domain.Order) orderJSON {
-	return orderJSON{ID: o.ID(), Key: o.Key(), User: o.User(), Stock: o.Stock(), Status: string(o.Status()),
+	return orderJSON{ID: o.ID(), Key: o.Key(), User: o.User(), Stock: o.Stock(), Side: string(o.Side()), Status: string(o.Status()),
 		Price: o.Price(), Quantity: o.Quantity(), CreatedAt: o.CreatedAt()}
 }
 
@@ -329,10 +355,22 @@ func (j orderJSON) order() (domain.Order, error) {
 	if err != nil {
 		return domain.Order{}, err
 	}
-	if j.ID == 0 {
-		return domain.NewOrder(j.Key, j.User, j.Stock, status, j.Price, j.Quantity, j.CreatedAt)
+	side := domain.SideBuy
+	if j.Side != "" {
+		if side, err = domain.ParseSide(j.Side); err != nil {
+			return domain.Order{}, err
+		}
 	}
-	return domain.OrderFromStore(j.ID, j.Key, j.User, j.Stock, status, j.Price, j.Quantity, j.CreatedAt)
+	var o domain.Order
+	if j.ID == 0 {
+		o, err = domain.NewOrder(j.Key, j.User, j.Stock, status, j.Price, j.Quantity, j.CreatedAt)
+	} else {
+		o, err = domain.OrderFromStore(j.ID, j.Key, j.User, j.Stock, status, j.Price, j.Quantity, j.CreatedAt)
+	}
+	if err != nil {
+		return domain.Order{}, err
+	}
+	return o.WithSide(side)
 }
 
 // pendingJSON is a pending record. CreditLeft comes last: the debit script

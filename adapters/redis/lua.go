@@ -10,8 +10,11 @@ import (
 // Every script of the adapter, each a file of lua/ (which says what it
 // takes and returns), loaded one way.
 var (
-	// The credit scripts, with the user-record library in front.
-	debitScript     = rueidis.NewLuaScript(debitLua)
+	// The credit scripts, with the user-record library in front; the
+	// trades with the position library and the trade itself too.
+	debitScript     = newWriteScript("debit", tradeLua+luaText("debit.lua"))
+	sellScript      = newWriteScript("sell", tradeLua+luaText("sell.lua"))
+	positionsScript = rueidis.NewLuaScript(userLua + luaText("positions.lua"))
 	setCreditScript = rueidis.NewLuaScript(userLua + luaText("set_credit.lua"))
 
 	// The idempotency records.
@@ -48,7 +51,10 @@ func luaText(name string) string {
 // by concatenation.
 var userLua = luaText("user.lua")
 
-// debitLua is the whole text of the debit script, kept apart for the
-// WAIT path, which sends it on a dedicated connection (see
-// CreditStore.debit).
-var debitLua = userLua + luaText("debit.lua")
+// positionLua is the library of positions and the trade judges
+// (read_position, judge_buy, judge_sale), which needs userLua in front.
+var positionLua = luaText("position.lua")
+
+// tradeLua is what a trade script (debit.lua, sell.lua) puts in front of
+// its own text: both libraries, and the trade that runs a judge.
+var tradeLua = userLua + positionLua + luaText("trade.lua")

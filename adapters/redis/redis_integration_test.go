@@ -39,8 +39,16 @@ func TestContracts(t *testing.T) {
 		t.Run(name+"/CreditStore", func(t *testing.T) {
 			storetest.CreditStore(t, func(*testing.T) ports.CreditStore { return redis.NewCreditStore(c) })
 		})
+		t.Run(name+"/Positions", func(t *testing.T) {
+			storetest.Positions(t, func(*testing.T) ports.CreditStore { return redis.NewCreditStore(c) })
+		})
 		t.Run(name+"/DebitFence", func(t *testing.T) {
 			storetest.DebitFence(t, func(*testing.T) (ports.CreditStore, ports.IdempotencyStore) {
+				return redis.NewCreditStore(c), redis.NewIdempotencyStore(c)
+			})
+		})
+		t.Run(name+"/SaleFence", func(t *testing.T) {
+			storetest.SaleFence(t, func(*testing.T) (ports.CreditStore, ports.IdempotencyStore) {
 				return redis.NewCreditStore(c), redis.NewIdempotencyStore(c)
 			})
 		})

@@ -13,41 +13,50 @@ import (
 	"stockd/ports"
 )
 
-// WaitTimeout is how long a debit waits for its replicas (see
+// WaitTimeout is how long a trade waits for its replicas (see
 // CreditStore.WaitForReplicas) before its outcome is called unknown.
 const WaitTimeout = time.Second
 
-// debitSHA is the SHA-1 of the debit script, for EVALSHA on a dedicated
-// connection (rueidis.Lua runs only on a whole client).
-var debitSHA = func() string {
-	sum := sha1.Sum([]byte(debitLua))
-	return hex.EncodeToString(sum[:])
-}()
+// writeScript is a script that writes a user's books (a debit, a sale),
+// with its text and SHA-1 for the WAIT path, which sends it on a
+// dedicated connection (rueidis.Lua runs only on a whole client).
+type writeScript struct {
+	name string // for errors: "debit", "sell"
+	lua  *rueidis.Lua
+	text string
+	sha  string
+}
 
-// WaitForReplicas makes every debit wait until n replicas of its master
-// have it (Redis WAIT), so that a failover cannot lose a debit the service
-// acknowledged. Replication is asynchronous: without it, a master that
-// dies before it forwards a debit leaves a replica that never saw it, and
-// the order recorded for it was never paid. A debit that fewer than n
+func newWriteScript(name, text string) writeScript {
+	sum := sha1.Sum([]byte(text))
+	return writeScript{name: name, lua: rueidis.NewLuaScript(text), text: text, sha: hex.EncodeToString(sum[:])}
+}
+
+// WaitForReplicas makes every debit and sale wait until n replicas of its
+// master have it (Redis WAIT), so that a failover cannot lose a trade the
+// service acknowledged. Replication is asynchronous: without it, a master
+// that dies before it forwards a debit leaves a replica that never saw it,
+// and the order recorded for it was never paid (a sale: its shares were
+// never taken, and could be sold again). A trade that fewer than n
 // replicas confirm within WaitTimeout is an unknown outcome
 // (ports.ErrOutcomeUnknown): the master has it, a new master may not, and
 // the pending order that travels with it tells the settler which. 0 (the
-// default) acknowledges a debit once the master has it.
+// default) acknowledges a trade once the master has it.
 func (s *CreditStore) WaitForReplicas(n int) *CreditStore {
 	s.waitReplicas = n
 	return s
 }
 
-// debit runs the debit script, and with WaitForReplicas, WAIT after it on
-// the same connection: WAIT counts the replicas that have every write of
-// its connection, so script and WAIT must share one.
-func (s *CreditStore) debit(ctx context.Context, keys, args []string) ([]string, error) {
+// write runs script, and with WaitForReplicas, WAIT after it on the same
+// connection: WAIT counts the replicas that have every write of its
+// connection, so script and WAIT must share one.
+func (s *CreditStore) write(ctx context.Context, script writeScript, keys, args []string) ([]string, error) {
 	client, err := s.clients.Client(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if s.waitReplicas == 0 {
-		reply, err := debitScript.Exec(ctx, client, keys, args).AsStrSlice()
+		reply, err := script.lua.Exec(ctx, client, keys, args).AsStrSlice()
 		if err != nil {
 			return nil, writeFailed(err)
 		}
@@ -56,11 +65,11 @@ func (s *CreditStore) debit(ctx context.Context, keys, args []string) ([]string,
 	var reply []string
 	err = client.Dedicated(func(c rueidis.DedicatedClient) error {
 		wait := c.B().Wait().Numreplicas(int64(s.waitReplicas)).Timeout(WaitTimeout.Milliseconds()).Build()
-		res := c.DoMulti(ctx, c.B().Evalsha().Sha1(debitSHA).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build(), wait)
+		res := c.DoMulti(ctx, c.B().Evalsha().Sha1(script.sha).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build(), wait)
 		if err := res[0].Error(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
 			// First use on this server: send the script itself.
 			wait = c.B().Wait().Numreplicas(int64(s.waitReplicas)).Timeout(WaitTimeout.Milliseconds()).Build()
-			res = c.DoMulti(ctx, c.B().Eval().Script(debitLua).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build(), wait)
+			res = c.DoMulti(ctx, c.B().Eval().Script(script.text).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build(), wait)
 		}
 		var err error
 		if reply, err = res[0].AsStrSlice(); err != nil {
@@ -71,7 +80,7 @@ func (s *CreditStore) debit(ctx context.Context, keys, args []string) ([]string,
 			return fmt.Errorf("%w: wait for replicas: %w", ports.ErrOutcomeUnknown, translate(err))
 		}
 		if acked < int64(s.waitReplicas) {
-			return fmt.Errorf("%w: %d of %d replicas confirmed the debit within %v", ports.ErrOutcomeUnknown, acked, s.waitReplicas, WaitTimeout)
+			return fmt.Errorf("%w: %d of %d replicas confirmed the %s within %v", ports.ErrOutcomeUnknown, acked, s.waitReplicas, script.name, WaitTimeout)
 		}
 		return nil
 	})
