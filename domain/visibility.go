@@ -102,6 +102,7 @@ type OrderQuery struct {
 	hasAfter   bool
 	limit      int
 	user       string // "" for every user's orders
+	side       Side   // "" for both sides
 }
 
 // NewOrderQuery validates a query. Limit may exceed MaxPageSize by one, so
@@ -121,6 +122,13 @@ func NewOrderQuery(v Visibility, after *OrderPosition, limit int) (OrderQuery, e
 // OfUser narrows q to the orders of user ("" for all).
 func (q OrderQuery) OfUser(user string) OrderQuery { q.user = user; return q }
 
+// OfSide narrows q to the orders of side ("" for both): the listing rule
+// is the same for buys and sales.
+func (q OrderQuery) OfSide(side Side) OrderQuery { q.side = side; return q }
+
+// Side is the side asked for, "" for both.
+func (q OrderQuery) Side() Side { return q.side }
+
 // Visibility is the rule that decides which orders are listed.
 func (q OrderQuery) Visibility() Visibility { return q.visibility }
 
@@ -138,5 +146,5 @@ func (q OrderQuery) User() string { return q.user }
 // cursor, not the limit).
 func (q OrderQuery) Matches(o Order) bool {
 	return q.visibility.Visible(o) && (!q.hasAfter || q.after.Before(o.Position())) &&
-		(q.user == "" || o.user == q.user)
+		(q.user == "" || o.user == q.user) && (q.side == "" || o.side == q.side)
 }

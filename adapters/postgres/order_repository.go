@@ -55,7 +55,7 @@ func NewOrderRepository(pool *pgxpool.Pool, opts ...RepositoryOption) *OrderRepo
 	return r
 }
 
-const orderColumns = `id, order_key, "user", stock, status, price, quantity, creation_date`
+const orderColumns = `id, order_key, "user", stock, side, status, price, quantity, creation_date`
 
 // Save inserts o once per order key; a key already stored returns the
 // stored row, so a retried or recovered insert cannot record twice. It
@@ -74,15 +74,15 @@ func (r *OrderRepository) Save(ctx context.Context, o domain.Order) (domain.Orde
 // the settler's claim waits for this statement's if it came second.
 const insertOrders = `
 	WITH batch AS (
-		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::timestamptz[])
-			AS r(order_key, "user", stock, status, price, quantity, creation_date)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::timestamptz[], $8::text[])
+			AS r(order_key, "user", stock, status, price, quantity, creation_date, side)
 	), claimed AS (
 		INSERT INTO order_claims (order_key)
 		SELECT order_key FROM batch WHERE status = 'denied'
 		ON CONFLICT (order_key) DO NOTHING
 		RETURNING order_key
 	)
-	INSERT INTO orders (order_key, "user", stock, status, price, quantity, creation_date)
+	INSERT INTO orders (order_key, "user", stock, status, price, quantity, creation_date, side)
 	SELECT * FROM batch
 	WHERE status <> 'denied' OR order_key IN (SELECT order_key FROM claimed)
 	ON CONFLICT (order_key) DO NOTHING
@@ -104,14 +104,14 @@ func (r *OrderRepository) insert(ctx context.Context, orders []domain.Order) ([]
 	}
 	keys := slices.Sorted(maps.Keys(first))
 	n := len(keys)
-	users, stocks, statuses := make([]string, n), make([]string, n), make([]string, n)
+	users, stocks, statuses, sides := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	prices, quantities, created := make([]int64, n), make([]int64, n), make([]time.Time, n)
 	for i, k := range keys {
 		o := first[k]
-		users[i], stocks[i], statuses[i] = o.User(), o.Stock(), string(o.Status())
+		users[i], stocks[i], statuses[i], sides[i] = o.User(), o.Stock(), string(o.Status()), string(o.Side())
 		prices[i], quantities[i], created[i] = o.Price(), o.Quantity(), o.CreatedAt()
 	}
-	rows, err := r.pool.Query(ctx, insertOrders, keys, users, stocks, statuses, prices, quantities, created)
+	rows, err := r.pool.Query(ctx, insertOrders, keys, users, stocks, statuses, prices, quantities, created, sides)
 	if err != nil {
 		return nil, fmt.Errorf("insert orders: %w", translate(err))
 	}
@@ -240,28 +240,39 @@ func (r *OrderRepository) ByID(ctx context.Context, id int64) (domain.Order, err
 // orders of at least MinVisibleDeniedQuantity created in [$1, $2); newest
 // first. Each branch reads its own index in order (see the migrations),
 // stops after $3 rows, and the two are merged: the partial indexes for
-// everyone's orders, orders_user_listing for one user's. The user variant
-// adds the user ($4); the cursor variant continues strictly after a row
-// (the next two). One user's listing is a statement of its own rather than
-// a "$4 = ” OR" condition, which a cached generic plan could not answer
-// from the user's index.
-var listings = func() map[[2]bool]string {
-	m := map[[2]bool]string{}
+// everyone's orders, orders_user_listing for one user's, and
+// orders_side_listing for one side's. The user variant adds the user, the
+// side variant the side (the next parameters in that order); the cursor
+// variant continues strictly after a row (the last two). Each is a
+// statement of its own rather than a "$4 = ” OR" condition, which a
+// cached generic plan could not answer from the index.
+var listings = func() map[listingShape]string {
+	m := map[listingShape]string{}
 	for _, cursor := range []bool{false, true} {
 		for _, user := range []bool{false, true} {
-			m[[2]bool{cursor, user}] = listingSQL(cursor, user)
+			for _, side := range []bool{false, true} {
+				k := listingShape{cursor: cursor, user: user, side: side}
+				m[k] = listingSQL(k)
+			}
 		}
 	}
 	return m
 }()
 
-func listingSQL(cursor, user bool) string {
+// listingShape is which narrowings a listing statement has.
+type listingShape struct{ cursor, user, side bool }
+
+func listingSQL(k listingShape) string {
 	after, n := "", 3
-	if user {
+	if k.user {
 		n++
 		after += fmt.Sprintf(` AND "user" = $%d`, n)
 	}
-	if cursor {
+	if k.side {
+		n++
+		after += fmt.Sprintf(` AND side = $%d`, n)
+	}
+	if k.cursor {
 		after += fmt.Sprintf(` AND (creation_date, id) < ($%d, $%d)`, n+1, n+2)
 	}
 	return fmt.Sprintf(`
@@ -283,11 +294,14 @@ func (r *OrderRepository) List(ctx context.Context, q domain.OrderQuery) ([]doma
 	if q.User() != "" {
 		args = append(args, q.User())
 	}
+	if q.Side() != "" {
+		args = append(args, string(q.Side()))
+	}
 	after, hasAfter := q.After()
 	if hasAfter {
 		args = append(args, after.CreatedAt, after.ID)
 	}
-	rows, err := r.pool.Query(ctx, listings[[2]bool{hasAfter, q.User() != ""}], args...)
+	rows, err := r.pool.Query(ctx, listings[listingShape{cursor: hasAfter, user: q.User() != "", side: q.Side() != ""}], args...)
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", translate(err))
 	}
@@ -317,9 +331,10 @@ func scanOrder(row pgx.CollectableRow) (domain.Order, error) {
 // buffer: a strings.Builder never changes what it has written, so each
 // key sliced off it stays valid as it grows).
 type orderRow struct {
-	id, price, qty           int64
-	key, user, stock, status pgtype.DriverBytes
-	created                  time.Time
+	id, price, qty   int64
+	key, user, stock pgtype.DriverBytes
+	side, status     pgtype.DriverBytes
+	created          time.Time
 
 	dest  []any             // the fields above, for Scan; nil: made per row
 	names map[string]string // nil: every name a string of its own
@@ -348,7 +363,7 @@ const orderKeyLen = 32
 
 // fields are r's columns as Scan takes them, in orderColumns' order.
 func (r *orderRow) fields() []any {
-	return []any{&r.id, &r.key, &r.user, &r.stock, &r.status, &r.price, &r.qty, &r.created}
+	return []any{&r.id, &r.key, &r.user, &r.stock, &r.side, &r.status, &r.price, &r.qty, &r.created}
 }
 
 func (r *orderRow) scan(row pgx.CollectableRow) (domain.Order, error) {
@@ -363,7 +378,15 @@ func (r *orderRow) scan(row pgx.CollectableRow) (domain.Order, error) {
 	if err != nil {
 		return domain.Order{}, err
 	}
-	return domain.OrderFromStore(r.id, r.keyString(), r.name(r.user), r.name(r.stock), st, r.price, r.qty, r.created)
+	o, err := domain.OrderFromStore(r.id, r.keyString(), r.name(r.user), r.name(r.stock), st, r.price, r.qty, r.created)
+	if err != nil || string(r.side) == string(domain.SideBuy) {
+		return o, err // a buy, as OrderFromStore makes it
+	}
+	side, err := domain.ParseSide(string(r.side))
+	if err != nil {
+		return domain.Order{}, err
+	}
+	return o.WithSide(side)
 }
 
 // keyString returns the row's key as a string: for a page, a slice of

@@ -42,7 +42,7 @@ func TestMigrateIsIdempotentAndCreatesTheDatabase(t *testing.T) {
 	dbURL := testenv.UnusedDatabase(t)
 	versions, err := postgres.Migrate(t.Context(), dbURL)
 	require.NoError(t, err, "the database is created first")
-	assert.Equal(t, []int64{1, 2, 3, 4, 5}, versions)
+	assert.Equal(t, []int64{1, 2, 3, 4, 5, 6}, versions)
 	versions, err = postgres.Migrate(t.Context(), dbURL)
 	require.NoError(t, err)
 	assert.Empty(t, versions, "nothing left to apply")
@@ -55,7 +55,7 @@ func TestMigrateIsIdempotentAndCreatesTheDatabase(t *testing.T) {
 	cols, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
 	assert.Equal(t, []string{"id bigint", "order_key text", "user text", "stock text", "status text",
-		"creation_date timestamp with time zone", "price bigint", "quantity bigint"}, cols)
+		"creation_date timestamp with time zone", "price bigint", "quantity bigint", "side text"}, cols)
 }
 
 func TestCheckSchemaRefusesAnEmptyDatabase(t *testing.T) {
@@ -161,14 +161,14 @@ func TestCursorSecretIsCreatedOnceAndSharedByEveryPool(t *testing.T) {
 }
 
 // TestListingUsesTheIndexes keeps the listing query from drifting into a
-// sequential scan: the plan must read the two partial indexes, and one
-// user's listing the user's index.
+// sequential scan: the plan must read the two partial indexes, one user's
+// listing the user's index, and one side's the side's.
 func TestListingUsesTheIndexes(t *testing.T) {
 	p := pool(t, testenv.Postgres(t))
 	_, err := p.Exec(t.Context(), `
-		INSERT INTO orders (order_key, "user", stock, status, price, quantity, creation_date)
+		INSERT INTO orders (order_key, "user", stock, status, price, quantity, creation_date, side)
 		SELECT 'k' || g, 'u' || g % 50, 's', CASE WHEN g % 2 = 0 THEN 'accepted' ELSE 'denied' END, 1, 1 + g % 20,
-		       now() - g * interval '1 second'
+		       now() - g * interval '1 second', CASE WHEN g % 7 = 0 THEN 'sell' ELSE 'buy' END
 		FROM generate_series(1, 20000) g`)
 	require.NoError(t, err)
 	_, err = p.Exec(t.Context(), `ANALYZE orders`)
@@ -187,14 +187,21 @@ func TestListingUsesTheIndexes(t *testing.T) {
 		if cursor {
 			after = []any{time.Now().Add(-time.Hour), int64(10000)}
 		}
-		everyone := plan(postgres.ListingSQLForTest(cursor, false), append(args, after...)...)
+		everyone := plan(postgres.ListingSQLForTest(cursor, false, false), append(args, after...)...)
 		assert.Contains(t, everyone, "orders_accepted_listing", "cursor %v", cursor)
 		assert.Contains(t, everyone, "orders_denied_listing", "cursor %v", cursor)
 		assert.NotContains(t, everyone, "Seq Scan", "cursor %v", cursor)
 
-		one := plan(postgres.ListingSQLForTest(cursor, true), append(append(args, "u7"), after...)...)
+		one := plan(postgres.ListingSQLForTest(cursor, true, false), append(append(args, "u7"), after...)...)
 		assert.Contains(t, one, "orders_user_listing", "cursor %v", cursor)
 		assert.NotContains(t, one, "Seq Scan", "cursor %v", cursor)
+
+		sales := plan(postgres.ListingSQLForTest(cursor, false, true), append(append(args, "sell"), after...)...)
+		assert.Contains(t, sales, "orders_side_listing", "cursor %v", cursor)
+		assert.NotContains(t, sales, "Seq Scan", "cursor %v", cursor)
+
+		oneSide := plan(postgres.ListingSQLForTest(cursor, true, true), append(append(args, "u7", "sell"), after...)...)
+		assert.NotContains(t, oneSide, "Seq Scan", "cursor %v", cursor)
 	}
 }
 

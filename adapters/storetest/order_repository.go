@@ -302,6 +302,10 @@ func OrderRepository(t *testing.T, newStore func(t *testing.T) ports.OrderReposi
 			key := uniqueKey("order") + strings.Repeat("k", rng.IntN(70))
 			o, err := domain.NewOrder(key, user, "stock1", status, 1+rng.Int64N(2000), 5+rng.Int64N(11), at)
 			require.NoError(t, err)
+			if rng.IntN(3) == 0 {
+				o, err = o.WithSide(domain.SideSell)
+				require.NoError(t, err)
+			}
 			o, err = r.Save(t.Context(), o)
 			require.NoError(t, err)
 			all = append(all, o)
@@ -309,12 +313,13 @@ func OrderRepository(t *testing.T, newStore func(t *testing.T) ports.OrderReposi
 		for _, zone := range zones {
 			loc, err := time.LoadLocation(zone)
 			require.NoError(t, err)
-			for _, user := range []string{"", "", "u1", "u3"} {
+			for i, user := range []string{"", "", "u1", "u3", "", "u2"} {
+				side := []domain.Side{"", domain.SideSell, "", domain.SideBuy, domain.SideBuy, domain.SideSell}[i]
 				now := base.Add(time.Duration(rng.Int64N(int64(48*time.Hour))) - 24*time.Hour)
 				vis := domain.VisibleAt(now, loc)
 				rule, err := domain.NewOrderQuery(vis, nil, 1)
 				require.NoError(t, err)
-				rule = rule.OfUser(user)
+				rule = rule.OfUser(user).OfSide(side)
 				var want []domain.Order
 				for _, o := range all {
 					if rule.Matches(o) {
@@ -330,7 +335,7 @@ func OrderRepository(t *testing.T, newStore func(t *testing.T) ports.OrderReposi
 					limit := 1 + rng.IntN(60)
 					q, err := domain.NewOrderQuery(vis, after, limit)
 					require.NoError(t, err)
-					orders, err := r.List(t.Context(), q.OfUser(user))
+					orders, err := r.List(t.Context(), q.OfUser(user).OfSide(side))
 					require.NoError(t, err)
 					require.LessOrEqual(t, len(orders), limit)
 					got = append(got, orders...)
@@ -340,7 +345,7 @@ func OrderRepository(t *testing.T, newStore func(t *testing.T) ports.OrderReposi
 					p := orders[len(orders)-1].Position()
 					after = &p
 				}
-				require.Equal(t, ids(want), ids(got), "zone %s, now %v, user %q", zone, now, user)
+				require.Equal(t, ids(want), ids(got), "zone %s, now %v, user %q, side %q", zone, now, user, side)
 				require.Equal(t, want, got)
 			}
 		}
