@@ -62,7 +62,8 @@ func NewBuyStock(stocks domain.Stocks, prices ports.QuoteReader, debits ports.De
 }
 
 // WithMaxPriceAge returns the use case refusing, with an error wrapping
-// domain.ErrStalePrice, a buy whose stock's latest tick (its day and time
+// domain.ErrStalePrice, a buy (and a sale of a SellStock made on it) whose
+// stock's latest tick (its day and time
 // read in zone) is older than maxAge by the use case's clock; zero is no
 // limit. The refusal comes before any write: no key is kept, nothing is
 // debited or recorded. A separate step rather than a constructor argument,
