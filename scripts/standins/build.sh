@@ -16,6 +16,7 @@
 # compose binary, each under a name made of its inputs.
 #
 #   scripts/standins/build.sh            # needs root (debootstrap) and a running dockerd
+#   scripts/standins/build.sh --remove   # untags the stand-ins, so that compose pulls the real images
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -32,6 +33,15 @@ die() { say "$*"; exit 1; }
 hash16() { sha256sum | cut -c1-16; }
 
 docker info >/dev/null 2>&1 || die "no Docker daemon answers; start one (scripts/dockerd.sh)"
+
+# The images the files name: compose.yaml's (but stockd's own, built from
+# this tree, and the optional tracing profile's) and the Dockerfile's FROMs.
+mapfile -t images < <(
+  {
+    sed -n 's/^ *image: *\([^ #]*\).*/\1/p' compose.yaml
+    sed -n 's/^FROM \([^ ]*\).*/\1/p' Dockerfile
+  } | sort -u
+)
 
 # inputs_of TAG prints the stand-in label of TAG's image, "real" for an
 # image without one, nothing when there is no such image.
@@ -53,6 +63,19 @@ fresh() {
   esac
   return 1
 }
+
+if [ "${1:-}" = --remove ]; then
+  # Only the tags whose image is a stand-in built here; an image built on
+  # one (stockd:latest) inherits the label but is not a stand-in's tag.
+  for image in "${images[@]}"; do
+    [[ "$image" != stockd:* ]] || continue
+    have=$(inputs_of "$image")
+    if [ -n "$have" ] && [ "$have" != real ]; then
+      docker image rm "$image" >/dev/null && say "$image: removed"
+    fi
+  done
+  exit 0
+fi
 
 # --- the base: one debootstrap'd bookworm (minbase), imported once ---------
 rootfs_recipe="bookworm minbase $MIRROR sources+security policy-rc.d no-recommends v1"
@@ -104,14 +127,7 @@ build() {
 # dir_hash DIR: the files of DIR, names and contents.
 dir_hash() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum) | hash16; }
 
-# The images the files name: compose.yaml's (but stockd's own, built from
-# this tree, and the optional tracing profile's) and the Dockerfile's FROMs.
-mapfile -t images < <(
-  sed -n 's/^ *image: *\([^ #]*\).*/\1/p' compose.yaml
-  sed -n 's/^FROM \([^ ]*\).*/\1/p' Dockerfile
-)
-
-for image in $(printf '%s\n' "${images[@]}" | sort -u); do
+for image in "${images[@]}"; do
   case "$image" in
     stockd:*) continue ;;
     jaegertracing/*) say "$image: no stand-in (the tracing profile is optional)"; continue ;;
