@@ -155,7 +155,7 @@ say "every service is healthy; kafka-init, migrate, seed-users and produce exite
 
 # --- 1. the image ------------------------------------------------------------
 user=$(docker image inspect --format '{{.Config.User}}' stockd:latest)
-[ -n "$user" ] && [ "${user%%:*}" != root ] && [ "${user%%:*}" != 0 ] || fail "the image runs as ${user:-root}"
+case "${user%%:*}" in "" | root | 0) fail "the image runs as ${user:-root}" ;; esac
 size=$(docker image inspect --format '{{.Size}}' stockd:latest)
 docker run -d --name "$image_box" stockd:latest > /dev/null
 pid=$(docker inspect --format '{{.State.Pid}}' "$image_box")
@@ -166,7 +166,7 @@ until_ok "the image's HEALTHCHECK turns healthy" 60 healthy
 docker cp "$image_box:/app/price_data.csv" - | tar -xO | cmp -s - price_data.csv ||
   fail "/app/price_data.csv in the image is not the tree's price_data.csv"
 inside=$(docker cp "$image_box:/app/migrations" - | tar -t | sed -n 's|^migrations/\(.*\.sql\)$|\1|p' | sort | tr '\n' ' ')
-want=$(cd migrations && ls ./*.sql | sed 's|^\./||' | sort | tr '\n' ' ')
+want=$(cd migrations && printf '%s\n' *.sql | sort | tr '\n' ' ')
 [ "$inside" = "$want" ] || fail "/app/migrations holds '$inside', the tree '$want'"
 grace=10 # docker stop's default
 t=$(date +%s%N)
@@ -178,10 +178,15 @@ code=$(docker inspect --format '{{.State.ExitCode}}' "$image_box")
 say "image stockd:latest: $((size / 1000000)) MB, runs as $user (uid $uid), healthy, stopped with exit 0 in ${stopped_ms} ms, price_data.csv and migrations/ ($want) inside"
 
 # --- 3. the README's curls through nginx -------------------------------------
-prices_of() { curl -fsS "$api/api/stocks/$1/prices"; }
-has_prices() { prices_of stock1 2>/dev/null | grep -q '"price":\[[0-9]'; }
+# has BODY PATTERN: BODY matches the grep PATTERN. The body is read whole
+# first: a grep -q that ends early would fail curl's write, and the
+# pipeline with it.
+has() { grep -q -- "$2" <<< "$1"; }
+get() { curl -fsS "$api$1"; }
+prices_of() { get "/api/stocks/$1/prices"; }
+has_prices() { has "$(prices_of stock1 2>/dev/null)" '"price":\[[0-9]'; }
 until_ok "stock1's prices (produced into Kafka, applied by the updaters)" 60 has_prices
-curl -fsS "$api/api/stocks" | grep -q '"stock1"' || fail "GET /api/stocks does not list stock1"
+has "$(get /api/stocks)" '"stock1"' || fail "GET /api/stocks does not list stock1"
 buy() { # buy USER STOCK QUANTITY: prints the HTTP status, then the body
   curl -sS -o - -w '\n%{http_code}' -X POST "$api/api/buy-stock" -H 'Content-Type: application/json' \
     -d "{\"user\":\"$1\",\"stockname\":\"$2\",\"quantity\":$3}"
@@ -189,9 +194,9 @@ buy() { # buy USER STOCK QUANTITY: prints the HTTP status, then the body
 answer=$(buy user2 stock1 100)
 [ "${answer##*$'\n'}" = 201 ] || fail "the README's buy: $answer"
 body=${answer%$'\n'*}
-id=$(printf '%s' "$body" | grep -o '"id":[0-9]*' | head -1 | cut -d: -f2)
-[ -n "$id" ] || fail "the buy's answer has no order id: $body"
-curl -fsS "$api/api/orders" | grep -q "\"id\":$id[,}]" || fail "GET /api/orders does not list order $id"
+[[ "$body" =~ \"id\":([0-9]+) ]] || fail "the buy's answer has no order id: $body"
+id=${BASH_REMATCH[1]}
+has "$(get /api/orders)" "\"id\":${id}[,}]" || fail "GET /api/orders does not list order $id"
 say "README through nginx: /api/stocks, /prices, a buy (order $id, $(printf '%s' "$body" | grep -o '"result":"[A-Za-z]*"')), /api/orders lists it"
 
 # --- 4. a tick through Kafka -------------------------------------------------
@@ -203,7 +208,7 @@ produce_tick() {
   docker compose run --rm --no-deps -T -v "$work:/ticks:ro" -e "PRICE_CSV=/ticks/tick-$2.csv" produce \
     > "$work/produce-$2.log" 2>&1 || { cat "$work/produce-$2.log" >&2; fail "stockd produce of a tick failed"; }
 }
-shows_price() { prices_of "$1" 2>/dev/null | grep -q "[[,]$2[],]"; }
+shows_price() { has "$(prices_of "$1" 2>/dev/null)" "[[,]$2[],]"; }
 produce_tick stock3 987654
 until_ok "the tick stock3=987654 on /prices" 60 shows_price stock3 987654
 say "a tick produced into main_topic is on /api/stocks/stock3/prices"
@@ -244,7 +249,7 @@ grep -qv '^\(201\|502\) ' "$work/buys" && fail "buys answered other than 201 or 
 say "$total buys during the stop: $accepted accepted${others:+, others: $others}"
 
 psql_value() { docker compose exec -T postgres psql -U postgres -d stocks -tAc "$1" | tr -d '[:space:]'; }
-credit_of() { curl -fsS "$api/api/users/$1" | grep -o '"credit":[0-9]*' | cut -d: -f2; }
+credit_of() { get "/api/users/$1" | grep -o '"credit":[0-9]*' | cut -d: -f2; }
 books_agree() {
   local u spent sum
   for u in user1 user2; do
