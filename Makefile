@@ -14,7 +14,7 @@ FUZZTIME  ?= 100000x
 # in, since the image's build has no .git.
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run build test test-unit test-integration test-multi test-e2e check deadcode fuzz lint-openapi generate price-data bench loadtest up down clean
+.PHONY: run build test test-unit test-integration test-multi test-e2e test-compose check deadcode fuzz lint-openapi generate price-data bench loadtest up down clean
 
 ## run: the whole service on in-memory adapters, no server needed (:8080).
 ## It runs the built binary, not `go run`: on Ctrl-C stockd drains and
@@ -43,6 +43,13 @@ test-e2e: build
 ## throwaway Redis, PostgreSQL database and kfake (docs/several-processes.md)
 test-multi:
 	$(GO) test -count=1 -timeout=10m -tags multi -run '^TestTwoByTwoBehindNginx$$' ./cmd/stockd
+
+## test-compose: the whole compose.yaml stack in Docker, checked through nginx,
+## with one api and one updater stopped under load, and the image's checks
+## (docs/docker.md). Needs Docker and Compose v2; without a registry, the
+## stand-ins of scripts/standins/build.sh. Beside `make test` in .ci/run.
+test-compose: compose-v2
+	scripts/test-compose.sh
 
 ## test-integration: throwaway redis-server and PostgreSQL database (see docs/operations.md)
 test-integration:

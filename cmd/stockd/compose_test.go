@@ -19,19 +19,17 @@ import (
 	"stockd/internal/config"
 )
 
-// TestComposeFile loads compose.yaml with the compose-spec loader (there is
-// no Docker engine here to run it) and checks it against the contract: the
-// services and their order, ports, commands, and that every variable given
-// to stockd is one it knows and parses.
+// TestComposeFile loads compose.yaml with the compose-spec loader and
+// checks it against the contract: the services and their order, ports,
+// commands, and that every variable given to stockd is one it knows and
+// parses. make test-compose runs it (docs/docker.md).
 func TestComposeFile(t *testing.T) {
 	t.Parallel()
 	root, err := filepath.Abs("../..")
 	require.NoError(t, err)
-	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "compose.yaml")},
-		cli.WithWorkingDirectory(root), cli.WithName("stockd"))
-	require.NoError(t, err)
-	project, err := opts.LoadProject(t.Context())
-	require.NoError(t, err)
+	// VERSION as `make up` sets it; nothing else from the environment, so
+	// the defaults of compose.yaml's variables are what is checked.
+	project := loadCompose(t, "VERSION=v-test")
 
 	want := []string{"redis", "postgres", "kafka", "kafka-init", "migrate", "seed-users", "produce", "updater", "api", "nginx"}
 	got := project.ServiceNames()
@@ -79,7 +77,6 @@ func TestComposeFile(t *testing.T) {
 		svc := project.Services[name]
 		assert.Equal(t, types.ShellCommand{cmd}, svc.Command, name)
 		assert.Equal(t, "stockd:latest", svc.Image, name)
-		require.NotNil(t, svc.Build, name)
 		env := map[string]string{}
 		for k, v := range svc.Environment {
 			require.True(t, known[k], "%s: %s is not a stockd variable", name, k)
@@ -95,19 +92,48 @@ func TestComposeFile(t *testing.T) {
 	}
 	assert.Equal(t, "kafka", *project.Services["updater"].Environment["PRICE_SOURCE"])
 
-	cond := func(svc, dep string) string { return project.Services[svc].DependsOn[dep].Condition }
-	assert.Equal(t, types.ServiceConditionCompletedSuccessfully, cond("api", "migrate"))
-	assert.Equal(t, types.ServiceConditionCompletedSuccessfully, cond("api", "seed-users"))
-	assert.Equal(t, types.ServiceConditionHealthy, cond("api", "redis"))
-	assert.Equal(t, types.ServiceConditionHealthy, cond("api", "postgres"))
-	assert.Equal(t, types.ServiceConditionHealthy, cond("migrate", "postgres"))
-	assert.Equal(t, types.ServiceConditionHealthy, cond("seed-users", "redis"))
-	assert.Equal(t, types.ServiceConditionHealthy, cond("kafka-init", "kafka"))
-	assert.Equal(t, types.ServiceConditionCompletedSuccessfully, cond("produce", "kafka-init"))
-	assert.Equal(t, types.ServiceConditionCompletedSuccessfully, cond("updater", "kafka-init"))
+	// One service builds each image: compose builds it once a service that
+	// names a build, all at once (issue 27: five builds of stockd on 2
+	// cores), and pulls no image another service builds.
+	builders := map[string][]string{}
+	for name, svc := range project.Services {
+		if svc.Build != nil {
+			builders[svc.Image] = append(builders[svc.Image], name)
+		}
+	}
+	assert.Equal(t, map[string][]string{"stockd:latest": {"migrate"}}, builders)
+	require.NotNil(t, project.Services["migrate"].Build.Args["VERSION"])
+	assert.Equal(t, "v-test", *project.Services["migrate"].Build.Args["VERSION"], "the build takes the version make up passes")
+
+	// Each service waits for exactly what it uses, no less (a one-shot
+	// fails on a store that is not there yet) and no more (issue 27:
+	// seed-users, which writes Redis alone, checked the database schema
+	// and lost its race with migrate; docs/docker.md has the table).
+	healthy, done := types.ServiceConditionHealthy, types.ServiceConditionCompletedSuccessfully
+	for name, want := range map[string]map[string]string{
+		"redis": {}, "postgres": {}, "kafka": {},
+		"kafka-init": {"kafka": healthy},
+		"migrate":    {"postgres": healthy},
+		"seed-users": {"redis": healthy},
+		"produce":    {"kafka-init": done},
+		"updater":    {"redis": healthy, "kafka-init": done},
+		"api":        {"redis": healthy, "postgres": healthy, "migrate": done, "seed-users": done},
+		"nginx":      {"api": healthy},
+	} {
+		got := map[string]string{}
+		for dep, d := range project.Services[name].DependsOn {
+			got[dep] = d.Condition
+		}
+		assert.Equal(t, want, got, "%s waits for", name)
+	}
 	for _, name := range []string{"redis", "postgres", "kafka", "api"} {
 		require.NotNil(t, project.Services[name].HealthCheck, "%s has a health check", name)
 	}
+	// Over TCP: while the postgres image's entrypoint creates the database,
+	// its server listens on the Unix socket only, where pg_isready (without
+	// -h) already says ready and migrate, over TCP, would fail.
+	assert.Equal(t, types.HealthCheckTest{"CMD", "pg_isready", "-h", "127.0.0.1", "-U", "postgres", "-d", "stocks"},
+		project.Services["postgres"].HealthCheck.Test)
 	assert.Equal(t, types.HealthCheckTest{"CMD", "/app/stockd", "health"}, project.Services["api"].HealthCheck.Test)
 	require.NotNil(t, project.Services["updater"].HealthCheck)
 	assert.Equal(t, types.HealthCheckTest{"CMD", "/app/stockd", "health", ":8081"}, project.Services["updater"].HealthCheck.Test)
@@ -123,22 +149,64 @@ func TestComposeFile(t *testing.T) {
 	assert.Contains(t, string(makefile), "CGO_ENABLED=0")
 }
 
+// loadCompose loads compose.yaml with the compose-spec loader, with env
+// (NAME=value) as the only environment.
+func loadCompose(t *testing.T, env ...string) *types.Project {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "compose.yaml")},
+		cli.WithWorkingDirectory(root), cli.WithName("stockd"), cli.WithEnv(env))
+	require.NoError(t, err)
+	project, err := opts.LoadProject(t.Context())
+	require.NoError(t, err)
+	return project
+}
+
+// TestComposeMovesTogether: the variables that move compose.yaml's host
+// ports and subnet (make test-compose sets them all, docs/docker.md) move
+// what depends on them too: Kafka's host listener names the published
+// port, and the API trusts the subnet nginx is on.
+func TestComposeMovesTogether(t *testing.T) {
+	t.Parallel()
+	for _, env := range [][]string{nil, {"STOCKD_HTTP_PORT=28080", "STOCKD_REDIS_PORT=26379", "STOCKD_KAFKA_PORT=29092",
+		"STOCKD_UPDATER_PORTS=28081-28082", "STOCKD_SUBNET=172.28.7.0/24"}} {
+		project := loadCompose(t, env...)
+		want := map[string]string{"nginx": "8080", "redis": "6379", "kafka": "9092", "updater": "8081-8082"}
+		subnet := "172.29.0.0/16"
+		if env != nil {
+			want = map[string]string{"nginx": "28080", "redis": "26379", "kafka": "29092", "updater": "28081-28082"}
+			subnet = "172.28.7.0/24"
+		}
+		for name, port := range want {
+			require.Len(t, project.Services[name].Ports, 1, name)
+			assert.Equal(t, port, project.Services[name].Ports[0].Published, "%s with %v", name, env)
+			assert.Equal(t, "127.0.0.1", project.Services[name].Ports[0].HostIP, name)
+		}
+		assert.Contains(t, *project.Services["kafka"].Environment["KAFKA_ADVERTISED_LISTENERS"], "HOST://localhost:"+want["kafka"]+",",
+			"the host's listener names the port the host reaches")
+		require.Len(t, project.Networks["default"].Ipam.Config, 1)
+		assert.Equal(t, subnet, project.Networks["default"].Ipam.Config[0].Subnet)
+		assert.Equal(t, subnet, *project.Services["api"].Environment["TRUSTED_PROXIES"], "the API trusts nginx's network")
+	}
+}
+
 // TestComposeImagesPinned: every image compose pulls names an exact
 // release (major.minor.patch; PostgreSQL's releases are major.minor), so that `make up` next month runs what was
 // tested, not whatever a floating tag such as redis:7-alpine points to by
 // then. The stockd image is built from this tree.
 func TestComposeImagesPinned(t *testing.T) {
 	t.Parallel()
-	root, err := filepath.Abs("../..")
-	require.NoError(t, err)
-	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "compose.yaml")},
-		cli.WithWorkingDirectory(root), cli.WithName("stockd"))
-	require.NoError(t, err)
-	project, err := opts.LoadProject(t.Context())
-	require.NoError(t, err)
+	project := loadCompose(t)
 	exact := regexp.MustCompile(`^([a-z0-9./-]+):(\d+\.\d+(\.\d+)?)(-[a-z0-9.]+)?(@sha256:[0-9a-f]{64})?$`)
-	for name, svc := range project.Services {
+	built := map[string]bool{}
+	for _, svc := range project.Services {
 		if svc.Build != nil {
+			built[svc.Image] = true
+		}
+	}
+	for name, svc := range project.Services {
+		if built[svc.Image] {
 			continue
 		}
 		m := exact.FindStringSubmatch(svc.Image)

@@ -159,7 +159,8 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, r role
 	}
 	defer flushTraces(ctx, stopTracing, log)
 	// Only `update` with a file is one-shot: it fails when a store is down.
-	st, err := openStores(ctx, cfg, log, r.api || cfg.PriceSource == config.PriceSourceKafka, tp)
+	// The updater writes prices alone: only the API opens the order store.
+	st, err := openStores(ctx, cfg, log, uses{orders: r.api, longRunning: r.api || cfg.PriceSource == config.PriceSourceKafka}, tp)
 	if err != nil {
 		return err
 	}

@@ -58,19 +58,31 @@ func (s *stores) close() {
 // memory store that ends with the command.
 var errMemoryStore = errors.New("PRICE_STORE=memory keeps nothing after this command ends; set PRICE_STORE=redis")
 
-// openForWrite opens the stores of a one-shot command that writes to the
-// price store, which must outlive the command.
+// openForWrite opens the price store of a one-shot command that writes to
+// it (seed-users, token), which must outlive the command. The order store
+// is not opened: such a command neither reads nor waits for it.
 func openForWrite(ctx context.Context, cfg config.Config, log *slog.Logger, command string) (*stores, error) {
 	if cfg.PriceStore == config.PriceStoreMemory {
 		return nil, fmt.Errorf("%s: %w", command, errMemoryStore)
 	}
-	return openStores(ctx, cfg, log, false, nil)
+	return openStores(ctx, cfg, log, uses{}, nil)
 }
 
-// openStores builds the stores of cfg, traced by tp (nil: not traced).
-// longRunning commands start even when a server is down (readiness
-// reports it); one-shot commands fail.
-func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRunning bool, tp trace.TracerProvider) (*stores, error) {
+// uses is what a command needs of the stores. A command opens, checks and
+// waits for those alone, so that it never fails on a store it does not
+// touch: seed-users and the updater must not refuse a database that
+// `stockd migrate` has not reached yet (compose starts them side by side).
+type uses struct {
+	// orders opens the order store beside the price store (the API).
+	orders bool
+	// longRunning starts even when a server is down (readiness reports
+	// it); a one-shot command fails instead.
+	longRunning bool
+}
+
+// openStores builds the price store of cfg and, when u says so, its order
+// store, traced by tp (nil: not traced).
+func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, u uses, tp trace.TracerProvider) (*stores, error) {
 	st := &stores{clock: memory.SystemClock{}}
 	fail := func(err error) (*stores, error) {
 		st.close()
@@ -103,7 +115,7 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 		}
 		st.closers = append(st.closers, conn.Close)
 		if _, err := conn.Client(ctx); err != nil {
-			if !longRunning {
+			if !u.longRunning {
 				return fail(err)
 			}
 			log.Warn("redis is unavailable; starting anyway and retrying", "addr", cfg.RedisAddrs, "error", err)
@@ -120,6 +132,9 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 			return conn.RateLimiter(limit, time.Second)
 		}
 		st.checks = append(st.checks, httpapi.Check{Name: "redis", Ping: conn.Ping})
+	}
+	if !u.orders {
+		return st, nil
 	}
 	switch cfg.OrderStore {
 	case config.OrderStoreMemory:
@@ -140,7 +155,7 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger, longRu
 		switch err := postgres.CheckSchema(ctx, pool); {
 		case errors.Is(err, postgres.ErrSchemaBehind):
 			return fail(fmt.Errorf("DATABASE_URL: %w", err))
-		case err != nil && !longRunning:
+		case err != nil && !u.longRunning:
 			return fail(err)
 		case err != nil:
 			log.Warn("postgres is unavailable; starting anyway and retrying", "error", err)

@@ -35,7 +35,7 @@ func TestABuyIsOneTraceAcrossTheStores(t *testing.T) {
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	st, err := openStores(t.Context(), cfg, log, true, tp)
+	st, err := openStores(t.Context(), cfg, log, uses{orders: true, longRunning: true}, tp)
 	require.NoError(t, err)
 	defer st.close()
 	h, err := newHandler(cfg, st, log, newRegistry(), &httpapi.Draining{}, tp)
