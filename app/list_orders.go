@@ -17,11 +17,13 @@ type Cursor struct {
 }
 
 // ListOrdersQuery asks for a page; Cursor is nil for the first page. User
-// narrows the listing to one user's orders ("" for everyone's).
+// narrows the listing to one user's orders ("" for everyone's), Side to
+// one side's ("" for both).
 type ListOrdersQuery struct {
 	Limit  int
 	Cursor *Cursor
 	User   string
+	Side   domain.Side
 }
 
 // OrdersPage is a page of the listing and the cursor of the next, nil on
@@ -61,7 +63,7 @@ func (l *ListOrders) Execute(ctx context.Context, q ListOrdersQuery) (OrdersPage
 	if err != nil {
 		return OrdersPage{}, err
 	}
-	orders, err := l.orders.List(ctx, query.OfUser(q.User))
+	orders, err := l.orders.List(ctx, query.OfUser(q.User).OfSide(q.Side))
 	if err != nil {
 		return OrdersPage{}, fmt.Errorf("list orders: %w", err)
 	}

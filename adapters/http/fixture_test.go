@@ -112,6 +112,10 @@ func newFixture(t testing.TB, opts ...option) *fixture {
 	buy, err := app.NewBuyStock(stocks, f.prices, f.credits, f.credits, f.orders, memory.NewIdempotencyStore(clock), clock)
 	require.NoError(t, err)
 	buy = buy.WithMaxPriceAge(o.maxPriceAge, time.UTC)
+	sell, err := app.NewSellStock(buy, f.credits)
+	require.NoError(t, err)
+	positions, err := app.NewGetPositions(stocks, f.credits, f.prices)
+	require.NoError(t, err)
 	list, err := app.NewListOrders(f.orders, clock, time.UTC)
 	require.NoError(t, err)
 	getOrder, err := app.NewGetOrder(f.orders, clock, time.UTC)
@@ -135,7 +139,7 @@ func newFixture(t testing.TB, opts ...option) *fixture {
 	f.tokens.lookups.Store(0)
 
 	deps := httpapi.Deps{
-		BuyStock: buy, ListOrders: list, GetOrder: getOrder, GetPrices: get, GetUser: users, ListDays: days, ListStocks: quotes, WatchPrices: watch,
+		BuyStock: buy, SellStock: sell, GetPositions: positions, ListOrders: list, GetOrder: getOrder, GetPrices: get, GetUser: users, ListDays: days, ListStocks: quotes, WatchPrices: watch,
 		CursorKey: o.cursorKey, CORSOrigins: o.cors,
 		Registry: f.reg, Logger: slog.New(slog.NewJSONHandler(f.logs, nil)),
 		Checks:         []httpapi.Check{{Name: "prices", Ping: func(context.Context) error { return nil }}},
@@ -309,6 +313,20 @@ func (c *flakyCredits) Debit(ctx context.Context, req ports.DebitRequest) (ports
 		return ports.Outcome{}, err
 	}
 	return c.CreditStore.Debit(ctx, req)
+}
+
+func (c *flakyCredits) CreditSale(ctx context.Context, req ports.SaleRequest) (ports.Outcome, error) {
+	if err := c.err.get(); err != nil {
+		return ports.Outcome{}, err
+	}
+	return c.CreditStore.CreditSale(ctx, req)
+}
+
+func (c *flakyCredits) Positions(ctx context.Context, user string) (ports.Portfolio, error) {
+	if err := c.err.get(); err != nil {
+		return ports.Portfolio{}, err
+	}
+	return c.CreditStore.Positions(ctx, user)
 }
 
 func (c *flakyCredits) Credit(ctx context.Context, user string) (int64, error) {

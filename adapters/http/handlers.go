@@ -1,7 +1,9 @@
 package http
 
 import (
+	"context"
 	"errors"
+	"math/big"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,18 +20,21 @@ import (
 )
 
 type handlers struct {
-	buy     *app.BuyStock
-	list    *app.ListOrders
-	get     *app.GetOrder
-	users   *app.GetUser
-	cursors *cursorCodecs
-	orders  *orderMetrics
+	buy       *app.BuyStock
+	sell      *app.SellStock    // nil: no POST /api/sell-stock
+	positions *app.GetPositions // nil: no GET /api/users/{user}/positions
+	list      *app.ListOrders
+	get       *app.GetOrder
+	users     *app.GetUser
+	cursors   *cursorCodecs
+	orders    *orderMetrics
 }
 
 type orderJSON struct {
 	ID           int64     `json:"id"`
 	User         string    `json:"user"`
 	Stock        string    `json:"stock"`
+	Side         string    `json:"side"`
 	Status       string    `json:"status"`
 	Price        int64     `json:"price"`
 	Quantity     int64     `json:"quantity"`
@@ -38,7 +43,7 @@ type orderJSON struct {
 
 func toOrderJSON(o domain.Order) orderJSON {
 	return orderJSON{
-		ID: o.ID(), User: o.User(), Stock: o.Stock(), Status: string(o.Status()),
+		ID: o.ID(), User: o.User(), Stock: o.Stock(), Side: string(o.Side()), Status: string(o.Status()),
 		Price: o.Price(), Quantity: o.Quantity(), CreationDate: o.CreatedAt().UTC(),
 	}
 }
@@ -52,6 +57,29 @@ type buyResponse struct {
 const maxIdempotencyKey = 255
 
 func (h *handlers) buyStock(c echo.Context) error {
+	return h.trade(c, func(ctx context.Context, req buyRequest, key string) (ports.Outcome, bool, error) {
+		res, err := h.buy.Execute(ctx, app.BuyStockCommand{
+			User: req.User, Stock: req.Stockname, Quantity: req.Quantity, IdempotencyKey: key,
+		})
+		return res.Outcome, res.Replayed, err
+	})
+}
+
+// sellStock is buyStock's twin: the same body, headers and answers, a
+// sale judged against the user's position.
+func (h *handlers) sellStock(c echo.Context) error {
+	return h.trade(c, func(ctx context.Context, req buyRequest, key string) (ports.Outcome, bool, error) {
+		res, err := h.sell.Execute(ctx, app.SellStockCommand{
+			User: req.User, Stock: req.Stockname, Quantity: req.Quantity, IdempotencyKey: key,
+		})
+		return res.Outcome, res.Replayed, err
+	})
+}
+
+// trade reads a buy's or a sale's request (body, token, Idempotency-Key),
+// runs it with execute, and answers 201 with the result, the order (and
+// its Location) and the credit.
+func (h *handlers) trade(c echo.Context, execute func(ctx context.Context, req buyRequest, key string) (ports.Outcome, bool, error)) error {
 	req, err := decodeBuyRequest(c.Request())
 	if err != nil {
 		return err
@@ -69,20 +97,18 @@ func (h *handlers) buyStock(c echo.Context) error {
 	if len(key) > maxIdempotencyKey {
 		return fail(probBadKey, "", nil)
 	}
-	res, err := h.buy.Execute(c.Request().Context(), app.BuyStockCommand{
-		User: req.User, Stock: req.Stockname, Quantity: req.Quantity, IdempotencyKey: key,
-	})
+	out, replayed, err := execute(c.Request().Context(), req, key)
 	if err != nil {
 		return withInput(err, req.User, req.Stockname)
 	}
-	h.orders.count(res.Order, res.Replayed)
+	h.orders.count(out.Order, replayed)
 	result := "Deny"
-	if res.Order.Status() == domain.Accepted {
+	if out.Order.Status() == domain.Accepted {
 		result = "Accept"
 	}
 	// The order is a resource of its own (RFC 9110 15.3.2).
-	c.Response().Header().Set(echo.HeaderLocation, orderPath(res.Order.ID()))
-	resp := buyResponse{Result: result, Order: toOrderJSON(res.Order), Credit: res.Credit}
+	c.Response().Header().Set(echo.HeaderLocation, orderPath(out.Order.ID()))
+	resp := buyResponse{Result: result, Order: toOrderJSON(out.Order), Credit: out.Credit}
 	if !indented(c) {
 		if b, ok := appendBuyJSON(make([]byte, 0, 256), resp); ok {
 			return c.JSONBlob(http.StatusCreated, b)
@@ -117,6 +143,13 @@ func (h *handlers) listOrders(c echo.Context) error {
 		return fail(probBadQuery, "", errMalformedQuery)
 	}
 	q := app.ListOrdersQuery{Limit: domain.DefaultPageSize, User: c.QueryParam("user")}
+	if s := c.QueryParam("side"); s != "" {
+		side, err := domain.ParseSide(s)
+		if err != nil {
+			return fail(probBadQuery, "side is buy or sell", nil)
+		}
+		q.Side = side
+	}
 	if user, ok := tokenUser(c); ok {
 		if q.User != "" && q.User != user {
 			return fail(probForbidden, "", nil)
@@ -250,4 +283,46 @@ func (h *handlers) getUser(c echo.Context) error {
 		return inPath(withInput(err, name, ""))
 	}
 	return c.JSON(http.StatusOK, userResponse{User: u.Name, Credit: u.Credit})
+}
+
+type positionJSON struct {
+	Stock         string   `json:"stock"`
+	Quantity      int64    `json:"quantity"`
+	CostBasis     int64    `json:"cost_basis"`
+	AvgEntryPrice string   `json:"avg_entry_price"`
+	Price         *int64   `json:"price"`
+	MarketValue   *big.Int `json:"market_value"`
+	UnrealizedPL  *big.Int `json:"unrealized_pl"`
+}
+
+type positionsResponse struct {
+	User      string         `json:"user"`
+	Credit    int64          `json:"credit"`
+	Positions []positionJSON `json:"positions"`
+}
+
+// getPositions shows what a user holds, priced at the latest prices; with
+// tokens only the token's own user (403 for any other, as getUser).
+// Market value and P&L are exact integers: quantity x price may pass
+// 2^63, so they are written from big integers, never floats.
+func (h *handlers) getPositions(c echo.Context) error {
+	name := c.Param("user")
+	if err := authorizeUser(c, name); err != nil {
+		return err
+	}
+	p, err := h.positions.Execute(c.Request().Context(), name)
+	if err != nil {
+		return inPath(withInput(err, name, ""))
+	}
+	resp := positionsResponse{User: p.User, Credit: p.Credit, Positions: make([]positionJSON, len(p.Positions))}
+	for i, held := range p.Positions {
+		pos := held.Position
+		j := positionJSON{Stock: held.Stock, Quantity: pos.Quantity(), CostBasis: pos.CostBasis(), AvgEntryPrice: pos.AvgEntryPrice()}
+		if held.Price > 0 {
+			price := held.Price
+			j.Price, j.MarketValue, j.UnrealizedPL = &price, pos.MarketValue(price), pos.UnrealizedPL(price)
+		}
+		resp.Positions[i] = j
+	}
+	return c.JSON(http.StatusOK, resp)
 }

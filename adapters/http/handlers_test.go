@@ -432,7 +432,7 @@ func TestListOrders(t *testing.T) {
 		require.True(t, hasAfter)
 		assert.Equal(t, orders[1].Position(), after)
 		assert.Equal(t, domain.VisibleAt(now, time.UTC), q.Visibility())
-		assert.JSONEq(t, `{"results":[{"id":8,"user":"u","stock":"stock1","status":"accepted","price":1,"quantity":1,"creation_date":"2026-11-26T09:28:00Z"}],"next":null}`, rec.Body.String())
+		assert.JSONEq(t, `{"results":[{"id":8,"user":"u","stock":"stock1","side":"buy","status":"accepted","price":1,"quantity":1,"creation_date":"2026-11-26T09:28:00Z"}],"next":null}`, rec.Body.String())
 	})
 	t.Run("empty list is an empty array", func(t *testing.T) {
 		t.Parallel()

@@ -64,6 +64,8 @@ func appendOrderJSON(b []byte, o orderJSON) ([]byte, bool) {
 	b = appendJSONString(b, o.User)
 	b = append(b, `,"stock":`...)
 	b = appendJSONString(b, o.Stock)
+	b = append(b, `,"side":`...)
+	b = appendJSONString(b, o.Side)
 	b = append(b, `,"status":`...)
 	b = appendJSONString(b, o.Status)
 	b = append(b, `,"price":`...)

@@ -28,7 +28,9 @@ func FuzzOrdersJSON(f *testing.F) {
 			resp.Results = make([]orderJSON, n%4)
 		}
 		for i := range resp.Results {
-			resp.Results[i] = orderJSON{ID: id + int64(i), User: user, Stock: stock, Status: status, Price: price, Quantity: qty, CreationDate: created}
+			// The side is fuzzed as the status is: a string the encoder
+			// must quote as encoding/json does.
+			resp.Results[i] = orderJSON{ID: id + int64(i), User: user, Stock: stock, Side: status + next, Status: status, Price: price, Quantity: qty, CreationDate: created}
 		}
 		if hasNext {
 			resp.Next = &next

@@ -34,12 +34,15 @@ type Check struct {
 
 // Deps is what the server drives.
 type Deps struct {
-	BuyStock   *app.BuyStock
-	ListOrders *app.ListOrders
-	GetOrder   *app.GetOrder
-	GetPrices  *app.GetPrices
-	GetUser    *app.GetUser
-	Tokens     *app.Tokens // nil when AUTH=off
+	BuyStock  *app.BuyStock
+	SellStock *app.SellStock // nil: no POST /api/sell-stock
+	// GetPositions answers GET /api/users/{user}/positions (nil: none).
+	GetPositions *app.GetPositions
+	ListOrders   *app.ListOrders
+	GetOrder     *app.GetOrder
+	GetPrices    *app.GetPrices
+	GetUser      *app.GetUser
+	Tokens       *app.Tokens // nil when AUTH=off
 	// AddressLimiter limits requests per peer address in this process,
 	// before any token lookup; UserLimiter limits them per token user and
 	// is shared by every API process. Nil is no limit.
@@ -95,7 +98,7 @@ func NewHandler(d Deps) *echo.Echo {
 		e.IPExtractor = clientBehind(d.TrustedProxies)
 	}
 	cursors := cursorCodecsOf(d)
-	h := &handlers{buy: d.BuyStock, list: d.ListOrders, get: d.GetOrder, users: d.GetUser,
+	h := &handlers{buy: d.BuyStock, sell: d.SellStock, positions: d.GetPositions, list: d.ListOrders, get: d.GetOrder, users: d.GetUser,
 		cursors: cursors, orders: newOrdersCounter(d.Registry)}
 	p := newPriceHandlers(d, cursors)
 	// The guard is set per route: a group-wide middleware would make Echo
@@ -105,6 +108,8 @@ func NewHandler(d Deps) *echo.Echo {
 	e.GET("/api/orders", h.listOrders, guard)
 	e.GET("/api/orders/:id", h.getOrder, guard)
 	e.GET("/api/users/:user", h.getUser, guard)
+	e.POST("/api/sell-stock", h.sellStock, guard)
+	e.GET("/api/users/:user/positions", h.getPositions, guard)
 	e.GET("/api/stocks", p.listStocks, guard)
 	e.GET("/api/stocks/:stock/prices", p.stockPrices, guard, etagged)
 	e.GET("/api/stocks/:stock/days", p.stockDays, guard, etagged)

@@ -247,11 +247,17 @@ func newHandler(cfg config.Config, st *stores, log *slog.Logger, reg *prometheus
 	watch, err6 := app.NewWatchPrices(cfg.Stocks, st.prices, st.feed)
 	days, err7 := app.NewListDays(cfg.Stocks, st.prices)
 	get, err8 := app.NewGetOrder(st.orders, st.clock, cfg.Location)
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8); err != nil {
+	positions, err9 := app.NewGetPositions(cfg.Stocks, st.credits, st.prices)
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9); err != nil {
+		return nil, err
+	}
+	// A sale runs on the buy's steps and MAX_PRICE_AGE (see app.SellStock).
+	sell, err := app.NewSellStock(buy, st.credits)
+	if err != nil {
 		return nil, err
 	}
 	deps := httpapi.Deps{
-		BuyStock: buy, ListOrders: list, GetOrder: get, GetPrices: prices, GetUser: users,
+		BuyStock: buy, SellStock: sell, GetPositions: positions, ListOrders: list, GetOrder: get, GetPrices: prices, GetUser: users,
 		CursorKey: []byte(cfg.CursorSecret), CursorSecret: st.cursorSecret, CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies,
 		ListStocks: stocks, ListDays: days, WatchPrices: watch, Zone: cfg.Location, Draining: draining,
 		StreamLimitPerClient: cfg.StreamLimitPerClient, StreamLimit: httpapi.StreamCapacity(cfg.StreamLimit, log),
