@@ -243,7 +243,7 @@ wait "$buyer"
 buyer=
 total=$(wc -l < "$work/buys")
 accepted=$(grep -c '^201 "result":"Accept"' "$work/buys" || true)
-others=$(grep -v '^201 ' "$work/buys" | cut -d' ' -f1 | sort | uniq -c | tr '\n' ' ' || true)
+others=$(grep -v '^201 ' "$work/buys" | cut -d' ' -f1 | sort | uniq -c | awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }' || true)
 grep -qv '^\(201\|502\) ' "$work/buys" && fail "buys answered other than 201 or 502 (nginx finding a stopping replica): $others"
 [ "$accepted" -gt 40 ] || fail "only $accepted of $total buys accepted"
 say "$total buys during the stop: $accepted accepted${others:+, others: $others}"
