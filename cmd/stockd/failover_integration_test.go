@@ -26,12 +26,13 @@ import (
 	"stockd/internal/testenv"
 )
 
-// TestRedisFailover: buys under load through `stockd serve` on a cluster
+// TestRedisFailover: buys and sales under load through `stockd serve` on a cluster
 // of three masters with a replica each. The replica of the master that
 // holds u0 falls behind (SIGSTOP, and the master drops its link), the master is SIGKILLed, the replica
 // comes back and is promoted, the dead node returns as its replica, and
 // the load goes on. Then every user's money is reconciled: credit left +
-// accepted orders = seed credit.
+// accepted buys - accepted sales = seed credit, and every quantity held is
+// the accepted buys' less the accepted sales'.
 //
 // With the default (REDIS_WAIT_REPLICAS=0) a debit is acknowledged once
 // the master has it, so debits the replica never received vanish with the
@@ -78,7 +79,7 @@ func failoverRun(t *testing.T, waitReplicas int) int64 {
 	t.Cleanup(client.CloseIdleConnections)
 	var answered, unknown, abandoned atomic.Int64
 	stop := make(chan struct{})
-	buy := func(user, key string) {
+	trade := func(path, user, key string) {
 		body := fmt.Sprintf(`{"user":%q,"stockname":"stock1","quantity":1}`, user)
 		stopped := time.Time{}
 		for {
@@ -95,7 +96,7 @@ func failoverRun(t *testing.T, waitReplicas int) int64 {
 				abandoned.Add(1)
 				return
 			}
-			req, err := http.NewRequest(http.MethodPost, base+"/api/buy-stock", strings.NewReader(body))
+			req, err := http.NewRequest(http.MethodPost, base+path, strings.NewReader(body))
 			require.NoError(t, err)
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Idempotency-Key", key)
@@ -126,7 +127,12 @@ func failoverRun(t *testing.T, waitReplicas int) int64 {
 					return
 				default:
 				}
-				buy("u"+strconv.Itoa(i), fmt.Sprintf("k%d", n))
+				// Mixed: every third a sale of a share the buys bought.
+				path := "/api/buy-stock"
+				if n%3 == 2 {
+					path = "/api/sell-stock"
+				}
+				trade(path, "u"+strconv.Itoa(i), fmt.Sprintf("k%d", n))
 			}
 		})
 	}
@@ -164,8 +170,14 @@ func failoverRun(t *testing.T, waitReplicas int) int64 {
 		left, spent := w.creditOf(t, user), w.spent(t, user)
 		assert.GreaterOrEqual(t, left, int64(0))
 		if d := left + spent - credit; d != 0 {
-			t.Logf("%s: credit %d + accepted %d = seed %+d (%+d orders' worth)", user, left, spent, d, d/price)
+			t.Logf("%s: credit %d + bought - sold %d = seed %+d (%+d orders' worth)", user, left, spent, d, d/price)
 			created += d
+		}
+		// Shares follow the money: a lost write loses both or neither.
+		if held, ledger := w.held(t, user), w.ledger(t, user); waitReplicas > 0 {
+			assert.Equal(t, ledger, held, "%s: quantities held = accepted buys - accepted sales", user)
+		} else if !assert.ObjectsAreEqual(ledger, held) {
+			t.Logf("%s: held %v, ledger %v", user, held, ledger)
 		}
 	}
 	t.Logf("REDIS_WAIT_REPLICAS=%d: %d buys answered, %d outcome-unknown answers, %d keys given up, money created %+d (%+d orders' worth)",

@@ -132,6 +132,41 @@ func TestConcurrentBuysOnRealStores(t *testing.T) {
 	require.NoError(t, stop())
 }
 
+// TestConcurrentSalesOfOnePositionOnRealStores: 10 shares held, 50
+// concurrent sales of one: exactly 10 accepted, every share paid once, and
+// the books agree (credit, quantity, one order per sale).
+func TestConcurrentSalesOfOnePositionOnRealStores(t *testing.T) {
+	w := newRealWorld(t)
+	path := writeCSV(t, "Time,Stock,Price\n90006,stock1,1054\n")
+	env := w.env(map[string]string{"PRICE_CSV": path, "SEED_USERS": "user1:10540"})
+	require.NoError(t, run(t.Context(), []string{"seed-users"}, envOf(env), io.Discard, io.Discard))
+	base, stop := startService(t, env)
+	code, res := postJSON(t, base+"/api/buy-stock", `{"user":"user1","stockname":"stock1","quantity":10}`)
+	require.Equal(t, http.StatusCreated, code)
+	require.Equal(t, "Accept", res["result"])
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	count := map[any]int{}
+	for range 50 {
+		wg.Go(func() {
+			code, res := postJSON(t, base+"/api/sell-stock", `{"user":"user1","stockname":"stock1","quantity":1}`)
+			mu.Lock()
+			defer mu.Unlock()
+			count[code]++
+			count[res["result"]]++
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, map[any]int{201: 50, "Accept": 10, "Deny": 40}, count)
+	assert.JSONEq(t, `{"credit": 10540}`, w.get(t, "user1"), "every share sold once, at 1054")
+	assert.Empty(t, w.held(t, "user1"), "nothing left")
+	assert.Empty(t, w.ledger(t, "user1"))
+	assert.Equal(t, 51, w.countOrders(t, "true"))
+	assert.Equal(t, 10, w.countOrders(t, "status = 'accepted' AND side = 'sell'"))
+	require.NoError(t, stop())
+}
+
 // TestCrashBetweenDebitAndInsert leaves a debit with no order, as a process
 // killed between the two would, and shows the settler of the next start
 // records it once.

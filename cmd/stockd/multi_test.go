@@ -292,9 +292,9 @@ func TestTwoByTwoBehindNginx(t *testing.T) {
 		assert.Positive(t, passed.Load())
 	})
 
-	// Buys under load through the balancer, each with its key, retried
-	// until answered and replayed once; meanwhile an API process is
-	// killed and an updater stopped during a rebalance.
+	// Buys and sales under load through the balancer, each with its key,
+	// retried until answered and replayed once; meanwhile an API process
+	// is killed and an updater stopped during a rebalance.
 	type outcome struct {
 		user     string
 		id       float64
@@ -304,7 +304,7 @@ func TestTwoByTwoBehindNginx(t *testing.T) {
 	outcomes := map[string]outcome{} // idempotency key -> the order answered
 	var answered atomic.Int64
 	retried := map[string]int{} // why a request was sent again: its status or error
-	buy := func(user, key, body string) {
+	trade := func(path, user, key, body string) {
 		var first map[string]any
 		deadline := time.Now().Add(120 * time.Second)
 		for replays := 0; replays < 2; {
@@ -312,7 +312,7 @@ func TestTwoByTwoBehindNginx(t *testing.T) {
 			if !assert.True(t, time.Now().Before(deadline), "key %s never answered", key) {
 				return
 			}
-			code, b, err := call("POST", lb, "/api/buy-stock", tokens[user], key, body)
+			code, b, err := call("POST", lb, path, tokens[user], key, body)
 			if err != nil || code == http.StatusTooManyRequests || code == http.StatusConflict || code >= 500 {
 				why := strconv.Itoa(code)
 				if err != nil {
@@ -353,8 +353,14 @@ func TestTwoByTwoBehindNginx(t *testing.T) {
 					default:
 					}
 					key := fmt.Sprintf("%s-%d-%d", u, w, n)
-					body := fmt.Sprintf(`{"user":%q,"stockname":%q,"quantity":%d}`, u, stocks[n%len(stocks)], 1+n%5)
-					buy(u, key, body)
+					// Mixed: every third a sale of what the buys before it
+					// may have bought (some denied: not enough held).
+					path, qty := "/api/buy-stock", 1+n%5
+					if n%3 == 2 {
+						path, qty = "/api/sell-stock", 1+n%4
+					}
+					body := fmt.Sprintf(`{"user":%q,"stockname":%q,"quantity":%d}`, u, stocks[n%len(stocks)], qty)
+					trade(path, u, key, body)
 				}
 			})
 		}
@@ -417,10 +423,40 @@ func TestTwoByTwoBehindNginx(t *testing.T) {
 				n, err := rdb.Do(t.Context(), rdb.B().Hlen().Key("stockd:pending:{"+u+"}").Build()).AsInt64()
 				return err == nil && n == 0
 			})
-			var spent, rows int64
+			var spent, rows, sold int64
 			require.NoError(t, conn.QueryRow(t.Context(),
-				`SELECT coalesce(sum(price*quantity) FILTER (WHERE status = 'accepted'), 0), count(*) FROM orders WHERE "user" = $1`, u).Scan(&spent, &rows))
-			assert.Equal(t, int64(multiCredit), creditOf(t, rdb, u)+spent, "%s: credit + accepted = seed", u)
+				`SELECT coalesce(sum(price*quantity) FILTER (WHERE status = 'accepted' AND side = 'buy'), 0),
+				        coalesce(sum(price*quantity) FILTER (WHERE status = 'accepted' AND side = 'sell'), 0), count(*)
+				 FROM orders WHERE "user" = $1`, u).Scan(&spent, &sold, &rows))
+			assert.Positive(t, sold, "%s: some sales were accepted", u)
+			assert.Equal(t, int64(multiCredit), creditOf(t, rdb, u)+spent-sold, "%s: credit + bought - sold = seed", u)
+			// Every quantity held is the accepted buys less the accepted
+			// sales of its stock, and never below zero.
+			ledger := map[string]int64{}
+			rows2, err := conn.Query(t.Context(), `SELECT stock, sum(CASE WHEN side = 'buy' THEN quantity ELSE -quantity END)
+				FROM orders WHERE "user" = $1 AND status = 'accepted' GROUP BY stock`, u)
+			require.NoError(t, err)
+			for rows2.Next() {
+				var stock string
+				var q int64
+				require.NoError(t, rows2.Scan(&stock, &q))
+				if q != 0 {
+					ledger[stock] = q
+				}
+			}
+			require.NoError(t, rows2.Err())
+			held := map[string]int64{}
+			stored, err := rdb.Do(t.Context(), rdb.B().Hgetall().Key("stockd:positions:{"+u+"}").Build()).AsStrMap()
+			require.NoError(t, err)
+			for stock, v := range stored {
+				q, _, ok := strings.Cut(v, ":")
+				require.True(t, ok, v)
+				n, err := strconv.ParseInt(q, 10, 64)
+				require.NoError(t, err)
+				assert.Positive(t, n, "%s %s: a stored position holds shares", u, stock)
+				held[stock] = n
+			}
+			assert.Equal(t, ledger, held, "%s: quantities held = accepted buys - accepted sales", u)
 			keys := 0
 			for _, o := range outcomes {
 				if o.user == u {
