@@ -14,7 +14,7 @@
 # scratch database dropped, whatever ends the run (an error, Ctrl-C,
 # SIGTERM); LOADTEST_KEEP=1 keeps the work directory.
 #
-# LOADTEST_ONLY=ceiling,cpu,buy,cluster,orders,csv,kafka,yardsticks,market runs only those
+# LOADTEST_ONLY=ceiling,cpu,buy,cluster,orders,csv,kafka,yardsticks,market,positions runs only those
 # stages (the money is reconciled after buy and cluster).
 # LOADTEST_MARKET_PARTS=csv,ready,http,days,kafka,stream runs only those
 # parts of the market stage; LOADTEST_MARKET_CLIENTS=100,500,1000 the
@@ -880,6 +880,75 @@ stage_market() {
 	[[ $parts != *,stream,* ]] || market_stream "$redis" "$port"
 }
 
+# --- positions (issue 26) ---------------------------------------------------------
+#
+# SellStock against BuyStock in the same run (64 users x 3 stocks: the buys
+# make the positions the sales then sell), two rounds, with the CPU stockd
+# and its Redis spend a request; then GET /api/users/{user}/positions of a
+# user holding 100 stocks. With LOADTEST_STOCKD set to a build without
+# SellStock, only the buys run (the "before" of an interleaved pair).
+
+# per_request PID REDIS-PID FUNC ARGS...: runs a bench, then a row of the
+# CPU stockd and Redis spent a request over it.
+per_request() {
+	local pid=$1 rpid=$2
+	shift 2
+	local c0 r0 c1 r1 n
+	c0=$(cpu_ticks "$pid") r0=$(cpu_ticks "$rpid")
+	"$@"
+	c1=$(cpu_ticks "$pid") r1=$(cpu_ticks "$rpid")
+	read -r _ _ n <"$WORK/last-bench"
+	row "  CPU a request of the row above" - - - "$(awk -v c="$((c1 - c0))" -v r="$((r1 - r0))" -v n="$n" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { printf "stockd %.1f us, Redis %.1f us", c / hz * 1e6 / n, r / hz * 1e6 / n }')"
+}
+
+stage_positions() {
+	start_redis "$WORK/positions"
+	local port redis db addr pid rpid
+	port=$(cat "$WORK/positions/port")
+	redis=127.0.0.1:$port
+	rpid=$(cat "$WORK/positions/pid")
+	db=$(scratch_db positions)
+	prepare "$redis" "$db"
+	addr=$(serve positions "$redis" "$db")
+	pid=$(cat "$WORK/positions.pid")
+	local selling=1
+	[[ $(curl -s -o /dev/null -w '%{http_code}' -X POST "http://$addr/api/sell-stock" -H 'Content-Type: application/json' \
+		-d '{"user":"u1","stockname":"stock1","quantity":1}') == 201 ]] || selling=0
+	local round
+	for round in 1 2; do
+		per_request "$pid" "$rpid" bench "positions r$round: BuyStock, 64 users x 3 stocks, -c$CONNS_BUY" "$CONNS_BUY" "http://$addr" buy "$(users_of 64)" "$STOCKS"
+		if ((selling)); then
+			per_request "$pid" "$rpid" bench "positions r$round: SellStock, 64 users x 3 stocks, -c$CONNS_BUY" "$CONNS_BUY" "http://$addr" sell "$(users_of 64)" "$STOCKS"
+		fi
+	done
+	if ((selling)); then
+		local accepted
+		accepted=$(psql -At "$PG_SERVER/$db" -c "SELECT side || ' ' || status || ' ' || count(*) FROM orders GROUP BY 1 ORDER BY 1" | paste -sd';')
+		row "positions: orders by side and status" - - - "$accepted"
+	fi
+	stop "$pid"
+	((selling)) || return 0
+
+	# A user holding 100 stocks.
+	local env
+	env="PRICE_STORE=redis ORDER_STORE=postgres REDIS_ADDR=$redis DATABASE_URL=$PG_SERVER/$db?sslmode=disable $(market_names 100)"
+	env+=" SEED_USERS=holder:$CREDIT AUTH=off RATE_LIMIT=0"
+	[[ -f $WORK/hundred.csv ]] || "$WORK/pricegen" -stocks 100 -ticks 2000 -o "$WORK/hundred.csv"
+	stockd_cmd "$env PRICE_SOURCE=csv PRICE_CSV=$WORK/hundred.csv" update
+	stockd_cmd "$env" seed-users
+	addr=$(serve_env positions100 "$env")
+	local i
+	for ((i = 1; i <= 100; i++)); do
+		curl -sf -o /dev/null -X POST "http://$addr/api/buy-stock" -H 'Content-Type: application/json' \
+			-d "{\"user\":\"holder\",\"stockname\":\"stock$i\",\"quantity\":$i}"
+	done
+	local held
+	held=$(curl -sf "http://$addr/api/users/holder/positions" | grep -o '"stock":' | wc -l)
+	bench "GET /api/users/holder/positions, $held positions, -c$CONNS_LIST" "$CONNS_LIST" "http://$addr" get "/api/users/holder/positions"
+	stop "$(cat "$WORK/positions100.pid")"
+}
+
 # --- the run -------------------------------------------------------------------
 
 need go
@@ -926,6 +995,7 @@ stage csv "CSV ingest" stage_csv_ingest
 stage kafka "Kafka ingest" stage_kafka
 stage yardsticks "yardsticks" stage_yardsticks
 stage market "market: 10,000 stocks (issue 25)" stage_market
+stage positions "positions: SellStock against BuyStock, a portfolio of 100 (issue 26)" stage_positions
 stage buy "reconcile, single Redis" reconcile single "$REDIS" "$DB" "-p $REDIS_PORT"
 if grep -q 'Redis Cluster' "$FAILED"; then
 	row "reconcile, Redis Cluster" skipped - - "its BuyStock stage failed"

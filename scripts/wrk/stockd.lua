@@ -1,6 +1,7 @@
 -- wrk script of the load test (scripts/loadtest.sh).
 --   wrk ... -s stockd.lua URL -- buy USERS STOCKS   BuyStock bodies rotating
 --       over every user x stock x quantity 1..5 (USERS, STOCKS: comma lists)
+--   wrk ... -s stockd.lua URL -- sell USERS STOCKS  the same bodies to SellStock
 --   wrk ... -s stockd.lua URL -- get PATH           one GET, again and again
 -- Prints one line for the script to parse:
 --   RESULT <requests/s> <p50 ms> <p99 ms> <requests> <errors> <non-2xx>
@@ -20,7 +21,7 @@ function setup(thread)
 end
 
 function init(args)
-  if args[1] == "buy" then
+  if args[1] == "buy" or args[1] == "sell" then
     for _, u in ipairs(split(args[2])) do
       for _, s in ipairs(split(args[3])) do
         for q = 1, 5 do
@@ -28,7 +29,7 @@ function init(args)
         end
       end
     end
-    path = "/api/buy-stock"
+    path = "/api/" .. args[1] .. "-stock"
     wrk.headers["Content-Type"] = "application/json"
     -- Threads start at different bodies, so they do not march in step.
     next_body = (id or 0) * 7 % #bodies
