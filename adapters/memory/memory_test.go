@@ -78,6 +78,7 @@ func TestPriceStoreForgetsDaysByItsClock(t *testing.T) {
 func TestCreditStoreContract(t *testing.T) {
 	storetest.CreditStore(t, func(*testing.T) ports.CreditStore { return memory.NewCreditStore() })
 	storetest.Positions(t, func(*testing.T) ports.CreditStore { return memory.NewCreditStore() })
+	storetest.PositionBook(t, func(*testing.T) ports.CreditStore { return memory.NewCreditStore() })
 }
 
 func TestOrderRepositoryContract(t *testing.T) {
