@@ -83,6 +83,7 @@ func TestCreditStoreContract(t *testing.T) {
 
 func TestOrderRepositoryContract(t *testing.T) {
 	storetest.OrderRepository(t, func(*testing.T) ports.OrderRepository { return memory.NewOrderRepository() })
+	storetest.Ledger(t, func(*testing.T) ports.OrderRepository { return memory.NewOrderRepository() })
 }
 
 func TestIdempotencyStoreContract(t *testing.T) {
