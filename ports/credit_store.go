@@ -14,14 +14,18 @@ var ErrOutcomeUnknown = errors.New("the write may or may not have been applied")
 // CreditStore is a credit adapter whole, the union of the small ports its
 // callers take (the buy's Debiter and PendingSettler, the sale's
 // SaleCrediter, the settler's PendingLedger, the user page's CreditReader,
-// the positions page's PositionReader, seeding's CreditSetter), for the
-// contract suites (storetest.CreditStore, storetest.Positions,
-// storetest.DebitFence) and the adapters' compile-time checks. It keeps
-// each user's credit, positions and pending orders.
+// the positions page's PositionReader, seeding's CreditSetter,
+// reconciliation's PositionLister and PositionSetter), for the contract
+// suites (storetest.CreditStore, storetest.Positions,
+// storetest.PositionBook, storetest.DebitFence) and the adapters'
+// compile-time checks. It keeps each user's credit, positions and pending
+// orders.
 type CreditStore interface {
 	Debiter
 	SaleCrediter
 	PositionReader
+	PositionLister
+	PositionSetter
 	PendingLedger
 	CreditSetter
 }

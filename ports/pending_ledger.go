@@ -1,10 +1,6 @@
 package ports
 
-import (
-	"context"
-
-	"stockd/domain"
-)
+import "stockd/domain"
 
 // PendingOrder is an accepted order whose debit is stored but which may not
 // be in the order repository yet: the outbox record that lets a restart
@@ -24,6 +20,5 @@ type PendingOrder struct {
 type PendingLedger interface {
 	PendingSettler
 	CreditReader
-	// PendingOrders lists every pending order, oldest first.
-	PendingOrders(ctx context.Context) ([]PendingOrder, error)
+	PendingLister
 }

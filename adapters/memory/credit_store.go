@@ -3,6 +3,7 @@ package memory
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"sync"
 
@@ -84,12 +85,7 @@ func (s *CreditStore) Positions(_ context.Context, user string) (ports.Portfolio
 	if !ok {
 		return ports.Portfolio{}, ports.ErrUserNotFound
 	}
-	out := ports.Portfolio{Credit: acc.Credit(), Holdings: make([]domain.Holding, 0, len(s.positions[user]))}
-	for stock, p := range s.positions[user] {
-		out.Holdings = append(out.Holdings, domain.Holding{Stock: stock, Position: p})
-	}
-	slices.SortFunc(out.Holdings, func(a, b domain.Holding) int { return cmp.Compare(a.Stock, b.Stock) })
-	return out, nil
+	return ports.Portfolio{Credit: acc.Credit(), Holdings: s.holdings(user)}, nil
 }
 
 // hold sets user's position in stock; an empty one is forgotten, so that
@@ -155,4 +151,66 @@ func (s *CreditStore) SettlePending(_ context.Context, user string, orderKeys ..
 		}
 	}
 	return nil
+}
+
+// AllPositions calls each with every user's positions, copied under the
+// lock (each runs without it, so it may call the store).
+func (s *CreditStore) AllPositions(_ context.Context, each func(user string, holdings []domain.Holding) error) error {
+	s.mu.Lock()
+	all := make(map[string][]domain.Holding, len(s.positions))
+	for user := range s.positions {
+		all[user] = s.holdings(user)
+	}
+	s.mu.Unlock()
+	for _, user := range slices.Sorted(maps.Keys(all)) {
+		if err := each(user, all[user]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PositionsOf returns user's positions, under the lock.
+func (s *CreditStore) PositionsOf(_ context.Context, user string) ([]domain.Holding, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.holdings(user), nil
+}
+
+// SetPositions replaces user's positions if they are still was, under the
+// lock.
+func (s *CreditStore) SetPositions(_ context.Context, user string, was, holdings []domain.Holding) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !slices.Equal(s.holdings(user), nonEmpty(was)) {
+		return ports.ErrPositionsChanged
+	}
+	delete(s.positions, user)
+	for _, h := range holdings {
+		s.hold(user, h.Stock, h.Position)
+	}
+	return nil
+}
+
+// holdings is user's positions in stock name order. s.mu must be held.
+func (s *CreditStore) holdings(user string) []domain.Holding {
+	out := make([]domain.Holding, 0, len(s.positions[user]))
+	for stock, p := range s.positions[user] {
+		out = append(out, domain.Holding{Stock: stock, Position: p})
+	}
+	slices.SortFunc(out, func(a, b domain.Holding) int { return cmp.Compare(a.Stock, b.Stock) })
+	return out
+}
+
+// nonEmpty is hs without its empty positions, in stock name order: what a
+// store holds of them.
+func nonEmpty(hs []domain.Holding) []domain.Holding {
+	out := make([]domain.Holding, 0, len(hs))
+	for _, h := range hs {
+		if !h.Position.Empty() {
+			out = append(out, h)
+		}
+	}
+	slices.SortFunc(out, func(a, b domain.Holding) int { return cmp.Compare(a.Stock, b.Stock) })
+	return out
 }

@@ -78,10 +78,12 @@ func TestPriceStoreForgetsDaysByItsClock(t *testing.T) {
 func TestCreditStoreContract(t *testing.T) {
 	storetest.CreditStore(t, func(*testing.T) ports.CreditStore { return memory.NewCreditStore() })
 	storetest.Positions(t, func(*testing.T) ports.CreditStore { return memory.NewCreditStore() })
+	storetest.PositionBook(t, func(*testing.T) ports.CreditStore { return memory.NewCreditStore() })
 }
 
 func TestOrderRepositoryContract(t *testing.T) {
 	storetest.OrderRepository(t, func(*testing.T) ports.OrderRepository { return memory.NewOrderRepository() })
+	storetest.Ledger(t, func(*testing.T) ports.OrderRepository { return memory.NewOrderRepository() })
 }
 
 func TestIdempotencyStoreContract(t *testing.T) {

@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -108,4 +109,27 @@ func (r *OrderRepository) ByID(_ context.Context, id int64) (domain.Order, error
 		return domain.Order{}, ports.ErrOrderNotFound
 	}
 	return r.orders[id-1], nil
+}
+
+// AcceptedOrders copies the accepted orders (of user, if given) under the
+// lock and calls each with them in ledger order, without it.
+func (r *OrderRepository) AcceptedOrders(_ context.Context, user string, each func(domain.Order) error) error {
+	r.mu.RLock()
+	var ledger []domain.Order
+	for _, o := range r.orders {
+		if o.Status() == domain.Accepted && (user == "" || o.User() == user) {
+			ledger = append(ledger, o)
+		}
+	}
+	r.mu.RUnlock()
+	slices.SortFunc(ledger, func(a, b domain.Order) int {
+		return cmp.Or(cmp.Compare(a.User(), b.User()), cmp.Compare(a.Stock(), b.Stock()),
+			a.CreatedAt().Compare(b.CreatedAt()), cmp.Compare(a.ID(), b.ID()))
+	})
+	for _, o := range ledger {
+		if err := each(o); err != nil {
+			return err
+		}
+	}
+	return nil
 }

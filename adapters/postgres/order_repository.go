@@ -414,3 +414,46 @@ func (r *orderRow) name(b []byte) string {
 	}
 	return s
 }
+
+// ledgerSQL reads the accepted orders in ledger order, everyone's or, with
+// $1, one user's (from orders_user_listing). Names are ordered by bytes
+// (COLLATE "C"), as Go orders strings, whatever the database's collation.
+const ledgerSQL = `SELECT ` + orderColumns + ` FROM orders WHERE status = 'accepted'%s
+	ORDER BY "user" COLLATE "C", stock COLLATE "C", creation_date, id`
+
+var (
+	ledgerAll  = fmt.Sprintf(ledgerSQL, "")
+	ledgerUser = fmt.Sprintf(ledgerSQL, ` AND "user" = $1`)
+)
+
+// AcceptedOrders streams the ledger from one query: rows are scanned and
+// handed to each as they arrive, so that memory does not grow with the
+// table.
+func (r *OrderRepository) AcceptedOrders(ctx context.Context, user string, each func(domain.Order) error) error {
+	query, args := ledgerAll, []any(nil)
+	if user != "" {
+		query, args = ledgerUser, []any{user}
+	}
+	rows, err := r.pool.Query(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("read the ledger: %w", translate(err))
+	}
+	// One orderRow for every row, its names shared (see newPageRow); each
+	// key a string of its own, since each may keep an order.
+	row := &orderRow{names: make(map[string]string, 8)}
+	row.dest = row.fields()
+	defer rows.Close()
+	for rows.Next() {
+		o, err := row.scan(rows)
+		if err != nil {
+			return fmt.Errorf("read the ledger: %w", err)
+		}
+		if err := each(o); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read the ledger: %w", translate(err))
+	}
+	return nil
+}

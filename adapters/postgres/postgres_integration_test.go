@@ -36,6 +36,9 @@ func TestOrderRepositoryContract(t *testing.T) {
 	storetest.OrderRepository(t, func(t *testing.T) ports.OrderRepository {
 		return postgres.NewOrderRepository(pool(t, testenv.Postgres(t)))
 	})
+	storetest.Ledger(t, func(t *testing.T) ports.OrderRepository {
+		return postgres.NewOrderRepository(pool(t, testenv.Postgres(t)))
+	})
 }
 
 func TestMigrateIsIdempotentAndCreatesTheDatabase(t *testing.T) {
@@ -105,7 +108,8 @@ func TestConstraintsGuardTheTable(t *testing.T) {
 
 // TestARowOfTheContractsColumnsIsListed inserts an order the way another
 // tool would, with the contract's columns alone (no order_key, no id, no
-// creation_date): it is valid, and listed like any other.
+// creation_date): it is valid, and listed like any other, and in the
+// ledger of positions a buy.
 func TestARowOfTheContractsColumnsIsListed(t *testing.T) {
 	p := pool(t, testenv.Postgres(t))
 	repo := postgres.NewOrderRepository(p)
@@ -131,6 +135,16 @@ func TestARowOfTheContractsColumnsIsListed(t *testing.T) {
 	mineOnly, err := repo.List(t.Context(), q.OfUser("user2"))
 	require.NoError(t, err)
 	assert.Len(t, mineOnly, 2)
+
+	// They are in the ledger of positions too, as buys (the default of
+	// side), in ledger order.
+	var ledger []domain.Order
+	require.NoError(t, repo.AcceptedOrders(t.Context(), "user2", func(o domain.Order) error {
+		ledger = append(ledger, o)
+		return nil
+	}))
+	assert.Equal(t, []domain.Order{listed[2], listed[0]}, ledger)
+	assert.Equal(t, domain.SideBuy, ledger[0].Side())
 }
 
 func TestCursorSecretIsCreatedOnceAndSharedByEveryPool(t *testing.T) {

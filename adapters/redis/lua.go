@@ -15,7 +15,9 @@ var (
 	debitScript     = newWriteScript("debit", tradeLua+luaText("debit.lua"))
 	sellScript      = newWriteScript("sell", tradeLua+luaText("sell.lua"))
 	positionsScript = rueidis.NewLuaScript(userLua + luaText("positions.lua"))
-	setCreditScript = rueidis.NewLuaScript(userLua + luaText("set_credit.lua"))
+	// Reconciliation's compare-and-set of a user's positions.
+	setPositionsScript = newWriteScript("set positions", userLua+positionLua+luaText("set_positions.lua"))
+	setCreditScript    = rueidis.NewLuaScript(userLua + luaText("set_credit.lua"))
 
 	// The idempotency records.
 	reserveScript = rueidis.NewLuaScript(luaText("reserve.lua"))

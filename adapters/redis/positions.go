@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/redis/rueidis"
+
 	"stockd/domain"
 	"stockd/ports"
 )
@@ -33,18 +35,131 @@ func (s *CreditStore) Positions(ctx context.Context, user string) (ports.Portfol
 	if err != nil {
 		return ports.Portfolio{}, fmt.Errorf("read positions of %s: credit %q: %w", user, reply[1], err)
 	}
-	out := ports.Portfolio{Credit: credit, Holdings: make([]domain.Holding, 0, (len(reply)-2)/2)}
+	fields := make(map[string]string, (len(reply)-2)/2)
 	for i := 2; i < len(reply); i += 2 {
-		p, err := parsePosition(reply[i+1])
+		fields[reply[i]] = reply[i+1]
+	}
+	holdings, err := holdingsOf(user, fields)
+	if err != nil {
+		return ports.Portfolio{}, err
+	}
+	return ports.Portfolio{Credit: credit, Holdings: holdings}, nil
+}
+
+// holdingsOf reads user's positions hash, stock -> stored value, into its
+// positions of at least one share in stock name order: "0:0" (written by
+// another tool) holds nothing, and a value that is not a position is an
+// error that names it.
+func holdingsOf(user string, fields map[string]string) ([]domain.Holding, error) {
+	out := make([]domain.Holding, 0, len(fields))
+	for stock, v := range fields {
+		p, err := parsePosition(v)
 		if err != nil {
-			return ports.Portfolio{}, fmt.Errorf("position of %s in %s: %w", user, reply[i], err)
+			return nil, fmt.Errorf("position of %s in %s: %w", user, stock, err)
 		}
-		if !p.Empty() { // written by another tool: "0:0" holds nothing
-			out.Holdings = append(out.Holdings, domain.Holding{Stock: reply[i], Position: p})
+		if !p.Empty() {
+			out = append(out, domain.Holding{Stock: stock, Position: p})
 		}
 	}
-	slices.SortFunc(out.Holdings, func(a, b domain.Holding) int { return cmp.Compare(a.Stock, b.Stock) })
+	slices.SortFunc(out, func(a, b domain.Holding) int { return cmp.Compare(a.Stock, b.Stock) })
 	return out, nil
+}
+
+// positionsBatch is how many positions hashes AllPositions reads in one
+// pipelined round.
+const positionsBatch = 500
+
+// AllPositions scans every node for the positions hashes (every master of
+// a cluster holds some), then reads them positionsBatch at a time, one
+// pipelined round of HGETALL each (one HGETALL is one atomic read of a
+// user's positions).
+func (s *CreditStore) AllPositions(ctx context.Context, each func(user string, holdings []domain.Holding) error) error {
+	client, err := s.clients.Client(ctx)
+	if err != nil {
+		return fmt.Errorf("list positions: %w", err)
+	}
+	keys, err := scanKeys(ctx, client, positionsPrefix+"*", "hash")
+	if err != nil {
+		return fmt.Errorf("list positions: %w", err)
+	}
+	for batch := range slices.Chunk(keys, positionsBatch) {
+		cmds := make(rueidis.Commands, len(batch))
+		for i, k := range batch {
+			cmds[i] = client.B().Hgetall().Key(k).Build()
+		}
+		for i, r := range client.DoMulti(ctx, cmds...) {
+			user, ok := userOf(batch[i], positionsPrefix)
+			if !ok {
+				continue // matched the pattern, but not a key of ours
+			}
+			holdings, err := readHoldings(user, r)
+			if err != nil {
+				return err
+			}
+			if len(holdings) == 0 {
+				continue // emptied since the scan, or only "0:0"
+			}
+			if err := each(user, holdings); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// PositionsOf reads user's positions hash in one HGETALL.
+func (s *CreditStore) PositionsOf(ctx context.Context, user string) ([]domain.Holding, error) {
+	client, err := s.clients.Client(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read positions of %s: %w", user, err)
+	}
+	return readHoldings(user, client.Do(ctx, client.B().Hgetall().Key(positionsKeyOf(user)).Build()))
+}
+
+// readHoldings reads the reply of an HGETALL of user's positions hash.
+func readHoldings(user string, r rueidis.RedisResult) ([]domain.Holding, error) {
+	fields, err := r.AsStrMap()
+	if err != nil && !rueidis.IsRedisNil(err) {
+		return nil, fmt.Errorf("read positions of %s: %w", user, translate(err))
+	}
+	return holdingsOf(user, fields)
+}
+
+// SetPositions is one script (lua/set_positions.lua): it compares the
+// stored positions with was, as read_position reads them, and only if
+// they agree replaces them with holdings, in the user's slot. With
+// WaitForReplicas it waits for the replicas as a trade does.
+func (s *CreditStore) SetPositions(ctx context.Context, user string, was, holdings []domain.Holding) error {
+	args := appendPositions([]string{""}, was)
+	args[0] = strconv.Itoa((len(args) - 1) / 2)
+	args = appendPositions(args, holdings)
+	reply, err := s.write(ctx, setPositionsScript, []string{positionsKeyOf(user)}, args)
+	if err != nil {
+		return fmt.Errorf("set positions of %s: %w", user, err)
+	}
+	switch {
+	case len(reply) == 1 && reply[0] == "ok":
+		return nil
+	case len(reply) == 1 && reply[0] == "changed":
+		return fmt.Errorf("set positions of %s: %w", user, ports.ErrPositionsChanged)
+	}
+	return fmt.Errorf("set positions of %s: unexpected reply %q", user, reply)
+}
+
+// appendPositions appends the stock and stored value of every position of
+// hs with shares: the value as the trade scripts write it.
+func appendPositions(args []string, hs []domain.Holding) []string {
+	for _, h := range hs {
+		if !h.Position.Empty() {
+			args = append(args, h.Stock, positionValue(h.Position))
+		}
+	}
+	return args
+}
+
+// positionValue is p as stored: "quantity:cost_basis", canonical decimal.
+func positionValue(p domain.Position) string {
+	return strconv.FormatInt(p.Quantity(), 10) + ":" + strconv.FormatInt(p.CostBasis(), 10)
 }
 
 // parsePosition reads a stored position, "quantity:cost_basis", as

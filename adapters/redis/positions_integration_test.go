@@ -140,3 +140,60 @@ func TestPendingRecordsCarryTheSide(t *testing.T) {
 	_, err = s.PendingOrders(t.Context())
 	require.Error(t, err, "a side that is neither is no order")
 }
+
+// TestReconciliationReadsPositionsAsTradesDo: what reconciliation lists,
+// and what its compare-and-set compares, is a stored value as the trade
+// scripts read it: leading zeros are the same number, "0:0" holds
+// nothing, and a value that is not a position is refused by the readers
+// and never matches what was read. What it writes is the layout of
+// TestPositionsLayout.
+func TestReconciliationReadsPositionsAsTradesDo(t *testing.T) {
+	c := client(t, testenv.StartRedis(t).Addr)
+	s := redis.NewCreditStore(c)
+	hset := func(key string, pairs ...string) {
+		t.Helper()
+		cmd := c.B().Hset().Key(key).FieldValue()
+		for i := 0; i < len(pairs); i += 2 {
+			cmd = cmd.FieldValue(pairs[i], pairs[i+1])
+		}
+		require.NoError(t, c.Do(t.Context(), cmd.Build()).Error())
+	}
+	stored := func(key string) map[string]string {
+		t.Helper()
+		all, err := c.Do(t.Context(), c.B().Hgetall().Key(key).Build()).AsStrMap()
+		require.NoError(t, err)
+		return all
+	}
+	listed := func() map[string][]domain.Holding {
+		t.Helper()
+		out := map[string][]domain.Holding{}
+		require.NoError(t, s.AllPositions(t.Context(), func(user string, hs []domain.Holding) error {
+			out[user] = hs
+			return nil
+		}))
+		return out
+	}
+	seven, err := domain.NewPosition(7, 70)
+	require.NoError(t, err)
+	three, err := domain.NewPosition(3, 30)
+	require.NoError(t, err)
+
+	hset("stockd:positions:{user1}", "stock1", "0:0", "stock2", "007:070")
+	hset("stockd:positions:{user2}", "stock1", "0:0")
+	read, err := s.PositionsOf(t.Context(), "user1")
+	require.NoError(t, err)
+	assert.Equal(t, []domain.Holding{{Stock: "stock2", Position: seven}}, read)
+	assert.Equal(t, map[string][]domain.Holding{"user1": read}, listed(), "user2 holds nothing")
+
+	require.NoError(t, s.SetPositions(t.Context(), "user1", read, []domain.Holding{{Stock: "stock3", Position: three}}))
+	assert.Equal(t, map[string]string{"stock3": "3:30"}, stored("stockd:positions:{user1}"))
+
+	hset("stockd:positions:{user3}", "stock1", "abc")
+	_, err = s.PositionsOf(t.Context(), "user3")
+	require.ErrorIs(t, err, domain.ErrBadPosition)
+	assert.Contains(t, err.Error(), "user3")
+	require.ErrorIs(t, s.AllPositions(t.Context(), func(string, []domain.Holding) error { return nil }), domain.ErrBadPosition)
+	err = s.SetPositions(t.Context(), "user3", nil, []domain.Holding{{Stock: "stock1", Position: three}})
+	require.ErrorIs(t, err, ports.ErrPositionsChanged)
+	assert.Equal(t, map[string]string{"stock1": "abc"}, stored("stockd:positions:{user3}"), "nothing written")
+}

@@ -42,6 +42,9 @@ func TestContracts(t *testing.T) {
 		t.Run(name+"/Positions", func(t *testing.T) {
 			storetest.Positions(t, func(*testing.T) ports.CreditStore { return redis.NewCreditStore(c) })
 		})
+		t.Run(name+"/PositionBook", func(t *testing.T) {
+			storetest.PositionBook(t, func(*testing.T) ports.CreditStore { return redis.NewCreditStore(c) })
+		})
 		t.Run(name+"/DebitFence", func(t *testing.T) {
 			storetest.DebitFence(t, func(*testing.T) (ports.CreditStore, ports.IdempotencyStore) {
 				return redis.NewCreditStore(c), redis.NewIdempotencyStore(c)

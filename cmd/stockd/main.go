@@ -106,6 +106,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return httpapi.Probe(ctx, addr)
 	case "produce":
 		return runProduce(ctx, cfg, log)
+	case "reconcile":
+		return runReconcile(ctx, cfg, log, args, stdout)
 	case "token":
 		if len(args) != 1 || args[0] == "" {
 			return fmt.Errorf("%w: stockd token USER", errUsage)
@@ -125,6 +127,7 @@ Commands:
   migrate        apply the database migrations to DATABASE_URL
   seed-users     write the users of SEED_USERS into the price store
   token USER     mint an API token for USER
+  reconcile      compare positions with the order ledger, exit 1 if they differ; --repair sets them
   health [ADDR]  exit 0 when the server on ADDR (default HTTP_ADDR) answers /healthz
   version        print the version (also --version, -v)
 

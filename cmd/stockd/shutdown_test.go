@@ -80,6 +80,8 @@ func TestBadConfigurationExitsOneWithOneLine(t *testing.T) {
 		{nil, []string{"update"}, "PRICE_STORE"},
 		{nil, []string{"seed-users"}, "PRICE_STORE"},
 		{nil, []string{"token", "user1"}, "PRICE_STORE"},
+		{nil, []string{"reconcile"}, "PRICE_STORE"},
+		{nil, []string{"reconcile", "--fix"}, "stockd reconcile [--repair]"},
 		{[]string{"REDIS_ADDR=127.0.0.1:1", "PRICE_STORE=redis"}, []string{"seed-users"}, "redis"},
 	} {
 		cmd := exec.Command(bin, tc.args...)

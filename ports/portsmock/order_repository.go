@@ -41,6 +41,20 @@ func (m *MockOrderRepository) EXPECT() *MockOrderRepositoryMockRecorder {
 	return m.recorder
 }
 
+// AcceptedOrders mocks base method.
+func (m *MockOrderRepository) AcceptedOrders(ctx context.Context, user string, each func(domain.Order) error) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "AcceptedOrders", ctx, user, each)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// AcceptedOrders indicates an expected call of AcceptedOrders.
+func (mr *MockOrderRepositoryMockRecorder) AcceptedOrders(ctx, user, each any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "AcceptedOrders", reflect.TypeOf((*MockOrderRepository)(nil).AcceptedOrders), ctx, user, each)
+}
+
 // ByID mocks base method.
 func (m *MockOrderRepository) ByID(ctx context.Context, id int64) (domain.Order, error) {
 	m.ctrl.T.Helper()
