@@ -924,7 +924,7 @@ stage_positions() {
 	done
 	if ((selling)); then
 		local accepted
-		accepted=$(psql -At "$PG_SERVER/$db" -c "SELECT side || ' ' || status || ' ' || count(*) FROM orders GROUP BY 1 ORDER BY 1" | paste -sd';')
+		accepted=$(psql -At "$PG_SERVER/$db" -c "SELECT side || ' ' || status || ' ' || count(*) FROM orders GROUP BY side, status ORDER BY side, status" | paste -sd';')
 		row "positions: orders by side and status" - - - "$accepted"
 	fi
 	stop "$pid"
