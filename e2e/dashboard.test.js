@@ -188,8 +188,9 @@ describe('dashboard', () => {
     const cells = await first.locator('td').allInnerTexts();
     assert.equal(cells[2], USER.name);
     assert.equal(cells[3], TICK.stock);
-    assert.equal(cells[4], 'accepted');
-    assert.match(cells[6], /^3$/);
+    assert.equal(cells[4], 'buy');
+    assert.equal(cells[5], 'accepted');
+    assert.match(cells[7], /^3$/);
     // Created is shown in market time, not in the browser's zone.
     const created = await first.locator('time').getAttribute('datetime');
     assert.equal(cells[1], marketTime(created));

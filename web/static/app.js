@@ -34,6 +34,8 @@ const SEARCH_LIMIT = 20;
 const STOCK_NAME = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
 const NAME_RULE = 'A stock name is up to 32 of a–z, 0–9, _ . and -, starting with a letter or digit.';
 
+// fmt writes a number or a BigInt (exactly: Intl formats a BigInt digit for
+// digit), a dash for none.
 const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 const fmt = (n) => (n == null ? '–' : numberFormat.format(n));
 
@@ -75,7 +77,13 @@ function plainStatus(status, title) {
   return title ? `The service refused the request (${title}).` : `The service refused the request (HTTP ${status}).`;
 }
 
-async function api(path, init) {
+// api calls the service. With exact, every integer of the answer is a
+// BigInt read from the JSON's own text: credit, quantities, cost basis and
+// market values go up to 2^63 and past, where a JavaScript number (exact
+// to 2^53) would round them. Prices for the charts need no such care (they
+// are drawn, not added up), so the stream and the stock listings stay
+// numbers.
+async function api(path, init, { exact = false } = {}) {
   let res;
   try {
     res = await fetch(path, init);
@@ -83,9 +91,37 @@ async function api(path, init) {
     throw new ApiError(0, null);
   }
   const type = res.headers.get('Content-Type') || '';
-  const body = type.includes('json') ? await res.json().catch(() => null) : null;
+  let body = null;
+  if (type.includes('json')) {
+    try {
+      body = exact ? parseExact(await res.text()) : await res.json();
+    } catch {
+      body = null;
+    }
+  }
   if (!res.ok) throw new ApiError(res.status, body);
   return body;
+}
+
+// parseExact reads JSON with its integers as BigInt. Chromium (and every
+// browser with JSON.parse source text access) hands the reviver each
+// number's text; elsewhere the integers are first quoted, outside strings,
+// and read back.
+const hasSourceText = (() => {
+  let seen = false;
+  JSON.parse('1', (k, v, ctx) => { seen = ctx?.source === '1'; return v; });
+  return seen;
+})();
+const INTEGER = /^-?[0-9]+$/;
+const MARK = '\u0000'; // no name or text of the API starts with it
+
+function parseExact(text) {
+  if (hasSourceText) {
+    return JSON.parse(text, (k, v, ctx) => (typeof v === 'number' && INTEGER.test(ctx.source) ? BigInt(ctx.source) : v));
+  }
+  const marked = text.replace(/("(?:[^"\\]|\\.)*")|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/g,
+    (m, str) => str ?? (INTEGER.test(m) ? `"\\u0000${m}"` : m)); // MARK, escaped as JSON
+  return JSON.parse(marked, (k, v) => (typeof v === 'string' && v.startsWith(MARK) ? BigInt(v.slice(1)) : v));
 }
 
 function showProblem(el, err) {
@@ -834,7 +870,7 @@ function searchKeys(e) {
 // that Previous can go back. cursors[i] is what reads page i.
 const orders = { cursors: [null], page: 0 };
 
-const ORDER_COLUMNS = ['#', 'Created', 'User', 'Stock', 'Status', 'Price', 'Quantity'];
+const ORDER_COLUMNS = ['#', 'Created', 'User', 'Stock', 'Side', 'Status', 'Price', 'Quantity'];
 
 function orderRow(o) {
   const tr = document.createElement('tr');
@@ -844,6 +880,7 @@ function orderRow(o) {
     null,
     o.user,
     o.stock,
+    o.side ?? 'buy', // an order recorded before sides is a buy
     o.status,
     fmt(o.price),
     fmt(o.quantity),
@@ -859,8 +896,9 @@ function orderRow(o) {
     } else {
       td.textContent = text;
     }
-    if (i === 4) td.className = `status-${o.status}`;
-    if (i >= 5) td.classList.add('num');
+    if (i === 4) td.className = `side-${o.side ?? 'buy'}`;
+    if (i === 5) td.className = `status-${o.status}`;
+    if (i >= 6) td.classList.add('num');
     tr.append(td);
   });
   return tr;
@@ -873,7 +911,7 @@ async function loadOrders(page) {
   let body;
   await zoneReady;
   try {
-    body = await api(`/api/orders?${params}`);
+    body = await api(`/api/orders?${params}`, undefined, { exact: true });
   } catch (err) {
     showProblem(error, err);
     return;
@@ -887,7 +925,7 @@ async function loadOrders(page) {
   if (!body.results.length) {
     const tr = document.createElement('tr');
     const td = document.createElement('td');
-    td.colSpan = 7;
+    td.colSpan = ORDER_COLUMNS.length;
     td.className = 'empty';
     td.textContent = page === 0 ? 'No orders yet.' : 'No more orders.';
     tr.append(td);
@@ -934,7 +972,7 @@ async function buy(event) {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: buyBody(user, stock, quantity),
-    });
+    }, { exact: true });
     const o = res.order;
     const accepted = res.result === 'Accept';
     result.dataset.result = res.result;
@@ -977,7 +1015,7 @@ async function lookUpCredit() {
     return;
   }
   try {
-    const body = await api(`/api/users/${encodeURIComponent(user)}`);
+    const body = await api(`/api/users/${encodeURIComponent(user)}`, undefined, { exact: true });
     showCredit(body.user, body.credit);
   } catch (err) {
     hint.textContent = err.status === 404 ? `No user named ${user}.` : `Credit unknown: ${err.message}`;
