@@ -48,7 +48,14 @@ const lastClose = (s) => priceOf(s, MINUTES.at(-1), SECONDS.at(-1));
 
 // The later tick: a minute after the fixture, at a price no fixture row has.
 const TICK = { stock: 'stock1', time: '090530', price: 1111 };
+// The positions test holds stock8 (not watched then) and moves it: 09:06
+// at 9000, then at 9100 (and a late tick changes 09:01); 09:05, with no
+// tick, carries 09:04's close. The search finds it there later.
+const STOCK8_LATEST = { price: 9100, time: '09:06', points: MINUTES.length + 2 };
 const USER = { name: 'user1', credit: 150_000_000 };
+// A user whose figures pass 2^53 (where a JavaScript number rounds) and
+// whose market value passes 2^63.
+const WHALE = { name: 'whale', credit: 2n ** 63n - 1n };
 
 let stack, page, origin, env, workdir, stockd;
 let requests, consoleErrors;
@@ -58,7 +65,7 @@ before(async () => {
     stocks: { STOCKS: STOCKS.join(',') },
     csv: fixtureCSV(),
     env: {
-      SEED_USERS: `${USER.name}:${USER.credit},user2:6000000000`,
+      SEED_USERS: `${USER.name}:${USER.credit},user2:6000000000,${WHALE.name}:${WHALE.credit}`,
       APP_TIMEZONE: ZONE,
       // Rows without a date (the later ticks below) are on the fixture's
       // latest day.
@@ -100,6 +107,61 @@ const waitForCard = (stock, want) => page.waitForFunction(({ stock, want }) => {
   const seen = await card(stock).evaluate((c) => ({ ...c.dataset })).catch(() => 'no card');
   throw new Error(`${stock}: wanted ${JSON.stringify(want)}, the card says ${JSON.stringify(seen)}\n${err.message}`);
 });
+// The positions panel: a row per stock held, its figures in data
+// attributes (exact integers as decimal text). waitForPosition waits until
+// the row of stock says what want says, or until there is no row when want
+// is null; on a timeout it says what the panel showed instead.
+const positionRow = (stock) => page.locator(`#positions-body tr[data-stock="${stock}"]`);
+const waitForPosition = (stock, want) => page.waitForFunction(({ stock, want }) => {
+  const tr = document.querySelector(`#positions-body tr[data-stock="${stock}"]`);
+  if (want === null) return !tr && document.querySelector('#positions')?.dataset.state === 'done';
+  return tr && Object.entries(want).every(([k, v]) => tr.dataset[k] === v);
+}, { stock, want }, { timeout: SETTLE_MS }).catch(async (err) => {
+  const rows = await page.locator('#positions-body tr').evaluateAll((trs) => trs.map((tr) => ({ ...tr.dataset })));
+  throw new Error(`${stock}: wanted ${JSON.stringify(want)}, the panel shows ${JSON.stringify(rows)}\n${err.message}`);
+});
+// The cells of a row as shown (stock, quantity, avg price, price, market
+// value, P&L), with the grouping separators of the browser's locale taken
+// out of the numbers, so that a rounded figure cannot pass.
+const positionCells = async (stock) => {
+  const [name, ...cells] = await positionRow(stock).locator('th, td').allInnerTexts();
+  return [name, ...cells.slice(0, 5).map((t, i) => (i === 1 ? t : t.replace(/[^0-9+\-−–]/g, '').replace('−', '-')))];
+};
+// order fills the form and sends it as a buy or a sale, and waits for the
+// result.
+async function order(side, stock, quantity) {
+  await page.getByRole('radio', { name: side === 'sell' ? 'Sell' : 'Buy', exact: true }).check();
+  await page.getByLabel('Stock', { exact: true }).fill(stock);
+  await page.getByLabel('Quantity', { exact: true }).fill(String(quantity));
+  await page.getByRole('button', { name: side === 'sell' ? 'Sell at the latest price' : 'Buy at the latest price' }).click();
+  return submitted();
+}
+// submitted waits for the form's result and returns it.
+async function submitted() {
+  await page.waitForFunction(() => document.querySelector('#buy-result')?.dataset.result, null, { timeout: SETTLE_MS });
+  const result = page.locator('#buy-result');
+  return { result: await result.getAttribute('data-result'), credit: BigInt(await result.getAttribute('data-credit') ?? -1), text: await result.innerText() };
+}
+// setUser names another user in the form (the positions follow on change).
+async function setUser(name) {
+  const field = page.getByLabel('User', { exact: true });
+  await field.fill(name);
+  await field.press('Tab');
+  if (name) await page.waitForFunction((n) => document.querySelector('#positions')?.dataset.user === n && document.querySelector('#positions').dataset.state === 'done', name, { timeout: SETTLE_MS });
+}
+// The service's own figures, read from the JSON text so that none is
+// rounded: every number as its decimal text.
+async function servedPositions(user) {
+  const text = await (await fetch(`${origin}/api/users/${user}/positions`)).text();
+  return JSON.parse(text.replace(/("(?:[^"\\]|\\.)*")|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/g, (m, str) => str ?? JSON.stringify(m)));
+}
+const tick = async (rows) => {
+  const csv = join(workdir, 'ticks.csv');
+  await writeFile(csv, `Time,Stock,Price\n${rows.map((r) => r.join(',')).join('\n')}\n`);
+  await stockd({ ...env, PRICE_CSV: csv }, 'update');
+};
+const lastStream = async () => streamStocks((await streamsOf(page)).requests.at(-1)).join(' ');
+
 // marketTime is what the page should show for an instant: market time.
 const marketTime = (iso) => new Intl.DateTimeFormat('sv-SE', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
 
@@ -188,11 +250,161 @@ describe('dashboard', () => {
     const cells = await first.locator('td').allInnerTexts();
     assert.equal(cells[2], USER.name);
     assert.equal(cells[3], TICK.stock);
-    assert.equal(cells[4], 'accepted');
-    assert.match(cells[6], /^3$/);
+    assert.equal(cells[4], 'buy');
+    assert.equal(cells[5], 'accepted');
+    assert.match(cells[7], /^3$/);
     // Created is shown in market time, not in the browser's zone.
     const created = await first.locator('time').getAttribute('datetime');
     assert.equal(cells[1], marketTime(created));
+  });
+
+  test('the positions panel: a buy shows the position, ticks value it live, sales take from it, a full one removes it', async () => {
+    // The form's buy of stock1 is in the panel: quantity, the average price
+    // as the service writes it, the market value at the latest price.
+    await waitForPosition(TICK.stock, { quantity: '3', avgPrice: `${TICK.price}.0000`, price: String(TICK.price), marketValue: String(3 * TICK.price), unrealizedPl: '0' });
+    assert.deepEqual(await positionCells(TICK.stock), [TICK.stock, '3', `${TICK.price}.0000`, String(TICK.price), String(3 * TICK.price), '0']);
+    assert.equal(await page.locator('#positions-title').innerText(), `Positions of ${USER.name}`);
+    // The headers of the table name its columns.
+    assert.deepEqual((await page.locator('#positions-table thead th').allInnerTexts()).slice(0, 6), ['Stock', 'Quantity', 'Avg price', 'Price', 'Market value', 'Unrealized P&L']);
+
+    // A stock not on the watch list: bought through the form, it is in the
+    // panel, and the one stream carries it too (no chart for it).
+    const s8 = 7, p8 = lastClose(s8);
+    let r = await order('buy', 'stock8', 4);
+    assert.equal(r.result, 'Accept', r.text);
+    let credit = r.credit;
+    assert.equal(credit, BigInt(USER.credit - 3 * TICK.price - 4 * p8));
+    await waitForPosition('stock8', { quantity: '4', avgPrice: `${p8}.0000`, price: String(p8), marketValue: String(4 * p8), unrealizedPl: '0' });
+    assert.deepEqual(await page.locator('#positions-body tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.stock)), [TICK.stock, 'stock8'], 'in stock name order');
+    assert.match(await page.locator('#buy-user-credit').innerText(), new RegExp(`${USER.name} has`));
+    await waitUntil('the stream carries stock8', async () => (await lastStream()) === [...WATCHED, 'stock8'].join(' '));
+    await page.locator('#stream-status', { hasText: 'Prices are live for 7 stocks (1 held, not charted).' }).waitFor();
+    let s = await streamsOf(page);
+    assert.deepEqual([s.open, s.max, s.maxInFlight], [1, 1, 1], 'one stream, never more');
+    const opened = s.requests.length;
+    assert.equal(await card('stock8').count(), 0, 'no chart for a held stock that is not watched');
+
+    // Ticks from another process value both positions live: market value
+    // = quantity × price, P&L = market value − cost basis.
+    await tick([['090610', 'stock8', 9000], ['090610', TICK.stock, 1200]]);
+    await waitForPosition('stock8', { price: '9000', marketValue: '36000', unrealizedPl: String(36000 - 4 * p8) });
+    await waitForPosition(TICK.stock, { price: '1200', marketValue: '3600', unrealizedPl: String(3600 - 3 * TICK.price) });
+    assert.deepEqual(await positionCells('stock8'), ['stock8', '4', `${p8}.0000`, '9000', '36000', `+${36000 - 4 * p8}`]);
+    assert.ok(await positionRow('stock8').locator('td.gain').count() === 1, 'a gain is marked as one');
+    const total = page.locator('#positions-total');
+    assert.equal(await total.getAttribute('data-market-value'), String(36000 + 3600));
+    assert.equal(await total.getAttribute('data-unrealized-pl'), String(36000 - 4 * p8 + 3600 - 3 * TICK.price));
+    // A late tick of an earlier minute changes that minute, not the latest
+    // price: the panel keeps 9000 until a later minute comes.
+    await page.evaluate(() => {
+      window.__prices8 = [];
+      new MutationObserver(() => window.__prices8.push(document.querySelector('#positions-body tr[data-stock="stock8"]')?.dataset.price))
+        .observe(document.getElementById('positions-body'), { subtree: true, childList: true, attributes: true, attributeFilter: ['data-price'] });
+    });
+    await tick([['090150', 'stock8', 1]]);
+    await tick([['090620', 'stock8', STOCK8_LATEST.price]]);
+    await waitForPosition('stock8', { price: String(STOCK8_LATEST.price), marketValue: String(4 * STOCK8_LATEST.price) });
+    assert.ok(!(await page.evaluate(() => window.__prices8)).includes('1'), 'the late tick never priced the position');
+    assert.equal(await card('stock8').count(), 0);
+    assert.equal((await streamsOf(page)).requests.length, opened, 'no stream opened for the ticks');
+
+    // A sale through the form: Accept, the credit goes up by price ×
+    // quantity, the position down (its cost basis by the average cost).
+    r = await order('sell', 'stock8', 1);
+    assert.equal(r.result, 'Accept', r.text);
+    assert.match(r.text, /Accepted: sold 1 × stock8 at 9.?100/);
+    assert.equal(r.credit, credit + 9100n);
+    credit = r.credit;
+    const basis = 4 * p8 - Math.floor(4 * p8 / 4);
+    await waitForPosition('stock8', { quantity: '3', costBasis: String(basis), avgPrice: `${p8}.0000`, marketValue: String(3 * 9100), unrealizedPl: String(3 * 9100 - basis) });
+    // The orders list says which side each order is on.
+    await page.waitForFunction(() => document.querySelector('#orders-body tr td:nth-child(5)')?.textContent === 'sell', null, { timeout: SETTLE_MS });
+    const cells = await page.locator('#orders-body tr').first().locator('td').allInnerTexts();
+    assert.deepEqual([cells[2], cells[3], cells[4], cells[5]], [USER.name, 'stock8', 'sell', 'accepted']);
+    assert.ok((await page.locator('#orders-body td:nth-child(5)').allInnerTexts()).includes('buy'));
+
+    // More than is held: denied, and the result says what is held.
+    r = await order('sell', 'stock8', 5);
+    assert.equal(r.result, 'Deny', r.text);
+    assert.match(r.text, /Denied: 5 × stock8 at 9.?100 not sold .*user1 holds 3/);
+    assert.equal(r.credit, credit);
+    await waitForPosition('stock8', { quantity: '3' });
+
+    // The row's Sell button puts all of it in the form as a sale; sold,
+    // the row goes, and the stream no longer carries the stock.
+    await page.getByRole('button', { name: 'Sell stock8', exact: true }).click();
+    assert.equal(await page.getByRole('radio', { name: 'Sell', exact: true }).isChecked(), true);
+    assert.equal(await page.getByLabel('Stock', { exact: true }).inputValue(), 'stock8');
+    assert.equal(await page.getByLabel('Quantity', { exact: true }).inputValue(), '3');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'buy-quantity');
+    await page.getByRole('button', { name: 'Sell at the latest price' }).click();
+    r = await submitted();
+    assert.equal(r.result, 'Accept', r.text);
+    assert.equal(r.credit, credit + 3n * 9100n);
+    await waitForPosition('stock8', null);
+    assert.deepEqual(await page.locator('#positions-body tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.stock)), [TICK.stock]);
+    await waitUntil('the stream without stock8', async () => (await lastStream()) === WATCHED.join(' '));
+    s = await streamsOf(page);
+    assert.deepEqual([s.open, s.max, s.maxInFlight], [1, 1, 1], 'one stream, never more');
+    // Back to buying, for the tests that follow.
+    await page.getByRole('radio', { name: 'Buy', exact: true }).check();
+    await page.getByRole('button', { name: 'Buy at the latest price' }).waitFor();
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  test('figures past 2^53 and 2^63 are shown exactly, and valued live in BigInt as the service values them', async () => {
+    // whale's credit is 2^63 − 1: a buy of all it can pay passes 2^53, and
+    // a price that goes up takes the market value past 2^63.
+    const stock = 'stock5', price = BigInt(lastClose(4));
+    const quantity = WHALE.credit / price;
+    await setUser(WHALE.name);
+    assert.match(await page.locator('#positions-status').innerText(), /whale holds no shares/);
+    let r = await order('buy', stock, quantity);
+    assert.equal(r.result, 'Accept', r.text);
+    assert.equal(r.credit, WHALE.credit - quantity * price);
+    const digits = (n) => n.toString();
+    await waitForPosition(stock, { quantity: digits(quantity), costBasis: digits(quantity * price), marketValue: digits(quantity * price), unrealizedPl: '0' });
+    assert.ok(quantity * price > BigInt(Number.MAX_SAFE_INTEGER));
+    const shown = await positionCells(stock);
+    assert.deepEqual([shown[0], shown[1], shown[3], shown[4], shown[5]], [stock, digits(quantity), digits(price), digits(quantity * price), '0']);
+
+    await tick([['090610', stock, 8000]]);
+    const value = quantity * 8000n;
+    assert.ok(value > 2n ** 63n, 'the market value passes 2^63');
+    await waitForPosition(stock, { price: '8000', marketValue: digits(value), unrealizedPl: digits(value - quantity * price) });
+    const cells = await positionCells(stock);
+    assert.deepEqual([cells[4], cells[5]], [digits(value), `+${digits(value - quantity * price)}`]);
+    // What the page computed is what the service says.
+    const served = (await servedPositions(WHALE.name)).positions.find((p) => p.stock === stock);
+    const row = await positionRow(stock).evaluate((tr) => ({ ...tr.dataset }));
+    assert.deepEqual([row.quantity, row.costBasis, row.avgPrice, row.price, row.marketValue, row.unrealizedPl],
+      [served.quantity, served.cost_basis, served.avg_entry_price, served.price, served.market_value, served.unrealized_pl]);
+    assert.equal(cells[2], served.avg_entry_price, 'the average price as the service writes it');
+
+    // Selling all would take the credit past 2^63 − 1: denied. Half is
+    // accepted, and the panel has what the service has.
+    r = await order('sell', stock, quantity);
+    assert.equal(r.result, 'Deny', r.text);
+    assert.match(r.text, /not sold .*the credit would pass its limit/);
+    await waitForPosition(stock, { quantity: digits(quantity) });
+    const half = quantity / 2n;
+    const before = r.credit;
+    r = await order('sell', stock, half);
+    assert.equal(r.result, 'Accept', r.text);
+    assert.equal(r.credit, before + half * 8000n);
+    assert.match((await page.locator('#buy-result .credit-left').innerText()).replace(/[^0-9]/g, ''), new RegExp(`^${digits(r.credit)}$`));
+    await waitForPosition(stock, { quantity: digits(quantity - half) });
+    const after = (await servedPositions(WHALE.name)).positions.find((p) => p.stock === stock);
+    const now = await positionRow(stock).evaluate((tr) => ({ ...tr.dataset }));
+    assert.deepEqual([now.quantity, now.costBasis, now.avgPrice, now.marketValue, now.unrealizedPl],
+      [after.quantity, after.cost_basis, after.avg_entry_price, after.market_value, after.unrealized_pl]);
+
+    // Back to user1: the panel follows the user.
+    await setUser(USER.name);
+    await waitForPosition(TICK.stock, { quantity: '3' });
+    assert.equal(await positionRow(stock).count(), 0);
+    await page.getByRole('radio', { name: 'Buy', exact: true }).check();
+    assert.deepEqual(consoleErrors, []);
   });
 
   test('the orders list pages forward and back', async () => {
@@ -225,11 +437,12 @@ describe('dashboard', () => {
   });
 
   test('so far: no console error, no request to another host; screenshot kept', async () => {
-    // The result of the form's buy is gone after the reload: buy once more
-    // so that the picture shows one.
-    await page.getByLabel('Quantity', { exact: true }).fill('1');
-    await page.getByRole('button', { name: 'Buy at the latest price' }).click();
-    await page.waitForFunction(() => document.querySelector('#buy-result')?.dataset.result === 'Accept', null, { timeout: SETTLE_MS });
+    // The result of the form is gone after the reload: buy and sell once
+    // more, so that the picture shows a sale, and both sides in the orders.
+    await page.locator('#positions[data-state="done"]').waitFor();
+    assert.equal((await order('buy', TICK.stock, 2)).result, 'Accept');
+    assert.equal((await order('sell', TICK.stock, 1)).result, 'Accept');
+    await waitForPosition(TICK.stock, { quantity: '4' });
     await page.waitForFunction(() => [...document.querySelectorAll('article[data-stock]')].every((c) => c.dataset.stream === 'live'), null, { timeout: SETTLE_MS });
     // The picture shows the search with results too.
     await page.getByLabel('Name starts with').fill('stock');
@@ -239,6 +452,7 @@ describe('dashboard', () => {
     if (process.env.UPDATE_DOCS_SCREENSHOT) await copyFile(shot, join(repo, 'docs', 'dashboard.png'));
     assert.deepEqual(consoleErrors, []);
     assert.deepEqual(requests.filter((u) => new URL(u).origin !== origin), []);
+    await page.getByRole('radio', { name: 'Buy', exact: true }).check();
   });
 
   test('an error of the API is shown readably', async () => {
@@ -317,7 +531,7 @@ describe('dashboard', () => {
     const result = page.locator('#search-results li[data-stock="stock8"]');
     await result.waitFor();
     assert.deepEqual(await page.locator('#search-results li').evaluateAll((els) => els.map((e) => e.dataset.stock)), ['stock8']);
-    assert.match(await result.innerText(), new RegExp(`09:04 on ${DAY2}`));
+    assert.match(await result.innerText(), new RegExp(`${STOCK8_LATEST.time} on ${DAY2}`));
     const q = asked().slice(askedBefore);
     assert.ok(q.length >= 1 && q.length <= 2, `${q.length} search requests for six keys: ${q.join(' ')}`);
     assert.equal(new URL(q.at(-1)).searchParams.get('q'), 'stock8');
@@ -325,8 +539,8 @@ describe('dashboard', () => {
 
     await page.getByRole('button', { name: 'Watch stock8' }).click();
     await waitForCards(page, [...WATCHED, 'stock8']);
-    await waitForCard('stock8', { points: String(MINUTES.length), day: DAY2 });
-    assert.equal(await latestPrice('stock8'), String(lastClose(7)));
+    await waitForCard('stock8', { points: String(STOCK8_LATEST.points), day: DAY2, latestTime: STOCK8_LATEST.time });
+    assert.equal(await latestPrice('stock8'), String(STOCK8_LATEST.price));
     assert.match(await page.locator('#watch-status').innerText(), /stock8 added/);
     assert.equal(await result.getByRole('button').first().innerText(), 'Watched');
     const s = await streamsOf(page);
@@ -410,14 +624,24 @@ describe('dashboard', () => {
     await waitForCards(page, ['stock3', 'stock1']);
     assert.match(await page.locator('#watch-status').innerText(), /gone, left are no longer traded/);
     assert.deepEqual(JSON.parse(await page.evaluate(() => localStorage.getItem('stockd.watchlist'))), ['stock3', 'stock1']);
+    // The stream carries the watch list, then the held stocks it lacks
+    // (user1 holds stock1 and stock7).
+    await page.locator('#positions[data-state="done"]').waitFor();
+    assert.equal(await page.locator('#positions').getAttribute('data-stocks'), 'stock1 stock7');
     const s = await streamsOf(page);
     assert.equal(s.max, 1);
-    assert.deepEqual(streamStocks(s.requests.at(-1)), ['stock3', 'stock1']);
-    // Every chart removed: no stream at all, and the page says how to add one.
+    assert.deepEqual(streamStocks(s.requests.at(-1)), ['stock3', 'stock1', 'stock7']);
+    // Every chart removed: the page says how to add one, and the stream
+    // carries the held stocks alone; with no user named, nothing is held
+    // and there is no stream at all.
     await page.getByRole('button', { name: 'Stop watching stock3' }).click();
     await page.getByRole('button', { name: 'Stop watching stock1' }).click();
-    await waitUntil('the stream closed', async () => (await streamsOf(page)).open === 0);
+    await waitUntil('the stream of the held stocks alone', async () => (await lastStream()) === 'stock1 stock7' && (await streamsOf(page)).open === 1);
     assert.match(await page.locator('#watch-count').innerText(), /No stock is watched/);
+    await setUser('');
+    await waitUntil('the stream closed', async () => (await streamsOf(page)).open === 0);
+    assert.equal((await streamsOf(page)).max, 1);
+    await page.getByLabel('User', { exact: true }).fill(USER.name);
     await page.reload();
     await page.locator('#watch-count', { hasText: 'No stock is watched' }).waitFor();
     assert.equal(await page.locator('article[data-stock]').count(), 0);
@@ -434,6 +658,7 @@ describe('dashboard', () => {
       await phone.waitForFunction((n) => [...document.querySelectorAll('article[data-stock]')].length === n
         && [...document.querySelectorAll('article[data-stock]')].every((c) => c.dataset.stream === 'live' && Number(c.dataset.points) > 0), WATCHED.length, { timeout: SETTLE_MS });
       await phone.waitForFunction(() => document.querySelectorAll('#orders-body tr[data-order-id]').length > 0, null, { timeout: SETTLE_MS });
+      await phone.waitForFunction(() => document.querySelectorAll('#positions-body tr[data-stock]').length > 0, null, { timeout: SETTLE_MS });
       await phone.getByLabel('Name starts with').fill('stock');
       await phone.locator('#search-results li').nth(STOCKS.length - 1).waitFor();
       const widths = await phone.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
@@ -441,7 +666,7 @@ describe('dashboard', () => {
       // Nothing sticks out of the window on the right: not the stream's
       // state, not the chart's axis, not an order's cells, not a search
       // result's buttons.
-      const outside = await phone.evaluate(() => [...document.querySelectorAll('.stream-state, .remove, .plot canvas, .u-legend, #orders-body td, .day-picker, #search, #search-results li, #search-results button')]
+      const outside = await phone.evaluate(() => [...document.querySelectorAll('.stream-state, .remove, .plot canvas, .u-legend, #orders-body td, #positions-body th, #positions-body td, #positions-body button, .day-picker, #search, #search-results li, #search-results button')]
         .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5).map((el) => el.className || el.tagName));
       assert.deepEqual(outside, []);
       await phone.screenshot({ path: join(artifacts, 'dashboard-phone.png'), fullPage: true });

@@ -70,7 +70,7 @@ describe(`dashboard with ${N.toLocaleString('en')} stocks`, () => {
     assert.deepEqual(page.seen.consoleErrors, []);
   });
 
-  test('a buy through the form is accepted and listed', async () => {
+  test('a buy through the form is accepted, listed and in the positions', async () => {
     await page.getByLabel('Stock', { exact: true }).fill('stock10000');
     await page.getByLabel('Quantity', { exact: true }).fill('5');
     await page.getByRole('button', { name: 'Buy at the latest price' }).click();
@@ -79,6 +79,11 @@ describe(`dashboard with ${N.toLocaleString('en')} stocks`, () => {
     assert.equal(await result.getAttribute('data-result'), 'Accept', await result.innerText());
     assert.equal(await result.getAttribute('data-credit'), String(150_000_000 - 5 * priceOf(N, 1)));
     await page.waitForFunction(() => document.querySelector('#orders-body tr td:nth-child(4)')?.textContent === 'stock10000', null, { timeout: SETTLE_MS });
+    await page.waitForFunction(() => document.querySelector('#positions-body tr[data-stock="stock10000"]')?.dataset.quantity === '5', null, { timeout: SETTLE_MS });
+    assert.equal(await page.locator('#positions-body tr[data-stock="stock10000"]').getAttribute('data-market-value'), String(5 * priceOf(N, 1)));
+    // The stock is watched already: the stream stays as it was.
+    const s = await streamsOf(page);
+    assert.deepEqual(s.requests.map((u) => streamStocks(u)), [FIRST]);
   });
 
   test('stock9999 is found by search and watched: its chart gets its series and ticks over the one stream', async () => {
@@ -191,12 +196,13 @@ describe(`dashboard with ${N.toLocaleString('en')} stocks`, () => {
     assert.match(await page.locator('#stream-status').innerText(), /reconnecting/);
     await stack.startServer({ STOCKS_FILE: fewer });
     // The browser reconnects by itself and is refused (404): the page asks
-    // which stock is gone, drops it and opens the stream without it.
+    // which stock is gone, drops it and opens the stream without it (and
+    // with stock10000, which user1 holds and no longer watches).
     await waitForCards(page, shown.slice(0, -1));
     assert.match(await page.locator('#watch-status').innerText(), new RegExp(`${gone} is no longer traded`));
     assert.deepEqual(JSON.parse(await page.evaluate(() => localStorage.getItem('stockd.watchlist'))), shown.slice(0, -1));
     const s = await streamsOf(page);
-    assert.deepEqual(streamStocks(s.requests.at(-1)), shown.slice(0, -1));
+    assert.deepEqual(streamStocks(s.requests.at(-1)), [...shown.slice(0, -1), 'stock10000']);
     assert.deepEqual([s.open, s.max], [1, 1]);
   });
 });

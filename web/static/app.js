@@ -1,6 +1,7 @@
 // The dashboard: charts of a watch list of stocks, all fed by one event
-// stream, a search that finds any stock by name, a buy form, and the paged
-// orders list. Plain JavaScript against the service's own API (see
+// stream, a search that finds any stock by name, a buy and sell form, the
+// positions of the form's user (valued live by the same stream), and the
+// paged orders list. Plain JavaScript against the service's own API (see
 // docs/api.md and api/openapi.yaml); uPlot (a global from the vendored
 // script) draws the charts.
 //
@@ -29,13 +30,27 @@ const REOPEN_DELAY_MS = 150;
 // The search asks the service once the typing pauses this long.
 const SEARCH_DELAY_MS = 250;
 const SEARCH_LIMIT = 20;
+// The first stream waits at most this long for the first positions.
+const FIRST_POSITIONS_WAIT_MS = 2000;
 // A stock name as the service accepts it (after lowercasing), and the
 // start of one, which is what q= takes.
 const STOCK_NAME = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
 const NAME_RULE = 'A stock name is up to 32 of a–z, 0–9, _ . and -, starting with a letter or digit.';
 
+// The stream takes up to this many stocks: the watch list, then the stocks
+// the form's user holds.
+const STREAM_MAX = 1000;
+// The positions are read again this often (as well as after every order and
+// when the user changes): orders made elsewhere (another tab, the API) and
+// the prices of held stocks the stream cannot carry show up then.
+const POSITIONS_REFRESH_MS = 60_000;
+
+// fmt writes a number or a BigInt (exactly: Intl formats a BigInt digit for
+// digit), a dash for none; signed adds + to a gain.
 const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+const signedFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0, signDisplay: 'exceptZero' });
 const fmt = (n) => (n == null ? '–' : numberFormat.format(n));
+const signed = (n) => (n == null ? '–' : signedFormat.format(n));
 
 // The series' times are hhmmss of one trading day, already in the market's
 // zone: the chart's x is seconds since that day's midnight, drawn in UTC so
@@ -75,7 +90,13 @@ function plainStatus(status, title) {
   return title ? `The service refused the request (${title}).` : `The service refused the request (HTTP ${status}).`;
 }
 
-async function api(path, init) {
+// api calls the service. With exact, every integer of the answer is a
+// BigInt read from the JSON's own text: credit, quantities, cost basis and
+// market values go up to 2^63 and past, where a JavaScript number (exact
+// to 2^53) would round them. Prices for the charts need no such care (they
+// are drawn, not added up), so the stream and the stock listings stay
+// numbers.
+async function api(path, init, { exact = false } = {}) {
   let res;
   try {
     res = await fetch(path, init);
@@ -83,9 +104,48 @@ async function api(path, init) {
     throw new ApiError(0, null);
   }
   const type = res.headers.get('Content-Type') || '';
-  const body = type.includes('json') ? await res.json().catch(() => null) : null;
+  let body = null;
+  if (type.includes('json')) {
+    try {
+      body = exact ? parseExact(await res.text()) : await res.json();
+    } catch {
+      body = null;
+    }
+  }
   if (!res.ok) throw new ApiError(res.status, body);
   return body;
+}
+
+// parseExact reads JSON with its integers as BigInt. Chromium (and every
+// browser with JSON.parse source text access) hands the reviver each
+// number's text; elsewhere the integers are first quoted, outside strings,
+// and read back.
+const hasSourceText = (() => {
+  let seen = false;
+  JSON.parse('1', (k, v, ctx) => { seen = ctx?.source === '1'; return v; });
+  return seen;
+})();
+const INTEGER = /^-?[0-9]+$/;
+const MARK = '\u0000'; // no name or text of the API starts with it
+
+function parseExact(text) {
+  if (hasSourceText) {
+    return JSON.parse(text, (k, v, ctx) => (typeof v === 'number' && INTEGER.test(ctx.source) ? BigInt(ctx.source) : v));
+  }
+  const marked = text.replace(/("(?:[^"\\]|\\.)*")|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/g,
+    (m, str) => str ?? (INTEGER.test(m) ? `"\\u0000${m}"` : m)); // MARK, escaped as JSON
+  return JSON.parse(marked, (k, v) => (typeof v === 'string' && v.startsWith(MARK) ? BigInt(v.slice(1)) : v));
+}
+
+// exactPrice is a price of the stream as a BigInt: the number itself when
+// it is exact, else read again from the event's text.
+function exactPrice(n, text, pick) {
+  if (Number.isSafeInteger(n)) return BigInt(n);
+  try {
+    return pick(parseExact(text));
+  } catch {
+    return null;
+  }
 }
 
 function showProblem(el, err) {
@@ -367,7 +427,9 @@ function chartOptions(width) {
 // ---------------------------------------------------------------- watch list
 
 // The stocks charted, in the order they were added, and their charts.
-const watch = { stocks: [], charts: new Map() };
+// loaded: the list kept (or the first stocks) has been read, and the
+// stream follows the list from then on.
+const watch = { stocks: [], charts: new Map(), loaded: false };
 
 const isUnknownStock = (err) => err instanceof ApiError && err.status === 404 && /\/unknown-stock$/.test(err.problem?.type ?? '');
 
@@ -564,13 +626,19 @@ async function loadWatchList() {
   const buyStock = document.getElementById('buy-stock');
   if (!buyStock.value && watch.stocks.length) buyStock.value = watch.stocks[0];
   box.setAttribute('aria-busy', 'false');
+  // The stream carries the held stocks too: wait (a little) for the first
+  // positions, so that it opens once with all of them.
+  await Promise.race([holdings.first, new Promise((r) => setTimeout(r, FIRST_POSITIONS_WAIT_MS))]);
+  watch.loaded = true;
   watchListChanged({ now: true });
 }
 
 // ---------------------------------------------------------------- the stream
 
-// One EventSource for every chart: GET /api/stream?stocks=... sends a
-// series per stock, then the minutes that change, each naming its stock.
+// One EventSource for every chart and every position: GET
+// /api/stream?stocks=... (the watch list, then the stocks the form's user
+// holds that it lacks, at most STREAM_MAX in all) sends a series per stock,
+// then the minutes that change, each naming its stock.
 // The browser reconnects a dropped stream by itself, and its Last-Event-ID
 // (one id for all the stocks) lets the service send each stock the minutes
 // it missed, or a fresh series. A list that changes closes the stream and
@@ -578,7 +646,28 @@ async function loadWatchList() {
 //
 // gen counts the openings asked for, so that the answer to an older one
 // changes nothing.
-const stream = { source: null, retryMs: RECONNECT_MIN_MS, retry: null, reopen: null, gen: 0 };
+const stream = { source: null, stocks: [], retryMs: RECONNECT_MIN_MS, retry: null, reopen: null, gen: 0 };
+
+// streamList is what the stream should carry: the watch list, then the
+// held stocks it lacks (in name order), leaving out the ones the service
+// said are not traded.
+function streamList() {
+  const list = watch.stocks.slice();
+  const has = new Set(list);
+  for (const stock of holdings.rows.keys()) {
+    if (list.length >= STREAM_MAX) break;
+    if (!has.has(stock) && !holdings.untraded.has(stock)) list.push(stock);
+  }
+  return list;
+}
+
+// followHoldings reopens the stream when the stocks held changed what it
+// should carry (a first buy of a stock not watched, a sale of all of one,
+// another user).
+function followHoldings() {
+  if (!watch.loaded) return; // the first stream opens once the watch list is read
+  if (streamList().join() !== stream.stocks.join()) reopenStream();
+}
 
 function reopenStream() {
   stream.gen++;
@@ -592,13 +681,18 @@ function openStream() {
   clearTimeout(stream.retry);
   stream.source?.close();
   stream.source = null;
-  const stocks = watch.stocks.slice();
+  const stocks = streamList();
+  stream.stocks = stocks;
+  latest.clear(); // the new stream sends every stock's series afresh
   if (!stocks.length) {
     streamStatus('');
     return;
   }
   setStates('connecting', 'connecting…');
-  streamStatus(`Connecting the prices of ${stocks.length} ${stocks.length === 1 ? 'stock' : 'stocks'}…`);
+  // The stocks beyond the charts are held ones, priced for the positions.
+  const held = stocks.filter((n) => !watch.charts.has(n)).length;
+  const counted = `${stocks.length} ${stocks.length === 1 ? 'stock' : 'stocks'}${held ? ` (${held} held, not charted)` : ''}`;
+  streamStatus(`Connecting the prices of ${counted}…`);
   const es = new EventSource(`/api/stream?stocks=${stocksParam(stocks)}`);
   stream.source = es;
   const current = () => stream.source === es;
@@ -606,7 +700,7 @@ function openStream() {
     if (!current()) return;
     stream.retryMs = RECONNECT_MIN_MS;
     setStates('live', 'live');
-    streamStatus(`Prices are live for ${stocks.length} ${stocks.length === 1 ? 'stock' : 'stocks'}.`);
+    streamStatus(`Prices are live for ${counted}.`);
   });
   es.addEventListener('series', (e) => {
     if (!current()) return;
@@ -614,11 +708,14 @@ function openStream() {
     const chart = watch.charts.get(s.stock);
     chart?.setSeries(s);
     chart?.setState('live', 'live');
+    const n = s.time.length;
+    if (n) notePrice(s.stock, s.date, s.time[n - 1], exactPrice(s.price[n - 1], e.data, (x) => x.price.at(-1)), true);
   });
   es.addEventListener('minute', (e) => {
     if (!current()) return;
     const m = JSON.parse(e.data);
     watch.charts.get(m.stock)?.applyMinute(m);
+    notePrice(m.stock, m.date, m.time, exactPrice(m.price, e.data, (x) => x.price));
   });
   es.addEventListener('error', () => {
     if (!current()) return;
@@ -648,7 +745,10 @@ async function streamRefused(stocks) {
   }
   if (gen !== stream.gen) return; // the list changed meanwhile, and a stream of it is on its way
   if (dropped.length) {
-    dropUnknown(dropped);
+    // A held stock no longer traded keeps its row, priced as the
+    // positions say, but leaves the stream.
+    for (const n of dropped) if (!watch.charts.has(n)) holdings.untraded.add(n);
+    dropUnknown(dropped.filter((n) => watch.charts.has(n)));
     watchListChanged();
     return;
   }
@@ -834,7 +934,7 @@ function searchKeys(e) {
 // that Previous can go back. cursors[i] is what reads page i.
 const orders = { cursors: [null], page: 0 };
 
-const ORDER_COLUMNS = ['#', 'Created', 'User', 'Stock', 'Status', 'Price', 'Quantity'];
+const ORDER_COLUMNS = ['#', 'Created', 'User', 'Stock', 'Side', 'Status', 'Price', 'Quantity'];
 
 function orderRow(o) {
   const tr = document.createElement('tr');
@@ -844,6 +944,7 @@ function orderRow(o) {
     null,
     o.user,
     o.stock,
+    o.side ?? 'buy', // an order recorded before sides is a buy
     o.status,
     fmt(o.price),
     fmt(o.quantity),
@@ -859,8 +960,9 @@ function orderRow(o) {
     } else {
       td.textContent = text;
     }
-    if (i === 4) td.className = `status-${o.status}`;
-    if (i >= 5) td.classList.add('num');
+    if (i === 4) td.className = `side-${o.side ?? 'buy'}`;
+    if (i === 5) td.className = `status-${o.status}`;
+    if (i >= 6) td.classList.add('num');
     tr.append(td);
   });
   return tr;
@@ -873,7 +975,7 @@ async function loadOrders(page) {
   let body;
   await zoneReady;
   try {
-    body = await api(`/api/orders?${params}`);
+    body = await api(`/api/orders?${params}`, undefined, { exact: true });
   } catch (err) {
     showProblem(error, err);
     return;
@@ -887,7 +989,7 @@ async function loadOrders(page) {
   if (!body.results.length) {
     const tr = document.createElement('tr');
     const td = document.createElement('td');
-    td.colSpan = 7;
+    td.colSpan = ORDER_COLUMNS.length;
     td.className = 'empty';
     td.textContent = page === 0 ? 'No orders yet.' : 'No more orders.';
     tr.append(td);
@@ -898,7 +1000,228 @@ async function loadOrders(page) {
   document.getElementById('orders-next').disabled = !body.next;
 }
 
-// ---------------------------------------------------------------- buying
+// ---------------------------------------------------------------- positions
+
+// The positions of the form's user (GET /api/users/{user}/positions), read
+// exactly (every figure a BigInt, avg_entry_price the service's decimal
+// string, shown as it is), and valued live: the stream carries every held
+// stock, and its latest minute sets the price, from which market value =
+// quantity × price and unrealized P&L = market value − cost basis, in
+// BigInt, as the service computes them.
+//
+// rows: stock → { stock, quantity, costBasis, avgPrice, price, marketValue,
+// pl, tr }, in name order. untraded: held stocks the service said are not
+// traded (kept off the stream). seq counts the readings asked for, so that
+// an older answer changes nothing. first: the first reading.
+const holdings = { user: '', rows: new Map(), untraded: new Set(), seq: 0, first: null };
+
+// latest is the stream's latest minute of each stock it carries, { day,
+// time (hhmmss), price (BigInt) }. A minute event prices a position only
+// when it is the latest minute: a late tick may change an earlier one. A
+// series is the whole latest day, so its last minute always counts.
+const latest = new Map();
+
+function notePrice(stock, day, time, price, whole = false) {
+  if (price == null) return;
+  const t = String(time).padStart(6, '0');
+  const d = day ?? '';
+  const known = latest.get(stock);
+  if (!whole && known && (d < known.day || (d === known.day && t < known.time))) return;
+  latest.set(stock, { day: d, time: t, price });
+  const row = holdings.rows.get(stock);
+  if (row && row.price !== price) {
+    reprice(row, price);
+    renderRow(row);
+    renderTotal();
+  }
+  if (!watch.charts.has(stock)) stockHint(); // a chart's render says it for the others
+}
+
+function reprice(row, price) {
+  row.price = price;
+  row.marketValue = row.quantity * price;
+  row.pl = row.marketValue - row.costBasis;
+}
+
+function rowOf(p) {
+  return {
+    stock: p.stock,
+    quantity: p.quantity,
+    costBasis: p.cost_basis,
+    avgPrice: p.avg_entry_price,
+    price: p.price,
+    marketValue: p.market_value,
+    pl: p.unrealized_pl,
+    tr: null,
+  };
+}
+
+// loadPositions reads the positions (and the credit) of the user in the
+// form, and shows them.
+async function loadPositions() {
+  const user = document.getElementById('buy-user').value.trim();
+  const seq = ++holdings.seq;
+  const panel = document.getElementById('positions');
+  const hint = document.getElementById('buy-user-credit');
+  if (!user) {
+    Object.assign(holdings, { user: '', rows: new Map() });
+    hint.textContent = '';
+    positionsStatus('Name a user in the form to see what they hold.');
+    panel.dataset.state = 'idle';
+    positionsChanged();
+    return;
+  }
+  panel.dataset.state = 'loading';
+  let body;
+  try {
+    body = await api(`/api/users/${encodeURIComponent(user)}/positions`, undefined, { exact: true });
+  } catch (err) {
+    if (seq !== holdings.seq) return;
+    if (err.status === 404) {
+      Object.assign(holdings, { user, rows: new Map() });
+      hint.textContent = `No user named ${user}.`;
+      positionsStatus(`No user named ${user}: no positions to show.`);
+    } else {
+      // The service is away or busy: the rows of this user stay, as read
+      // before, and the page says they may be out of date.
+      if (holdings.user !== user) Object.assign(holdings, { user, rows: new Map() });
+      hint.textContent = `Credit unknown: ${err.message}`;
+      positionsStatus(`The positions cannot be read now: ${err.message}`);
+    }
+    panel.dataset.state = 'error';
+    positionsChanged();
+    return;
+  }
+  if (seq !== holdings.seq) return;
+  Object.assign(holdings, { user: body.user, rows: new Map(body.positions.map((p) => [p.stock, rowOf(p)])) });
+  showCredit(body.user, body.credit);
+  const n = holdings.rows.size;
+  positionsStatus(n
+    ? `${body.user} holds ${n} ${n === 1 ? 'stock' : 'stocks'}; valued live at the latest prices.`
+    : `${body.user} holds no shares.`);
+  panel.dataset.state = 'done';
+  positionsChanged();
+}
+
+function positionsStatus(text) {
+  const el = document.getElementById('positions-status');
+  if (el.textContent !== text) el.textContent = text; // the same words are not read out again
+}
+
+function positionsChanged() {
+  const panel = document.getElementById('positions');
+  panel.dataset.user = holdings.user;
+  panel.dataset.stocks = [...holdings.rows.keys()].join(' ');
+  renderPositions();
+  followHoldings();
+  stockHint();
+}
+
+const POSITION_COLUMNS = ['Stock', 'Quantity', 'Avg price', 'Price', 'Market value', 'Unrealized P&L', ''];
+
+// renderPositions lists the rows, each with a Sell button that puts the
+// position in the form; a Sell button that had the focus keeps it.
+function renderPositions() {
+  const body = document.getElementById('positions-body');
+  const focused = document.activeElement?.closest('#positions-body tr')?.dataset.stock;
+  const user = holdings.user;
+  document.getElementById('positions-title').textContent = user ? `Positions of ${user}` : 'Positions';
+  document.getElementById('positions-caption').textContent = user ? `Shares ${user} holds, in stock name order` : 'Positions';
+  const trs = [...holdings.rows.values()].map(positionRow);
+  if (!trs.length) {
+    const tr = document.createElement('tr');
+    const td = document.createElement('td');
+    td.colSpan = POSITION_COLUMNS.length;
+    td.className = 'empty';
+    td.textContent = user ? 'No positions.' : 'No user named.';
+    tr.append(td);
+    trs.push(tr);
+  }
+  body.replaceChildren(...trs);
+  if (focused) body.querySelector(`tr[data-stock="${CSS.escape(focused)}"] button`)?.focus();
+  renderTotal();
+}
+
+function positionRow(row) {
+  const tr = document.createElement('tr');
+  tr.dataset.stock = row.stock;
+  POSITION_COLUMNS.forEach((label, i) => {
+    const cell = document.createElement(i === 0 ? 'th' : 'td');
+    if (i === 0) cell.scope = 'row';
+    if (label) cell.dataset.label = label; // shown beside the value on a narrow screen
+    if (i >= 1 && i <= 5) cell.className = 'num';
+    tr.append(cell);
+  });
+  const [stock, quantity, avg, , , , action] = tr.children;
+  stock.textContent = row.stock;
+  quantity.textContent = fmt(row.quantity);
+  avg.textContent = row.avgPrice;
+  const sell = document.createElement('button');
+  sell.type = 'button';
+  sell.textContent = 'Sell…';
+  sell.setAttribute('aria-label', `Sell ${row.stock}`);
+  sell.addEventListener('click', () => pickForSell(row));
+  action.append(sell);
+  action.className = 'action';
+  row.tr = tr;
+  renderRow(row);
+  return tr;
+}
+
+// renderRow writes a row's figures that the prices move (and its data
+// attributes, the exact integers as decimal text).
+function renderRow(row) {
+  const tr = row.tr;
+  if (!tr) return;
+  const [, , , price, value, pl] = tr.children;
+  price.textContent = fmt(row.price);
+  value.textContent = fmt(row.marketValue);
+  pl.textContent = signed(row.pl);
+  pl.classList.toggle('gain', row.pl != null && row.pl > 0n);
+  pl.classList.toggle('loss', row.pl != null && row.pl < 0n);
+  const text = (v) => (v == null ? '' : String(v));
+  Object.assign(tr.dataset, {
+    quantity: text(row.quantity),
+    costBasis: text(row.costBasis),
+    avgPrice: row.avgPrice,
+    price: text(row.price),
+    marketValue: text(row.marketValue),
+    unrealizedPl: text(row.pl),
+  });
+}
+
+// renderTotal sums the market values and the P&L of the priced rows.
+function renderTotal() {
+  const foot = document.getElementById('positions-total');
+  const priced = [...holdings.rows.values()].filter((r) => r.price != null);
+  foot.hidden = holdings.rows.size < 2 || !priced.length;
+  if (foot.hidden) return;
+  const value = priced.reduce((sum, r) => sum + r.marketValue, 0n);
+  const pl = priced.reduce((sum, r) => sum + r.pl, 0n);
+  const [label, valueCell, plCell] = foot.querySelectorAll('th, td');
+  label.textContent = priced.length === holdings.rows.size ? 'Total' : `Total of the ${priced.length} priced`;
+  valueCell.textContent = fmt(value);
+  plCell.textContent = signed(pl);
+  plCell.classList.toggle('gain', pl > 0n);
+  plCell.classList.toggle('loss', pl < 0n);
+  foot.dataset.marketValue = String(value);
+  foot.dataset.unrealizedPl = String(pl);
+}
+
+// pickForSell puts a position in the form as a sale of all of it, with the
+// focus on the quantity (to sell fewer).
+function pickForSell(row) {
+  setSide('sell');
+  document.getElementById('buy-stock').value = row.stock;
+  const quantity = document.getElementById('buy-quantity');
+  quantity.value = String(row.quantity);
+  stockHint();
+  quantity.focus();
+  quantity.select();
+  document.getElementById('buy-form').scrollIntoView({ block: 'nearest' });
+}
+
+// ---------------------------------------------------------------- buying and selling
 
 // The quantity is sent as the digits typed, not as a JavaScript number, so
 // that a quantity beyond 2^53 reaches the service exactly.
@@ -907,53 +1230,85 @@ function buyBody(user, stock, quantity) {
   return `{"user":${JSON.stringify(user)},"stockname":${JSON.stringify(stock)},"quantity":${digits}}`;
 }
 
-async function buy(event) {
+// trade sends the form as a buy (POST /api/buy-stock) or a sale (POST
+// /api/sell-stock): the same body, the same answer. The result, the credit,
+// the orders and the positions are shown again.
+async function trade(event) {
   event.preventDefault();
   const form = event.target;
   const result = document.getElementById('buy-result');
   const button = document.getElementById('buy-submit');
+  const side = form.side.value === 'sell' ? 'sell' : 'buy';
+  const selling = side === 'sell';
+  const notDone = selling ? 'Not sold.' : 'Not bought.';
   const user = form.user.value.trim();
   const stock = form.stock.value.trim().toLowerCase();
   const quantity = form.quantity.value.trim();
   result.className = 'result';
   delete result.dataset.result;
+  result.dataset.side = side;
   if (!STOCK_NAME.test(stock)) {
     // Not even the form of a name: said here, without asking the service.
     // A name of that form that is not traded, the service refuses (422).
     result.dataset.result = 'error';
     result.classList.add('problem');
-    result.replaceChildren(strong('Not bought.'), ` “${form.stock.value.trim()}” is not a stock name. ${NAME_RULE}`);
+    result.replaceChildren(strong(notDone), ` “${form.stock.value.trim()}” is not a stock name. ${NAME_RULE}`);
     form.stock.focus();
     return;
   }
   form.stock.value = stock;
+  // What the user held before, to say why a sale is denied.
+  const held = holdings.user === user ? holdings.rows.get(stock)?.quantity ?? 0n : null;
   button.disabled = true;
   result.textContent = 'Sending…';
   try {
-    const res = await api('/api/buy-stock', {
+    const res = await api(selling ? '/api/sell-stock' : '/api/buy-stock', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: buyBody(user, stock, quantity),
-    });
+    }, { exact: true });
     const o = res.order;
     const accepted = res.result === 'Accept';
     result.dataset.result = res.result;
     result.dataset.credit = String(res.credit);
     result.classList.add(accepted ? 'accept' : 'deny');
+    const what = `${fmt(o.quantity)} × ${o.stock} at ${fmt(o.price)}`;
+    let why = '';
+    if (!accepted && selling && held != null && held < o.quantity) {
+      why = held ? `: ${o.user} holds ${fmt(held)}` : `: ${o.user} holds none`;
+    } else if (!accepted && selling && held != null) {
+      why = ': the credit would pass its limit (2^63 − 1)'; // the one other reason the service denies a sale
+    } else if (!accepted && !selling) {
+      why = `: it costs ${fmt(o.quantity * o.price)}, more than the credit`;
+    }
     result.replaceChildren(
-      strong(accepted ? 'Accepted' : 'Denied'),
-      ` order #${o.id}: ${fmt(o.quantity)} × ${o.stock} at ${fmt(o.price)}. `,
-      'Credit left: ', strong(fmt(res.credit), 'credit-left'),
+      strong(accepted ? 'Accepted:' : 'Denied:'),
+      accepted ? ` ${selling ? 'sold' : 'bought'} ${what} (order #${o.id}). ` : ` ${what} not ${selling ? 'sold' : 'bought'} (order #${o.id})${why}. `,
+      selling ? 'Credit now: ' : 'Credit left: ', strong(fmt(res.credit), 'credit-left'),
     );
     showCredit(user, res.credit);
-    await loadOrders(0);
+    await Promise.all([loadOrders(0), loadPositions()]);
   } catch (err) {
     result.dataset.result = 'error';
     result.classList.add('problem');
-    result.replaceChildren(strong('Not bought.'), ` ${err.message}`);
+    result.replaceChildren(strong(notDone), ` ${err.message}`);
   } finally {
     button.disabled = false;
   }
+}
+
+// setSide picks Buy or Sell in the form, and words the button for it.
+function setSide(side) {
+  const form = document.getElementById('buy-form');
+  for (const radio of form.querySelectorAll('input[name="side"]')) radio.checked = radio.value === side;
+  sideChanged();
+}
+
+function sideChanged() {
+  const form = document.getElementById('buy-form');
+  const side = form.side.value === 'sell' ? 'sell' : 'buy';
+  form.dataset.side = side;
+  document.getElementById('buy-submit').textContent = side === 'sell' ? 'Sell at the latest price' : 'Buy at the latest price';
 }
 
 function strong(text, className) {
@@ -965,23 +1320,6 @@ function strong(text, className) {
 
 function showCredit(user, credit) {
   document.getElementById('buy-user-credit').textContent = `${user} has ${fmt(credit)} credit.`;
-}
-
-// lookUpCredit shows the credit of the user typed, so that one knows before
-// buying; an unknown user is said plainly.
-async function lookUpCredit() {
-  const user = document.getElementById('buy-user').value.trim();
-  const hint = document.getElementById('buy-user-credit');
-  if (!user) {
-    hint.textContent = '';
-    return;
-  }
-  try {
-    const body = await api(`/api/users/${encodeURIComponent(user)}`);
-    showCredit(body.user, body.credit);
-  } catch (err) {
-    hint.textContent = err.status === 404 ? `No user named ${user}.` : `Credit unknown: ${err.message}`;
-  }
 }
 
 // The stock field is a text field, not a list of every stock (there may be
@@ -1020,25 +1358,32 @@ const suggesting = debounced(async (raw, signal) => {
 });
 
 // stockHint says the latest price of the stock in the field when the page
-// knows it (a chart, or a search result).
+// knows it (a chart, the stream, or a search result), and how many shares
+// of it the user holds.
 function stockHint() {
   const stock = document.getElementById('buy-stock').value.trim().toLowerCase();
   const hint = document.getElementById('buy-stock-hint');
   const chart = watch.charts.get(stock);
   const live = chart?.live;
+  let text = '';
   if (live?.x.length) {
     const n = live.x.length;
-    hint.textContent = `${stock}: ${fmt(live.close[n - 1])} at ${clockOf(live.x[n - 1])} on ${live.day}.`;
+    text = `${stock}: ${fmt(live.close[n - 1])} at ${clockOf(live.x[n - 1])} on ${live.day}.`;
+  } else if (latest.has(stock)) {
+    const l = latest.get(stock);
+    text = `${stock}: ${fmt(l.price)} at ${clockOf(secondsOf(l.time))} on ${l.day}.`;
   } else if (quotes.has(stock)) {
-    hint.textContent = `${stock}: ${quoteText(quotes.get(stock))}.`;
-  } else {
-    hint.textContent = '';
+    text = `${stock}: ${quoteText(quotes.get(stock))}.`;
   }
+  const row = holdings.rows.get(stock);
+  if (row) text += ` ${holdings.user} holds ${fmt(row.quantity)}.`;
+  if (hint.textContent !== text.trim()) hint.textContent = text.trim();
 }
 
 // pickForBuy puts a search result in the buy form, and the focus on the
 // quantity, the one field left to fill.
 function pickForBuy(q) {
+  setSide('buy');
   const field = document.getElementById('buy-stock');
   field.value = q.stock;
   remember([q]);
@@ -1050,8 +1395,10 @@ function pickForBuy(q) {
 
 // ---------------------------------------------------------------- start
 
-document.getElementById('buy-form').addEventListener('submit', buy);
-document.getElementById('buy-user').addEventListener('change', lookUpCredit);
+const buyForm = document.getElementById('buy-form');
+buyForm.addEventListener('submit', trade);
+for (const radio of buyForm.querySelectorAll('input[name="side"]')) radio.addEventListener('change', sideChanged);
+document.getElementById('buy-user').addEventListener('change', loadPositions);
 document.getElementById('orders-prev').addEventListener('click', () => loadOrders(orders.page - 1));
 document.getElementById('orders-next').addEventListener('click', () => loadOrders(orders.page + 1));
 const searchInput = document.getElementById('search');
@@ -1062,6 +1409,9 @@ buyStockInput.addEventListener('input', () => {
   suggesting.later(buyStockInput.value);
   stockHint();
 });
+sideChanged(); // a side the browser restored on a reload
+holdings.first = loadPositions();
 loadWatchList();
 loadOrders(0);
-lookUpCredit();
+setInterval(() => { if (document.visibilityState === 'visible') loadPositions(); }, POSITIONS_REFRESH_MS);
+document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') loadPositions(); });
