@@ -21,8 +21,8 @@ import (
 
 type handlers struct {
 	buy       *app.BuyStock
-	sell      *app.SellStock    // nil: no POST /api/sell-stock
-	positions *app.GetPositions // nil: no GET /api/users/{user}/positions
+	sell      *app.SellStock
+	positions *app.GetPositions
 	list      *app.ListOrders
 	get       *app.GetOrder
 	users     *app.GetUser

@@ -34,9 +34,8 @@ type Check struct {
 
 // Deps is what the server drives.
 type Deps struct {
-	BuyStock  *app.BuyStock
-	SellStock *app.SellStock // nil: no POST /api/sell-stock
-	// GetPositions answers GET /api/users/{user}/positions (nil: none).
+	BuyStock     *app.BuyStock
+	SellStock    *app.SellStock
 	GetPositions *app.GetPositions
 	ListOrders   *app.ListOrders
 	GetOrder     *app.GetOrder

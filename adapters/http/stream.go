@@ -94,12 +94,15 @@ func (p *priceHandlers) serveStream(c echo.Context, stocks []string, many bool) 
 		return rc.Flush() == nil
 	}
 	ids := newStreamIDs(w.Stocks, many)
-	buf, err := ids.appendStart(nil, c.Request().Header.Get("Last-Event-ID"), w)
-	if err != nil {
-		return err
+	buf, err := ids.appendStart(nil, c.Request().Header.Get("Last-Event-ID"), w, send)
+	if err != nil || buf == nil {
+		return err // nil, nil: the client went away during the start
 	}
 	if !send(buf) {
 		return nil
+	}
+	if cap(buf) > maxKeptBuffer {
+		buf = nil // the start of many full series: not kept for the stream's life
 	}
 	ping := time.NewTicker(p.ping)
 	defer ping.Stop()
@@ -139,6 +142,9 @@ func (p *priceHandlers) serveStream(c echo.Context, stocks []string, many bool) 
 			}
 			if !send(ids.appendBatchID(buf)) {
 				return nil
+			}
+			if cap(buf) > maxKeptBuffer {
+				buf = nil // a burst's buffer is not kept for the quiet after it
 			}
 		}
 	}
@@ -195,9 +201,20 @@ func newStreamIDs(stocks []string, many bool) *streamIDs {
 	return ids
 }
 
+// maxKeptBuffer is the most a stream keeps of its write buffer between
+// writes, and the size past which its start is written in parts: the
+// series of a thousand stocks late in the day are tens of megabytes,
+// which neither a stream's whole life nor one write's deadline should
+// hold.
+const maxKeptBuffer = 64 << 10
+
 // appendStart writes what a stream starts with: per stock, the minutes a
-// resuming client missed (lastID says what it holds), or the series.
-func (ids *streamIDs) appendStart(b []byte, lastID string, w app.PriceWatch) ([]byte, error) {
+// resuming client missed (lastID says what it holds), or the series. On a
+// stream of many, a start past maxKeptBuffer is handed to send in parts,
+// each ending with the id of what was sent so far (a stock not sent yet
+// is unknown in it, so a client that reconnects then gets its series);
+// what is left is returned for the caller to send. nil, nil: send failed.
+func (ids *streamIDs) appendStart(b []byte, lastID string, w app.PriceWatch, send func([]byte) bool) ([]byte, error) {
 	var held []heldMinutes
 	if ids.many {
 		held = parseManyID(lastID, ids.stocks)
@@ -221,6 +238,12 @@ func (ids *streamIDs) appendStart(b []byte, lastID string, w app.PriceWatch) ([]
 		ids.lastEvent = len(b)
 		if b, err = appendSeriesEvent(b, stock, s); err != nil {
 			return nil, err
+		}
+		if ids.many && len(b) > maxKeptBuffer && i < len(w.Stocks)-1 {
+			if !send(ids.appendBatchID(b)) {
+				return nil, nil
+			}
+			b = b[:0]
 		}
 	}
 	return ids.appendBatchID(b), nil

@@ -241,7 +241,10 @@ func parseManyID(id string, stocks []string) []heldMinutes {
 		return nil
 	}
 	raw, err := manyIDEncoding.DecodeString(enc)
-	if err != nil || raw[0] != manyIDVersion || binary.BigEndian.Uint32(raw[1:]) != stocksHash(stocks) {
+	// The length again once decoded: the decoder skips CR and LF, so an
+	// id with them decodes shorter than its length says.
+	if err != nil || len(raw) != manyIDHeader+manyIDPerStock*len(stocks) ||
+		raw[0] != manyIDVersion || binary.BigEndian.Uint32(raw[1:]) != stocksHash(stocks) {
 		return nil
 	}
 	latest := domain.Day(binary.BigEndian.Uint32(raw[5:]))

@@ -241,7 +241,7 @@ func (r *OrderRepository) ByID(ctx context.Context, id int64) (domain.Order, err
 // first. Each branch reads its own index in order (see the migrations),
 // stops after $3 rows, and the two are merged: the partial indexes for
 // everyone's orders, orders_user_listing for one user's, and
-// orders_side_listing for one side's. The user variant adds the user, the
+// orders_side_listing and orders_user_side_listing for one side's. The user variant adds the user, the
 // side variant the side (the next parameters in that order); the cursor
 // variant continues strictly after a row (the last two). Each is a
 // statement of its own rather than a "$4 = ” OR" condition, which a

@@ -215,6 +215,7 @@ func TestListingUsesTheIndexes(t *testing.T) {
 		assert.NotContains(t, sales, "Seq Scan", "cursor %v", cursor)
 
 		oneSide := plan(postgres.ListingSQLForTest(cursor, true, true), append(append(args, "u7", "sell"), after...)...)
+		assert.Contains(t, oneSide, "orders_user_side_listing", "cursor %v", cursor)
 		assert.NotContains(t, oneSide, "Seq Scan", "cursor %v", cursor)
 	}
 }

@@ -78,20 +78,34 @@ func (f *PriceFeed) signal() {
 	}
 }
 
+// subscribeWait bounds how long Watch waits for the subscription: with
+// Redis away it never comes, and the series read that follows the watch
+// fails (503) rather than the request hanging.
+const subscribeWait = 2 * time.Second
+
 // Watch registers a watcher of stocks until ctx ends (see
 // ports.PriceFeed), and returns once this process is subscribed to every
 // one of them, so that a series read after it misses no change: the
 // watch and the subscription both come before the read. It returns
-// earlier when ctx ends, and when the connection is lost meanwhile, in
-// which case the channel is closed too (the watcher starts again).
+// earlier when ctx ends, when the connection is lost meanwhile (the
+// channel is closed too: the watcher starts again), and after
+// subscribeWait at the latest.
 func (f *PriceFeed) Watch(ctx context.Context, stocks []string) <-chan domain.StockChange {
 	ch := f.hub.Watch(ctx, stocks)
-	if done := f.await(stocks); done != nil {
-		select {
-		case <-done:
-		case <-ctx.Done():
-		}
+	done := f.await(stocks)
+	if done == nil {
+		return ch
 	}
+	timer := time.NewTimer(subscribeWait)
+	defer timer.Stop()
+	select {
+	case <-done:
+		return ch
+	case <-ctx.Done():
+	case <-timer.C:
+		f.log.Warn("price feed did not subscribe in time; the stream may miss changes until it does", "stocks", len(stocks), "wait", subscribeWait.String())
+	}
+	f.forget(done)
 	return ch
 }
 
@@ -107,6 +121,14 @@ func (f *PriceFeed) await(stocks []string) <-chan struct{} {
 	f.waiting = append(f.waiting, w)
 	f.signal()
 	return w.done
+}
+
+// forget drops the wait of done if it is still waiting: a watch that gave
+// up leaves nothing behind.
+func (f *PriceFeed) forget(done <-chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.waiting = slices.DeleteFunc(f.waiting, func(w subscriptionWait) bool { return w.done == done })
 }
 
 func (f *PriceFeed) allSubscribedLocked(stocks []string) bool {
@@ -212,13 +234,28 @@ func (f *PriceFeed) hold(ctx context.Context) error {
 // it that starts meanwhile waits for the next round, which subscribes to
 // it again.
 func (f *PriceFeed) resubscribe(ctx context.Context, conn rueidis.DedicatedClient) error {
+	var add, drop []string
+	f.mu.Lock()
+	// What is watched is read under the lock: a watch that starts after
+	// this read and finds its stock subscribed must not see it dropped
+	// by this round (its stock is in watched, or await finds it gone).
 	watched := f.hub.Watched()
 	want := make(map[string]bool, len(watched))
 	for _, s := range watched {
 		want[s] = true
 	}
-	var add, drop []string
-	f.mu.Lock()
+	// A wait for a stock nobody watches belongs to a watcher that is gone
+	// (dropped with a lost connection before it waited): nothing will
+	// subscribe to it.
+	f.waiting = slices.DeleteFunc(f.waiting, func(w subscriptionWait) bool {
+		for _, s := range w.stocks {
+			if !want[s] {
+				close(w.done)
+				return true
+			}
+		}
+		return false
+	})
 	for s := range f.subscribed {
 		if !want[s] {
 			drop = append(drop, channelOf(s))

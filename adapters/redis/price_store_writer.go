@@ -65,7 +65,7 @@ func (w *priceWriter) Merge(ctx context.Context, histories map[string]domain.Day
 	oldest := w.cfg.oldest()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(roundsInFlight)
-	for len(stocks) > 0 {
+	for len(stocks) > 0 && gctx.Err() == nil { // a failed round ends the merge
 		n, load := 0, 0
 		for n < len(stocks) && (n == 0 || load+len(histories[stocks[n]]) <= roundStockDays) {
 			load += len(histories[stocks[n]])

@@ -26,7 +26,7 @@ const WatchBuffer = 16
 // maxWatchBuffer bounds the buffer of a watcher of many stocks: a
 // thousand-stock watcher that falls that far behind is better dropped and
 // resumed (its client reconnects with Last-Event-ID) than buffered.
-const maxWatchBuffer = 4096
+const maxWatchBuffer = 2048
 
 // bufferFor is the buffer of a watcher of n stocks: an ingest batch may
 // change every one of them at once.
