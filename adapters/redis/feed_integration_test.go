@@ -154,3 +154,33 @@ func feedFanOut(t *testing.T, open func() rueidis.Client, single *testenv.RedisS
 func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
+
+// TestFeedWatchDoesNotWaitForeverToSubscribe: with nothing subscribing
+// (Run not started, as with Redis away), a watch returns after the
+// feed's bound rather than holding its request, its channel still open;
+// cancelled, it is closed, and nothing of it outlives the test.
+func TestFeedWatchDoesNotWaitForeverToSubscribe(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	srv := testenv.StartRedis(t)
+	c, err := redis.Open([]string{srv.Addr})
+	require.NoError(t, err)
+	defer c.Close()
+	feed := redis.NewPriceFeed(c, testLogger(t))
+	ctx, cancel := context.WithCancel(t.Context())
+	returned := make(chan (<-chan domain.StockChange), 1)
+	go func() { returned <- feed.Watch(ctx, []string{"stock1", "stock2"}) }()
+	var ch <-chan domain.StockChange
+	select {
+	case ch = <-returned:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Watch still waits for a subscription nobody makes")
+	}
+	select {
+	case _, ok := <-ch:
+		t.Fatalf("the watch ended or got a change (open %v) before it was cancelled", ok)
+	default:
+	}
+	cancel()
+	_, ok := <-ch
+	assert.False(t, ok, "a cancelled watch is closed")
+}
