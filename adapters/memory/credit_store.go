@@ -36,42 +36,40 @@ func NewCreditStore() *CreditStore {
 // both, and a request outlives the settler's grace period only if it
 // stalls, so the fence of Debiter is the Redis adapter's (see there).
 func (s *CreditStore) Debit(_ context.Context, req ports.DebitRequest) (ports.Outcome, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	user := req.Order.User()
-	acc, ok := s.accounts[user]
-	if !ok {
-		return ports.Outcome{}, ports.ErrUserNotFound
-	}
-	held := s.positions[user][req.Order.Stock()]
-	order, j := acc.Buy(req.Order, &held)
-	s.accounts[user] = acc
-	if j.Status == domain.Accepted {
-		s.hold(user, req.Order.Stock(), held)
-		s.pending[order.Key()] = ports.PendingOrder{
-			Order: order, CreditLeft: acc.Credit(), IdempotencyKey: req.IdempotencyKey, Fingerprint: req.Fingerprint,
-		}
-	}
-	return ports.Outcome{Order: order, Credit: acc.Credit()}, nil
+	return s.trade(req.Order.User(), req.Order.Stock(), req.IdempotencyKey, req.Fingerprint,
+		func(acc *domain.Account, held *domain.Position) (domain.Order, bool) {
+			order, j := acc.Buy(req.Order, held)
+			return order, j.Status == domain.Accepted
+		})
 }
 
 // CreditSale lets the user's account judge the sale against its position,
 // under the lock (see Debit for the idempotency fence).
 func (s *CreditStore) CreditSale(_ context.Context, req ports.SaleRequest) (ports.Outcome, error) {
+	return s.trade(req.Order.User(), req.Order.Stock(), req.IdempotencyKey, req.Fingerprint,
+		func(acc *domain.Account, held *domain.Position) (domain.Order, bool) {
+			order, j := acc.Sell(req.Order, held)
+			return order, j.Status == domain.Accepted
+		})
+}
+
+// trade runs judge on user's account and position in stock under the
+// lock, and keeps what an accepted trade changed: the credit, the
+// position and the pending record, in one step as the Redis scripts do.
+func (s *CreditStore) trade(user, stock, key, fingerprint string, judge func(*domain.Account, *domain.Position) (domain.Order, bool)) (ports.Outcome, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	user := req.Order.User()
 	acc, ok := s.accounts[user]
 	if !ok {
 		return ports.Outcome{}, ports.ErrUserNotFound
 	}
-	held := s.positions[user][req.Order.Stock()]
-	order, j := acc.Sell(req.Order, &held)
+	held := s.positions[user][stock]
+	order, accepted := judge(&acc, &held)
 	s.accounts[user] = acc
-	if j.Status == domain.Accepted {
-		s.hold(user, req.Order.Stock(), held)
+	if accepted {
+		s.hold(user, stock, held)
 		s.pending[order.Key()] = ports.PendingOrder{
-			Order: order, CreditLeft: acc.Credit(), IdempotencyKey: req.IdempotencyKey, Fingerprint: req.Fingerprint,
+			Order: order, CreditLeft: acc.Credit(), IdempotencyKey: key, Fingerprint: fingerprint,
 		}
 	}
 	return ports.Outcome{Order: order, Credit: acc.Credit()}, nil
