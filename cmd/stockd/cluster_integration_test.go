@@ -82,43 +82,16 @@ func (w *realWorld) spent(t *testing.T, user string) int64 {
 	return sum
 }
 
-// ledger is what user's accepted orders say it holds: per stock, the
-// bought quantities less the sold ones (stocks of none left out).
+// ledger is what user's accepted orders say it holds (see ledgerOf).
 func (w *realWorld) ledger(t *testing.T, user string) map[string]int64 {
 	t.Helper()
-	conn, err := pgx.Connect(t.Context(), w.dbURL)
-	require.NoError(t, err)
-	defer conn.Close(context.Background())
-	rows, err := conn.Query(t.Context(), `SELECT stock, sum(CASE WHEN side = 'sell' THEN -quantity ELSE quantity END)::bigint
-		FROM orders WHERE "user" = $1 AND status = 'accepted' GROUP BY stock`, user)
-	require.NoError(t, err)
-	out := map[string]int64{}
-	for rows.Next() {
-		var stock string
-		var q int64
-		require.NoError(t, rows.Scan(&stock, &q))
-		if q != 0 {
-			out[stock] = q
-		}
-	}
-	require.NoError(t, rows.Err())
-	return out
+	return ledgerOf(t, w.dbURL, user)
 }
 
-// held is the quantity of each stock user holds in Redis.
+// held is the quantity of each stock user holds in Redis (see heldIn).
 func (w *realWorld) held(t *testing.T, user string) map[string]int64 {
 	t.Helper()
-	stored, err := w.rdb.Do(t.Context(), w.rdb.B().Hgetall().Key("stockd:positions:{"+user+"}").Build()).AsStrMap()
-	require.NoError(t, err)
-	out := map[string]int64{}
-	for stock, v := range stored {
-		q, _, ok := strings.Cut(v, ":")
-		require.True(t, ok, "position %q", v)
-		n, err := strconv.ParseInt(q, 10, 64)
-		require.NoError(t, err)
-		out[stock] = n
-	}
-	return out
+	return heldIn(t, w.rdb, user)
 }
 
 // TestMoneyOnTheCluster: concurrent buys of 16 users, retried with

@@ -112,19 +112,7 @@ func TestConcurrentBuysOnRealStores(t *testing.T) {
 	require.NoError(t, run(t.Context(), []string{"seed-users"}, envOf(env), io.Discard, io.Discard))
 	base, stop := startService(t, env)
 
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	count := map[any]int{}
-	for range 50 {
-		wg.Go(func() {
-			code, res := postJSON(t, base+"/api/buy-stock", `{"user":"user1","stockname":"stock1","quantity":1}`)
-			mu.Lock()
-			defer mu.Unlock()
-			count[code]++
-			count[res["result"]]++
-		})
-	}
-	wg.Wait()
+	count := postConcurrently(t, base+"/api/buy-stock", `{"user":"user1","stockname":"stock1","quantity":1}`, 50)
 	assert.Equal(t, map[any]int{201: 50, "Accept": 10, "Deny": 40}, count)
 	assert.JSONEq(t, `{"credit": 0}`, w.get(t, "user1"))
 	assert.Equal(t, 50, w.countOrders(t, "true"))
@@ -145,19 +133,7 @@ func TestConcurrentSalesOfOnePositionOnRealStores(t *testing.T) {
 	require.Equal(t, http.StatusCreated, code)
 	require.Equal(t, "Accept", res["result"])
 
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	count := map[any]int{}
-	for range 50 {
-		wg.Go(func() {
-			code, res := postJSON(t, base+"/api/sell-stock", `{"user":"user1","stockname":"stock1","quantity":1}`)
-			mu.Lock()
-			defer mu.Unlock()
-			count[code]++
-			count[res["result"]]++
-		})
-	}
-	wg.Wait()
+	count := postConcurrently(t, base+"/api/sell-stock", `{"user":"user1","stockname":"stock1","quantity":1}`, 50)
 	assert.Equal(t, map[any]int{201: 50, "Accept": 10, "Deny": 40}, count)
 	assert.JSONEq(t, `{"credit": 10540}`, w.get(t, "user1"), "every share sold once, at 1054")
 	assert.Empty(t, w.held(t, "user1"), "nothing left")
@@ -165,6 +141,26 @@ func TestConcurrentSalesOfOnePositionOnRealStores(t *testing.T) {
 	assert.Equal(t, 51, w.countOrders(t, "true"))
 	assert.Equal(t, 10, w.countOrders(t, "status = 'accepted' AND side = 'sell'"))
 	require.NoError(t, stop())
+}
+
+// postConcurrently posts body to url n times at once and counts the
+// answers' statuses and results.
+func postConcurrently(t *testing.T, url, body string, n int) map[any]int {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	count := map[any]int{}
+	for range n {
+		wg.Go(func() {
+			code, res := postJSON(t, url, body)
+			mu.Lock()
+			defer mu.Unlock()
+			count[code]++
+			count[res["result"]]++
+		})
+	}
+	wg.Wait()
+	return count
 }
 
 // TestCrashBetweenDebitAndInsert leaves a debit with no order, as a process

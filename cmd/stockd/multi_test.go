@@ -432,30 +432,7 @@ func TestTwoByTwoBehindNginx(t *testing.T) {
 			assert.Equal(t, int64(multiCredit), creditOf(t, rdb, u)+spent-sold, "%s: credit + bought - sold = seed", u)
 			// Every quantity held is the accepted buys less the accepted
 			// sales of its stock, and never below zero.
-			ledger := map[string]int64{}
-			rows2, err := conn.Query(t.Context(), `SELECT stock, sum(CASE WHEN side = 'buy' THEN quantity ELSE -quantity END)
-				FROM orders WHERE "user" = $1 AND status = 'accepted' GROUP BY stock`, u)
-			require.NoError(t, err)
-			for rows2.Next() {
-				var stock string
-				var q int64
-				require.NoError(t, rows2.Scan(&stock, &q))
-				if q != 0 {
-					ledger[stock] = q
-				}
-			}
-			require.NoError(t, rows2.Err())
-			held := map[string]int64{}
-			stored, err := rdb.Do(t.Context(), rdb.B().Hgetall().Key("stockd:positions:{"+u+"}").Build()).AsStrMap()
-			require.NoError(t, err)
-			for stock, v := range stored {
-				q, _, ok := strings.Cut(v, ":")
-				require.True(t, ok, v)
-				n, err := strconv.ParseInt(q, 10, 64)
-				require.NoError(t, err)
-				assert.Positive(t, n, "%s %s: a stored position holds shares", u, stock)
-				held[stock] = n
-			}
+			ledger, held := ledgerOf(t, dbURL, u), heldIn(t, rdb, u)
 			assert.Equal(t, ledger, held, "%s: quantities held = accepted buys - accepted sales", u)
 			keys := 0
 			for _, o := range outcomes {
