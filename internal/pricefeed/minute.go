@@ -23,7 +23,13 @@ type Minute struct {
 // by hand: it runs for every minute of every change, a whole day's write
 // changes 1440 of them, and a stream writes each change to every watcher.
 func AppendMinute(b []byte, day domain.Day, m domain.MinuteCandle) []byte {
-	b = append(b, `{"date":"`...)
+	return appendMinuteFields(append(b, '{'), day, m)
+}
+
+// appendMinuteFields appends the members of a minute's object and its
+// closing brace: the part AppendMinute and AppendStockMinute share.
+func appendMinuteFields(b []byte, day domain.Day, m domain.MinuteCandle) []byte {
+	b = append(b, `"date":"`...)
 	b = day.AppendTo(b)
 	b = append(b, `","time":"`...)
 	b = m.Minute.AppendDigits(b)
@@ -45,9 +51,7 @@ func AppendStockMinute(b []byte, stock string, day domain.Day, m domain.MinuteCa
 	b = append(b, `{"stock":"`...)
 	b = append(b, stock...)
 	b = append(b, `",`...)
-	at := len(b)
-	b = AppendMinute(b, day, m)
-	return append(b[:at], b[at+1:]...) // AppendMinute's own '{'
+	return appendMinuteFields(b, day, m)
 }
 
 // Candle is the domain's minute of m; its day is the caller's to read.
