@@ -48,11 +48,22 @@ type Judgement struct {
 // exactly: a product beyond int64 is larger than any credit, so it is denied
 // and never wraps around into an accept.
 func Judge(credit, price, quantity int64) Judgement {
-	hi, lo := bits.Mul64(uint64(price), uint64(quantity))
-	if price <= 0 || quantity <= 0 || credit < 0 || hi != 0 || lo > math.MaxInt64 || int64(lo) > credit {
+	cost, ok := tradeValue(price, quantity)
+	if !ok || credit < 0 || cost > credit {
 		return Judgement{Status: Denied, CreditLeft: credit}
 	}
-	return Judgement{Status: Accepted, Cost: int64(lo), CreditLeft: credit - int64(lo)}
+	return Judgement{Status: Accepted, Cost: cost, CreditLeft: credit - cost}
+}
+
+// tradeValue is price × quantity, exact: ok is false when either is below
+// 1 or the product passes 2^63-1 (then it is beyond every credit, cost
+// basis and room for proceeds). The one place a trade's value is made.
+func tradeValue(price, quantity int64) (int64, bool) {
+	hi, lo := bits.Mul64(uint64(price), uint64(quantity))
+	if price < 1 || quantity < 1 || hi != 0 || lo > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(lo), true
 }
 
 // Order is a judged order, a buy or a sale (its Side).

@@ -50,12 +50,11 @@ func (p Position) Empty() bool { return p.quantity == 0 }
 // false, and the position unchanged, when price or quantity is below 1 or
 // the quantity or cost basis would pass 2^63-1.
 func (p Position) Bought(price, quantity int64) (after Position, ok bool) {
-	hi, cost := bits.Mul64(uint64(price), uint64(quantity))
-	if price < 1 || quantity < 1 || hi != 0 || cost > math.MaxInt64 ||
-		p.quantity > math.MaxInt64-quantity || p.costBasis > math.MaxInt64-int64(cost) {
+	cost, ok := tradeValue(price, quantity)
+	if !ok || p.quantity > math.MaxInt64-quantity || p.costBasis > math.MaxInt64-cost {
 		return p, false
 	}
-	return Position{quantity: p.quantity + quantity, costBasis: p.costBasis + int64(cost)}, true
+	return Position{quantity: p.quantity + quantity, costBasis: p.costBasis + cost}, true
 }
 
 // Sold returns the position after selling quantity of its shares, taking

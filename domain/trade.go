@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 	"time"
 )
 
@@ -110,10 +109,10 @@ func JudgeBuy(credit int64, held Position, price, quantity int64) TradeJudgement
 // takes its shares off the position (Position.Sold); a denied one leaves
 // credit and position as they were.
 func JudgeSale(credit int64, held Position, price, quantity int64) TradeJudgement {
-	hi, proceeds := bits.Mul64(uint64(price), uint64(quantity))
-	after, ok := held.Sold(quantity)
-	if price <= 0 || credit < 0 || !ok || hi != 0 || proceeds > math.MaxInt64 || credit > math.MaxInt64-int64(proceeds) {
+	proceeds, valued := tradeValue(price, quantity)
+	after, sold := held.Sold(quantity)
+	if !valued || !sold || credit < 0 || credit > math.MaxInt64-proceeds {
 		return TradeJudgement{Status: Denied, CreditLeft: credit, Position: held}
 	}
-	return TradeJudgement{Status: Accepted, Amount: int64(proceeds), CreditLeft: credit + int64(proceeds), Position: after}
+	return TradeJudgement{Status: Accepted, Amount: proceeds, CreditLeft: credit + proceeds, Position: after}
 }
