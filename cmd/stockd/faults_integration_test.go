@@ -21,7 +21,8 @@ import (
 
 // TestMixedTradesThroughPostgreSQLFaults: buys and sales of four users,
 // each with its Idempotency-Key and retried until answered, while
-// PostgreSQL stalls (the orders table locked for 2 s, twice) and has
+// PostgreSQL stalls (the orders table locked until an insert waits on it,
+// twice) and has
 // every connection of stockd terminated (three times). Afterwards, for
 // every user: credit + accepted buys - accepted sales = seed, every
 // quantity held is the accepted buys' less the accepted sales', one order
@@ -98,19 +99,31 @@ func TestMixedTradesThroughPostgreSQLFaults(t *testing.T) {
 	admin, err := pgx.Connect(t.Context(), w.dbURL)
 	require.NoError(t, err)
 	defer admin.Close(context.Background())
+	// A stall holds the orders table until an INSERT of stockd waits on
+	// it, then lets go. The lock is another session's: pg_stat_activity
+	// is read once per transaction.
+	locker, err := pgx.Connect(t.Context(), w.dbURL)
+	require.NoError(t, err)
+	defer locker.Close(context.Background())
 	terminate := func() {
 		t.Helper()
 		_, err := admin.Exec(t.Context(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-			WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`)
+			WHERE datname = current_database() AND pid NOT IN (pg_backend_pid(), $1) AND backend_type = 'client backend'`,
+			locker.PgConn().PID())
 		require.NoError(t, err)
 	}
 	stall := func() {
 		t.Helper()
-		tx, err := admin.Begin(t.Context())
+		tx, err := locker.Begin(t.Context())
 		require.NoError(t, err)
 		_, err = tx.Exec(t.Context(), `LOCK TABLE orders IN EXCLUSIVE MODE`)
 		require.NoError(t, err)
-		<-time.After(2 * time.Second) // the stall itself: writers wait on the lock meanwhile
+		require.Eventually(t, func() bool {
+			var waiting int
+			err := admin.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO orders%'`).Scan(&waiting)
+			return err == nil && waiting > 0
+		}, 30*time.Second, 10*time.Millisecond, "an insert waits on the stalled table")
 		require.NoError(t, tx.Commit(t.Context()))
 	}
 	more(100, "trades before the faults")
