@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"stockd/domain"
 )
 
 // TestSellStockAndPositions: a buy makes a position; a sale answers as a
@@ -86,4 +88,17 @@ func TestPositionsWithTokensAreTheTokenUsersOnly(t *testing.T) {
 	assert.Equal(t, http.StatusOK, rec.Code)
 	rec = f.do(t, http.MethodPost, "/api/sell-stock", `{"user":"user2","stockname":"stock1","quantity":1}`, "Authorization", "Bearer "+f.token)
 	assertProblem(t, rec, http.StatusForbidden)
+}
+
+// TestPositionOfAStockWithoutAPrice: price, market value and P&L are null,
+// the held figures are there.
+func TestPositionOfAStockWithoutAPrice(t *testing.T) {
+	f := newFixture(t) // stock3 has no price
+	p, err := domain.NewPosition(2, 500)
+	require.NoError(t, err)
+	require.NoError(t, f.credits.SetPositions(t.Context(), "user1", nil, []domain.Holding{{Stock: "stock3", Position: p}}))
+	rec := f.do(t, http.MethodGet, "/api/users/user1/positions", "")
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.JSONEq(t, `{"user":"user1","credit":10000,"positions":[{"stock":"stock3","quantity":2,"cost_basis":500,
+		"avg_entry_price":"250.0000","price":null,"market_value":null,"unrealized_pl":null}]}`, rec.Body.String())
 }
