@@ -33,9 +33,7 @@ func sellWorld(t *testing.T) (*world, *app.SellStock) {
 // first tick.
 func (w *world) setPrice(t *testing.T, price int64) {
 	t.Helper()
-	b := domain.NewTickBatch()
-	b.Add(domaintest.Tick("stock1", day1, 9*3600+60, price))
-	require.NoError(t, w.prices.Merge(t.Context(), b.Histories()))
+	merge(t, w.prices, domaintest.Tick("stock1", day1, 9*3600+60, price))
 }
 
 // held returns user1's position in stock1.

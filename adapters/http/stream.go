@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -185,9 +184,6 @@ type streamIDs struct {
 	held   []eventIDs
 	index  map[string]int // by stock, on a stream of many
 	many   bool
-	// lastEvent is where the last event written into the buffer begins,
-	// for the id of a write on a stream of many.
-	lastEvent int
 }
 
 func newStreamIDs(stocks []string, many bool) *streamIDs {
@@ -235,7 +231,6 @@ func (ids *streamIDs) appendStart(b []byte, lastID string, w app.PriceWatch, sen
 			b = ids.held[i].appendID(b)
 		}
 		var err error
-		ids.lastEvent = len(b)
 		if b, err = appendSeriesEvent(b, stock, s); err != nil {
 			return nil, err
 		}
@@ -270,7 +265,6 @@ func (ids *streamIDs) appendMinutes(b []byte, i int, day domain.Day, minutes []d
 	}
 	for _, m := range minutes {
 		ids.held[i].hold(day, m)
-		ids.lastEvent = len(b)
 		if !ids.many {
 			b = ids.held[i].appendID(b)
 		}
@@ -282,11 +276,12 @@ func (ids *streamIDs) appendMinutes(b []byte, i int, day domain.Day, minutes []d
 // appendBatchID gives the last event of one write, on a stream of many,
 // the id of every stock: an SSE client keeps the last id it was sent, so
 // its Last-Event-ID covers every event it got, and an id per event would
-// repeat a line of a few bytes per stock in each of them.
+// repeat a line of a few bytes per stock in each of them. The id line goes
+// last in that event, before the blank line that ends it (an event's
+// fields may come in any order).
 func (ids *streamIDs) appendBatchID(b []byte) []byte {
 	if !ids.many || len(b) == 0 {
 		return b
 	}
-	id := appendManyID(nil, ids.stocks, ids.held)
-	return slices.Insert(b, ids.lastEvent, id...)
+	return append(appendManyID(b[:len(b)-1], ids.stocks, ids.held), '\n')
 }
