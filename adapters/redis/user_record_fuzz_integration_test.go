@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/redis/rueidis"
-
-	"stockd/internal/testenv"
 )
 
 // readCreditLua is read_user of lua/user.lua on a value instead of a key:
@@ -86,11 +84,7 @@ func FuzzUserRecord(f *testing.F) {
 	for _, seed := range userRecordSeeds {
 		f.Add([]byte(seed))
 	}
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{testenv.StartRedis(f).Addr}, DisableCache: true})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(c.Close)
+	c := fuzzRedis(f)
 	script := rueidis.NewLuaScript(userLua + readCreditLua)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		goCredit, goOK := creditOf(raw)

@@ -4,7 +4,6 @@ import (
 	"math"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,11 +15,7 @@ import (
 // buyOrder prices a buy of user for the suites.
 func buyOrder(t *testing.T, user string, price, qty int64) domain.BuyOrder {
 	t.Helper()
-	b, err := domain.NewBuy(user, "stock1", qty)
-	require.NoError(t, err)
-	o, err := b.AtPrice(uniqueKey("order"), price, time.Now())
-	require.NoError(t, err)
-	return o
+	return buyOf(t, user, "stock1", price, qty)
 }
 
 // CreditStore runs the contract of ports.CreditStore.
